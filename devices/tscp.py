@@ -1,0 +1,402 @@
+"""TSCP/1 codec: frames to bytes and bytes to typed events, exactly as TSCP.md says.
+
+The receiver is pure (bytes in, frames out) so it can be fuzzed, fed test
+vectors and benchmarked without a port. It implements the receiver rule of
+TSCP.md to the letter: a bad frame is counted and its raw bytes kept, never
+turned into a value; a gap in sequence numbers is counted as missing.
+
+Validation and conversion happen in one pass: each frame type has one
+compiled regular expression over its fields, so a valid frame costs one
+``fullmatch`` and a few ``int``/``float`` calls.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from devices import events as ev
+
+MAX_FRAME = 160
+"""Bytes in a frame including ``$`` and CR LF."""
+MAX_LINE = MAX_FRAME - 2
+"""A line (CR LF removed) longer than this is rejected."""
+SEQ_MOD = 65536
+REJECTED_KEPT = 50
+
+_U32 = r"([0-9]+)"
+_INT = r"(-?[0-9]+)"
+_DEC = r"(-?[0-9]+(?:\.[0-9]+)?)"
+_STR = r"([^,*$\r\n]+)"
+
+
+def crc16(body: bytes) -> int:
+    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF): binascii implements exactly this."""
+    return binascii.crc_hqx(body, 0xFFFF)
+
+
+def _check_field(field: str) -> str:
+    if any(c in field for c in ",$*\r\n"):
+        raise ValueError(f"TSCP field may not contain , $ * CR or LF: {field!r}")
+    return field
+
+
+def encode_frame(seq: int, type_: str, fields: Sequence[object] = ()) -> bytes:
+    """One frame as bytes: ``$<seq>,<TYPE>[,<field>...]*<CRC>\\r\\n``.
+
+    ``None`` is written as an empty field; floats should be pre-formatted by the
+    caller when a fixed number of decimals matters.
+    """
+    if not 0 <= seq < SEQ_MOD:
+        raise ValueError(f"sequence number out of range: {seq}")
+    parts = [str(seq), type_]
+    parts.extend("" if f is None else _check_field(str(f)) for f in fields)
+    body = ",".join(parts).encode("ascii")
+    frame = b"$%s*%04X\r\n" % (body, crc16(body))
+    if len(frame) > MAX_FRAME:
+        raise ValueError(f"frame longer than {MAX_FRAME} bytes: {frame!r}")
+    return frame
+
+
+class Frame(NamedTuple):
+    """An accepted frame: its raw fields and the typed value built from them."""
+
+    seq: int
+    type: str
+    fields: list[str]
+    value: Any
+
+
+class RawCommand(NamedTuple):
+    """A host -> device frame, as the device (the simulator) receives it."""
+
+    host_t: float
+    command: str
+    args: tuple
+
+
+# --- field parsers -------------------------------------------------------------
+# Each returns the typed value or None when a field is out of range; a regex
+# mismatch means the frame is rejected as well.
+
+_Parser = Callable[[re.Match, float], Any]
+
+
+def _t(s: str) -> int | None:
+    v = int(s)
+    return v if v < 4294967296 else None
+
+
+def _mso(s: str) -> int | None:
+    v = int(s)
+    return v if 0 <= v <= 100 else None
+
+
+def _opt_float(s: str | None) -> float | None:
+    return None if s is None else float(s)
+
+
+def _hello(m: re.Match, h: float) -> Any:
+    return ev.Hello(None, h, *m.groups())
+
+
+def _stat(m: re.Match, h: float) -> Any:
+    t, state, mso, temp, coil = m.groups()
+    t_, mso_ = _t(t), _mso(mso)
+    if t_ is None or mso_ is None:
+        return None
+    return ev.Status(t_, h, state, mso_, _opt_float(temp), coil)
+
+
+def _proto(m: re.Match, h: float) -> Any:
+    t, name, freq, ppt, trains, iti, burst = m.groups()
+    t_ = _t(t)
+    if t_ is None:
+        return None
+    return ev.ProtocolLoaded(t_, h, name, float(freq), int(ppt), int(trains), float(iti), int(burst))
+
+
+def _int(m: re.Match, h: float) -> Any:
+    t, mso = m.groups()
+    t_, mso_ = _t(t), _mso(mso)
+    if t_ is None or mso_ is None:
+        return None
+    return ev.Intensity(t_, h, mso_)
+
+
+def _pose(m: re.Match, h: float) -> Any:
+    g = m.groups()
+    t_ = _t(g[0])
+    if t_ is None:
+        return None
+    q = float(g[8])
+    if not 0.0 <= q <= 1.0:
+        return None
+    return ev.Pose(
+        t_, h, float(g[1]), float(g[2]), float(g[3]), float(g[4]), float(g[5]), float(g[6]),
+        float(g[7]), q,
+    )
+
+
+def _pose_hidden(m: re.Match, h: float) -> Any:
+    t_ = _t(m.group(1))
+    if t_ is None:
+        return None
+    return ev.Pose(t_, h, None, None, None, None, None, None, None, 0.0)
+
+
+def _train(m: re.Match, h: float) -> Any:
+    t, n, phase, pulses = m.groups()
+    t_ = _t(t)
+    return None if t_ is None else ev.Train(t_, h, int(n), phase, int(pulses))
+
+
+def _pulse(m: re.Match, h: float) -> Any:
+    t, count, mso, didt = m.groups()
+    t_, mso_ = _t(t), _mso(mso)
+    if t_ is None or mso_ is None:
+        return None
+    return ev.Pulse(t_, h, int(count), mso_, _opt_float(didt))
+
+
+def _fault(m: re.Match, h: float) -> Any:
+    t, code, text = m.groups()
+    t_ = _t(t)
+    return None if t_ is None else ev.Fault(t_, h, code, text)
+
+
+def _clear(m: re.Match, h: float) -> Any:
+    t, code = m.groups()
+    t_ = _t(t)
+    return None if t_ is None else ev.Cleared(t_, h, code)
+
+
+def _eos(m: re.Match, h: float) -> Any:
+    t, pulses, reason = m.groups()
+    t_ = _t(t)
+    return None if t_ is None else ev.EndOfSession(t_, h, int(pulses), reason)
+
+
+def _pong(m: re.Match, h: float) -> Any:
+    t_ = _t(m.group(1))
+    return None if t_ is None else ev.Pong(t_, h)
+
+
+def _ack(m: re.Match, h: float) -> Any:
+    return ev.Ack(None, h, m.group(1))
+
+
+def _nak(m: re.Match, h: float) -> Any:
+    return ev.Nak(None, h, m.group(1), m.group(2))
+
+
+def _enum(words: Sequence[str]) -> str:
+    return "(" + "|".join(re.escape(w) for w in words) + ")"
+
+
+def _opt(pattern: str) -> str:
+    """An optional field: the group matches its value or nothing (-> None)."""
+    return f"(?:{pattern})?"
+
+
+def _rx(*fields: str) -> re.Pattern[str]:
+    return re.compile(",".join(fields))
+
+
+# (regex or regexes tried in order, parser); None regex = no fields at all.
+DEVICE_TO_HOST: dict[str, list[tuple[re.Pattern[str] | None, _Parser]]] = {
+    "HELLO": [(_rx(_STR, _STR, _STR, _STR, _STR), _hello)],
+    "STAT": [(_rx(_U32, _enum(ev.RUN_STATES), _INT, _opt(_DEC), _opt(_STR)), _stat)],
+    "PROTO": [(_rx(_U32, _STR, _DEC, _INT, _INT, _DEC, _INT), _proto)],
+    "INT": [(_rx(_U32, _INT), _int)],
+    "POSE": [
+        (_rx(_U32, *([_DEC] * 7), _DEC), _pose),
+        (re.compile(r"([0-9]+),,,,,,,,0(?:\.0+)?"), _pose_hidden),
+    ],
+    "TRAIN": [(_rx(_U32, _INT, _enum(("START", "END")), _INT), _train)],
+    "PULSE": [(_rx(_U32, _INT, _INT, _opt(_DEC)), _pulse)],
+    "FAULT": [(_rx(_U32, _STR, _opt(_STR)), _fault)],
+    "CLEAR": [(_rx(_U32, _STR), _clear)],
+    "EOS": [(_rx(_U32, _INT, _enum(ev.EOS_REASONS)), _eos)],
+    "PONG": [(_rx(_U32), _pong)],
+    "ACK": [(_rx(_STR), _ack)],
+    "NAK": [(_rx(_STR, _enum(ev.NAK_REASONS)), _nak)],
+}
+
+
+def _command(name: str, *converters: Callable[[str], Any]) -> _Parser:
+    def parse(m: re.Match, h: float) -> Any:
+        try:
+            args = tuple(conv(g) for conv, g in zip(converters, m.groups(), strict=True))
+        except ValueError:
+            return None
+        return RawCommand(h, name, args)
+
+    return parse
+
+
+def _set_mso(s: str) -> int:
+    v = _mso(s)
+    if v is None:
+        raise ValueError(s)
+    return v
+
+
+HOST_TO_DEVICE: dict[str, list[tuple[re.Pattern[str] | None, _Parser]]] = {
+    "ID?": [(None, _command("ID?"))],
+    "PING": [(None, _command("PING"))],
+    "LOAD": [
+        (_rx(_STR, _DEC, _INT, _INT, _DEC, _INT), _command("LOAD", str, float, int, int, float, int))
+    ],
+    "SET": [(_rx(_INT), _command("SET", _set_mso))],
+    "START": [(None, _command("START"))],
+    "PAUSE": [(None, _command("PAUSE"))],
+    "RESUME": [(None, _command("RESUME"))],
+    "STOP": [(None, _command("STOP"))],
+}
+
+
+class Receiver:
+    """Turns a byte stream into accepted frames, counting what it rejects or misses.
+
+    Feed it bytes in any split; it keeps a partial line between calls. Counters:
+    ``received`` (accepted frames), ``rejected`` and ``missing`` by the receiver
+    rule of TSCP.md; ``rejected_lines`` keeps the raw bytes of the last 50
+    rejected pieces for diagnosis.
+    """
+
+    def __init__(
+        self,
+        table: dict[str, list[tuple[re.Pattern[str] | None, _Parser]]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._table = DEVICE_TO_HOST if table is None else table
+        self._clock = clock
+        self._partial = b""
+        self._overlong = False
+        self.received = 0
+        self.rejected = 0
+        self.missing = 0
+        self.rejected_lines: deque[bytes] = deque(maxlen=REJECTED_KEPT)
+        self._expected: int | None = None
+
+    def reset_sequence(self) -> None:
+        """A new connection: the next accepted frame sets the expectation afresh."""
+        self._expected = None
+        self._partial = b""
+        self._overlong = False
+
+    def _reject(self, raw: bytes) -> None:
+        self.rejected += 1
+        self.rejected_lines.append(raw[: MAX_FRAME + 40])
+
+    def feed(self, data: bytes, host_t: float | None = None) -> list[Frame]:
+        """Process ``data``; return the frames accepted, in order."""
+        if host_t is None:
+            host_t = self._clock()
+        lines = data.split(b"\n")
+        if self._partial or self._overlong:
+            lines[0] = self._partial + lines[0]
+        tail = lines.pop()
+        out: list[Frame] = []
+        if lines:
+            first = True
+            for line in lines:
+                if first and self._overlong:
+                    first = False
+                    self._overlong = False
+                    self._reject(line)
+                    continue
+                first = False
+                self._line(line, host_t, out)
+        # keep the partial line, but never more than a frame's worth of it
+        if len(tail) > MAX_LINE + 1:
+            if not self._overlong:
+                self._overlong = True
+                self._partial = tail[: MAX_FRAME + 40]
+        else:
+            self._partial = tail
+        return out
+
+    def _line(self, line: bytes, host_t: float, out: list[Frame]) -> None:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if not line:
+            return
+        if len(line) > MAX_LINE:
+            self._reject(line)
+            return
+        start = line.rfind(b"$")
+        if start < 0:
+            self._reject(line)
+            return
+        if start:
+            self._reject(line[:start])
+        frame = self._frame(line[start + 1 :], host_t)
+        if frame is None:
+            self._reject(line[start:])
+            return
+        self.received += 1
+        seq = frame.seq
+        expected = self._expected
+        if expected is not None and seq != expected and frame.type != "HELLO":
+            self.missing += (seq - expected) % SEQ_MOD
+        self._expected = (seq + 1) % SEQ_MOD
+        out.append(frame)
+
+    def _frame(self, raw: bytes, host_t: float) -> Frame | None:
+        if len(raw) < 5 or raw[-5] != 0x2A:  # "*"
+            return None
+        body = raw[:-5]
+        if raw[-4:] != b"%04X" % crc16(body):
+            return None
+        try:
+            text = body.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        parts = text.split(",", 2)
+        if len(parts) < 2:
+            return None
+        seq_s, type_ = parts[0], parts[1]
+        if not seq_s.isdigit() or len(seq_s) > 5:
+            return None
+        seq = int(seq_s)
+        if seq >= SEQ_MOD:
+            return None
+        options = self._table.get(type_)
+        if options is None:
+            return None
+        rest = parts[2] if len(parts) == 3 else None
+        for rx, parse in options:
+            if rx is None:
+                if rest is None:
+                    return Frame(seq, type_, [], parse(None, host_t))
+                continue
+            if rest is None:
+                continue
+            m = rx.fullmatch(rest)
+            if m is not None:
+                value = parse(m, host_t)
+                if value is None:
+                    return None
+                return Frame(seq, type_, rest.split(","), value)
+        return None
+
+
+def format_pose_fields(
+    t: int,
+    pose: tuple[float, float, float, float, float, float, float] | None,
+    quality: float,
+) -> list[str]:
+    """POSE fields with fixed decimals (2 for mm, 4 for the quaternion)."""
+    if pose is None:
+        return [str(t), "", "", "", "", "", "", "", "0.00"]
+    x, y, z, qw, qx, qy, qz = pose
+    return [
+        str(t), f"{x:.2f}", f"{y:.2f}", f"{z:.2f}",
+        f"{qw:.4f}", f"{qx:.4f}", f"{qy:.4f}", f"{qz:.4f}", f"{quality:.2f}",
+    ]

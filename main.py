@@ -1,0 +1,84 @@
+"""TMS Session Console — the one entry point: ``python main.py`` or ``tms-console``.
+
+Composes the layers: parses the command line, picks the database and the
+device adapter, and either runs a headless command or opens the GUI. Each
+headless command lives in its own module, which adds its sub-parser here via
+``register(subparsers)`` and sets ``func`` to the function that runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from pathlib import Path
+
+from console import __version__
+
+# Modules that add a sub-command: "module.path" (each has register(subparsers)).
+COMMAND_MODULES: list[str] = [
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tms-console",
+        description="TMS Session Console: record, review and hand off TMS treatment sessions.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--db", type=Path, default=None,
+        help="the SQLite database file (default: a file in the user data folder)",
+    )
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="open the console on the simulated device with a demo database",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def display_problem() -> str | None:
+    """Why a window cannot open here, in one line, or None when it can."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform.startswith(("offscreen", "minimal", "vnc", "eglfs", "linuxfb")):
+        return None
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return (
+            "No display is available (DISPLAY and WAYLAND_DISPLAY are unset): run it on a "
+            "desktop, or under a virtual one with `xvfb-run make run` / `xvfb-run python main.py`."
+        )
+    return None
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    from console.ui.app import run_app
+
+    return run_app(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        return run_gui(args)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
