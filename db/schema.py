@@ -112,7 +112,7 @@ def m0001_initial(db: Database) -> None:
         # Append-only once ended: only a session still recording may change.
         """CREATE TRIGGER sessions_append_only BEFORE UPDATE ON sessions
            WHEN OLD.status != 'recording'
-           BEGIN SELECT RAISE(ABORT, 'session has ended: its record is append-only (add an addendum)'); END""",
+           BEGIN SELECT RAISE(ABORT, 'session has ended: append-only (add an addendum)'); END""",
         """CREATE TRIGGER sessions_no_delete BEFORE DELETE ON sessions
            BEGIN SELECT RAISE(ABORT, 'sessions are never deleted'); END""",
         # Every pulse with its pose and distance/angle at that pulse.
