@@ -193,4 +193,15 @@ def m0001_initial(db: Database) -> None:
     ])
 
 
-# --- issue 5 (accounts and audit) appends its migrations below this line ---
+
+
+
+def migration_sets() -> list[Migrations]:
+    """Every migration set, in the order they are applied.
+
+    The core set comes first; accounts/audit and the clinical-safety records
+    keep their own sets (and files) so each area's schema history stays apart.
+    """
+    from db import schema_accounts, schema_clinical
+
+    return [migrations, schema_accounts.migrations, schema_clinical.migrations]

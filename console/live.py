@@ -1,0 +1,77 @@
+"""What the live view shows, as one immutable snapshot.
+
+The session runner builds a LiveSnapshot from the recorder's state at most
+30 times a second; the UI only ever reads snapshots (never one signal per
+device frame). Plot series are not copied into each snapshot: the snapshot
+says how many points exist (``series_len``) and the UI asks the runner for
+the points after the ones it already has (``SessionRunner.series_since``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class Alarm(NamedTuple):
+    """An alarm the technician must notice; ``kind`` is one of ALARM_KINDS."""
+
+    kind: str
+    message: str
+    since_host_t: float
+
+
+ALARM_KINDS = ("off_target", "tracker_lost", "device_fault", "device_lost", "intensity")
+
+
+class SeriesPoint(NamedTuple):
+    """One point of the live plots: session seconds, distance (mm), intensity (% MSO)."""
+
+    t_s: float
+    distance_mm: float | None
+    mso: int | None
+    is_pulse: bool
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """Everything the technician sees at one instant of a session."""
+
+    session_id: int | None = None
+    state: str = "ready"  # ready, armed, running, paused, ended, interrupted
+    end_status: str | None = None  # completed, stopped, aborted (when state == "ended")
+    end_reason: str | None = None
+    device_connected: bool = False
+    device_state: str | None = None  # IDLE, ARMED, RUNNING, PAUSED, FAULT
+    device_label: str | None = None  # "Acme Neuro SIM-1 SN0001"
+    protocol_name: str | None = None
+    pulses_delivered: int = 0
+    pulses_recorded: int = 0
+    pulses_planned: int | None = None
+    train: int = 0
+    trains_planned: int | None = None
+    mso: int | None = None
+    prescribed_mso: int | None = None
+    mt_mso: float | None = None
+    percent_mt: float | None = None  # current intensity as % of MT
+    elapsed_s: float = 0.0
+    remaining_s: float | None = None
+    pose_visible: bool = False
+    offset_x_mm: float | None = None  # coil offset from the target in the target's frame
+    offset_y_mm: float | None = None
+    depth_mm: float | None = None
+    distance_mm: float | None = None
+    angle_deg: float | None = None
+    zone: str = "none"  # on (within tolerance), near (within 2x), off, none (no pose)
+    tol_distance_mm: float = 3.0
+    tol_angle_deg: float = 3.0
+    on_target_share: float | None = None  # pulses on target / pulses with a pose
+    faults_active: tuple[str, ...] = ()
+    alarms: tuple[Alarm, ...] = ()
+    frames_received: int = 0
+    frames_rejected: int = 0
+    frames_missing: int = 0
+    faults: int = 0
+    pauses: int = 0
+    series_len: int = 0
+    extra: dict = field(default_factory=dict)
