@@ -55,7 +55,34 @@ def display_problem() -> str | None:
             "No display is available (DISPLAY and WAYLAND_DISPLAY are unset): run it on a "
             "desktop, or under a virtual one with `xvfb-run make run` / `xvfb-run python main.py`."
         )
+    if sys.platform.startswith("linux") and not platform and not os.environ.get("WAYLAND_DISPLAY"):
+        missing = missing_xcb_libraries()
+        if missing:
+            return (
+                "Qt cannot open a window on this X display: the system libraries "
+                f"{', '.join(missing)} are missing (Debian/Ubuntu: apt-get install "
+                f"{' '.join(XCB_LIBRARIES[m] for m in missing)})."
+            )
     return None
+
+
+# Libraries Qt's xcb plugin loads that a minimal Linux install may lack -> Debian package.
+XCB_LIBRARIES = {
+    "xcb-cursor": "libxcb-cursor0",
+    "xcb-icccm": "libxcb-icccm4",
+    "xcb-keysyms": "libxcb-keysyms1",
+    "xcb-image": "libxcb-image0",
+    "xcb-render-util": "libxcb-render-util0",
+    "xkbcommon-x11": "libxkbcommon-x11-0",
+    "EGL": "libegl1",
+}
+
+
+def missing_xcb_libraries() -> list[str]:
+    """Qt aborts the process when these are missing; say so before it does."""
+    import ctypes.util
+
+    return [name for name in XCB_LIBRARIES if ctypes.util.find_library(name) is None]
 
 
 def run_gui(args: argparse.Namespace) -> int:
