@@ -1,0 +1,103 @@
+"""The technician's controls during a session, each with a keyboard shortcut
+and an accessible name: start, pause, resume, stop, note, and the quick
+side-effect buttons (the list is clinic-editable in resources/session_lists.json)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from resources import load_json
+
+SHORTCUTS = {
+    "start": "F5",
+    "pause": "F6",
+    "resume": "F7",
+    "stop": "F8",
+    "note": "Ctrl+N",
+}
+
+
+def side_effect_kinds() -> list[dict[str, str]]:
+    """The quick side-effect buttons, from the clinic's list."""
+    return list(load_json("session_lists.json")["side_effects"])
+
+
+def _button(parent: QWidget, text: str, keys: str, name: str, object_name: str = "") -> QPushButton:
+    button = QPushButton(f"{text}   {keys}", parent)
+    button.setShortcut(QKeySequence(keys))
+    button.setAccessibleName(name)
+    button.setToolTip(f"{name} ({keys})")
+    if object_name:
+        button.setObjectName(object_name)
+    return button
+
+
+class SessionControls(QFrame):
+    """Buttons only: they say what the technician asked; the session view acts on it."""
+
+    start_clicked = Signal()
+    pause_clicked = Signal()
+    resume_clicked = Signal()
+    stop_clicked = Signal()
+    note_clicked = Signal()
+    side_effect_clicked = Signal(str, str)  # kind, label
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.setAccessibleName("Session controls")
+        self.start = _button(self, "Start", SHORTCUTS["start"], "Start the session", "primary")
+        self.pause = _button(self, "Pause", SHORTCUTS["pause"], "Pause the session")
+        self.resume = _button(self, "Resume", SHORTCUTS["resume"], "Resume the session", "primary")
+        self.stop = _button(self, "Stop", SHORTCUTS["stop"], "Stop the session", "danger")
+        self.note = _button(self, "Note", SHORTCUTS["note"], "Add a note")
+        self.start.clicked.connect(self.start_clicked)
+        self.pause.clicked.connect(self.pause_clicked)
+        self.resume.clicked.connect(self.resume_clicked)
+        self.stop.clicked.connect(self.stop_clicked)
+        self.note.clicked.connect(self.note_clicked)
+        run = QGridLayout()
+        run.setSpacing(8)
+        run.addWidget(self.start, 0, 0)
+        run.addWidget(self.stop, 0, 1)
+        run.addWidget(self.pause, 1, 0)
+        run.addWidget(self.resume, 1, 1)
+        run.addWidget(self.note, 2, 0, 1, 2)
+        caption = QLabel("SIDE EFFECT REPORTED", self)
+        caption.setObjectName("caption")
+        effects = QGridLayout()
+        effects.setSpacing(6)
+        self.side_effects: dict[str, QPushButton] = {}
+        for i, item in enumerate(side_effect_kinds()):
+            keys = f"Alt+{i + 1}"
+            button = _button(self, item["label"], keys, f"Side effect: {item['label']}", "sideEffect")
+            button.clicked.connect(self._side_effect_handler(item["kind"], item["label"]))
+            self.side_effects[item["kind"]] = button
+            effects.addWidget(button, i, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.addLayout(run)
+        layout.addSpacing(8)
+        layout.addWidget(caption)
+        layout.addLayout(effects)
+        layout.addStretch(1)
+        self.set_state("ready", connected=False, has_session=False)
+
+    def _side_effect_handler(self, kind: str, label: str):
+        def clicked() -> None:
+            self.side_effect_clicked.emit(kind, label)
+
+        return clicked
+
+    def set_state(self, state: str, *, connected: bool, has_session: bool) -> None:
+        """Enable only what makes sense now (a disabled button's shortcut does nothing)."""
+        self.start.setEnabled(state == "ready" and connected)
+        self.pause.setEnabled(state == "running")
+        self.resume.setEnabled(state == "paused")
+        self.stop.setEnabled(state in ("armed", "running", "paused"))
+        live = has_session and state != "ended"
+        self.note.setEnabled(live)
+        for button in self.side_effects.values():
+            button.setEnabled(live)

@@ -1,0 +1,43 @@
+"""Colours and the style sheet: painted widgets (target view, plots) use the
+same colours as the style sheet in ``resources/style.qss``."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from resources import resource_path
+
+log = logging.getLogger(__name__)
+
+BACKGROUND = "#1b2128"
+PANEL = "#232b34"
+GRID = "#33404d"
+TEXT = "#e6ebf0"
+MUTED = "#9aa7b4"
+ON = "#3aa776"
+NEAR = "#d99a2b"
+OFF = "#d5544a"
+NONE = "#65727f"
+ACCENT = "#7fb2e5"
+INTENSITY = "#c9a8f0"
+
+ZONE_COLOURS = {"on": ON, "near": NEAR, "off": OFF, "none": NONE}
+ZONE_WORDS = {"on": "On target", "near": "Near target", "off": "Off target", "none": "Coil not visible"}
+
+
+def qcolor(name: str, alpha: int = 255) -> QColor:
+    colour = QColor(name)
+    colour.setAlpha(alpha)
+    return colour
+
+
+def apply_style(app: QApplication) -> None:
+    """Apply the clinic's style sheet; a missing or unreadable file leaves Qt's default look."""
+    path = resource_path("style.qss")
+    try:
+        app.setStyleSheet(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        log.warning("style sheet %s not read: %s", path, exc)
