@@ -7,8 +7,12 @@ a failing one leaves the database at the previous version.
 Conventions: every person-facing entity (patient, course, session, user) has
 an integer key and a ``uuid`` so the records of many chairs can merge later.
 Times are ISO-8601 UTC with offset (``2026-11-24T09:30:00.123+00:00``);
-device times are device milliseconds. Ended sessions are append-only: a
-trigger refuses to change a session row once it has left ``recording``.
+device times are device milliseconds. Ended sessions are append-only:
+triggers refuse to change a session row once it has left ``recording``, to
+add pulses or poses to it, and to change or delete any pulse, pose, session
+event or addendum; corrections are addenda. Clinic ids are unique without
+regard to case ("ab12" and "AB12" are one patient id), so two patients can
+never be told apart by capitals alone.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ def m0001_initial(db: Database) -> None:
         """CREATE TABLE patients (
             id INTEGER PRIMARY KEY,
             uuid TEXT NOT NULL UNIQUE,
-            clinic_id TEXT NOT NULL UNIQUE,
+            clinic_id TEXT NOT NULL UNIQUE COLLATE NOCASE,
             name TEXT NOT NULL,
             date_of_birth TEXT,
             initials TEXT NOT NULL,
@@ -47,19 +51,21 @@ def m0001_initial(db: Database) -> None:
             target TEXT NOT NULL DEFAULT 'left DLPFC',
             targeting_method TEXT,
             target_pose TEXT,
-            percent_mt REAL NOT NULL,
-            planned_sessions INTEGER NOT NULL,
+            percent_mt REAL NOT NULL CHECK (percent_mt > 0),
+            planned_sessions INTEGER NOT NULL CHECK (planned_sessions > 0),
             schedule TEXT NOT NULL DEFAULT 'acute',
-            status TEXT NOT NULL DEFAULT 'open',
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
             close_reason TEXT,
             opened_at TEXT NOT NULL,
             closed_at TEXT
         )""",
         "CREATE INDEX idx_courses_patient ON courses(patient_id)",
+        # At most one open course per patient: the chair never has to guess which one.
+        "CREATE UNIQUE INDEX idx_courses_one_open ON courses(patient_id) WHERE status = 'open'",
         """CREATE TABLE motor_thresholds (
             id INTEGER PRIMARY KEY,
             patient_id INTEGER NOT NULL REFERENCES patients(id),
-            mso REAL NOT NULL,
+            mso REAL NOT NULL CHECK (mso > 0 AND mso <= 100),
             method TEXT NOT NULL CHECK (method IN ('EMG', 'visual')),
             measured_at TEXT NOT NULL,
             measured_by TEXT
@@ -129,6 +135,14 @@ def m0001_initial(db: Database) -> None:
             on_target INTEGER,
             PRIMARY KEY (session_id, count)
         ) WITHOUT ROWID""",
+        # The record of a session only grows, and only while it is being recorded.
+        """CREATE TRIGGER pulses_only_while_recording BEFORE INSERT ON pulses
+           WHEN (SELECT status FROM sessions WHERE id = NEW.session_id) != 'recording'
+           BEGIN SELECT RAISE(ABORT, 'session has ended: its pulses cannot change'); END""",
+        """CREATE TRIGGER pulses_no_update BEFORE UPDATE ON pulses
+           BEGIN SELECT RAISE(ABORT, 'pulses are append-only'); END""",
+        """CREATE TRIGGER pulses_no_delete BEFORE DELETE ON pulses
+           BEGIN SELECT RAISE(ABORT, 'pulses are append-only'); END""",
         # Pose between pulses, thinned by the recorder (change > 0.5 mm / 0.5 deg, >= 1 Hz).
         """CREATE TABLE poses (
             session_id INTEGER NOT NULL REFERENCES sessions(id),
@@ -140,6 +154,13 @@ def m0001_initial(db: Database) -> None:
             angle_deg REAL,
             PRIMARY KEY (session_id, idx)
         ) WITHOUT ROWID""",
+        """CREATE TRIGGER poses_only_while_recording BEFORE INSERT ON poses
+           WHEN (SELECT status FROM sessions WHERE id = NEW.session_id) != 'recording'
+           BEGIN SELECT RAISE(ABORT, 'session has ended: its poses cannot change'); END""",
+        """CREATE TRIGGER poses_no_update BEFORE UPDATE ON poses
+           BEGIN SELECT RAISE(ABORT, 'poses are append-only'); END""",
+        """CREATE TRIGGER poses_no_delete BEFORE DELETE ON poses
+           BEGIN SELECT RAISE(ABORT, 'poses are append-only'); END""",
         # Everything else that happened: faults, pauses, alarms, notes, side effects...
         """CREATE TABLE session_events (
             id INTEGER PRIMARY KEY,
@@ -191,9 +212,6 @@ def m0001_initial(db: Database) -> None:
             changed_by TEXT
         )""",
     ])
-
-
-
 
 
 def migration_sets() -> list[Migrations]:

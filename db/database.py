@@ -1,0 +1,211 @@
+"""Opening the SQLite file: checks, pragmas and migrations, in one place.
+
+Every connection the program makes goes through :func:`connect` so that all of
+them agree on the journal mode, durability and foreign keys. The first
+connection of a process goes through :func:`open_database`, which also
+refuses a damaged file (``PRAGMA quick_check``) and brings the schema up to
+date, one named migration at a time, each in its own transaction, so a
+migration that fails leaves the file exactly at the previous version.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+"""How long a connection waits for another one's write to finish before giving up."""
+
+
+class DatabaseUnusable(Exception):
+    """The database file cannot be used; the message says which file, what is wrong and what to do."""
+
+
+def utc_now() -> str:
+    """Now, as the one time format of the database: ISO-8601 UTC, milliseconds, explicit offset.
+
+    One format everywhere keeps text comparison of times equal to time order.
+    """
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def to_utc_iso(value: datetime | str) -> str:
+    """A time given by a person or a caller, in the database's format.
+
+    A naive time (no offset) is taken as the computer's local time, which is
+    what a person at the chair means; strings are read as ISO-8601.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a date and time in ISO-8601 form (2026-03-01T14:30)") from exc
+    if value.tzinfo is None:
+        value = value.astimezone()  # local time
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def new_uuid() -> str:
+    """A globally unique id, so the records of many chairs can later merge without collisions."""
+    return str(uuid.uuid4())
+
+
+def _create_file(path: Path) -> None:
+    """Create an empty database file readable by its owner only (it holds patient records)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return  # another process created it first: fine
+    except OSError as exc:
+        raise DatabaseUnusable(
+            f"The database {path} cannot be created ({exc.strerror}); "
+            "choose a folder you can write to with --db."
+        ) from exc
+    os.close(fd)
+    log.info("created a new database file %s", path)
+
+
+def connect(path: Path | str, *, create: bool = False) -> sqlite_utils.Database:
+    """A connection with the program's pragmas: WAL, synchronous=FULL, foreign keys, busy timeout.
+
+    No integrity check and no migrations: this is for a second connection to
+    a file :func:`open_database` has already checked (the writer thread's).
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise DatabaseUnusable(
+                f"The database {path} does not exist; check the path given with --db."
+            )
+        _create_file(path)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        db = sqlite_utils.Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseUnusable(
+            f"The database {path} cannot be opened ({exc}); it may not be a TMS Session Console "
+            "database or it is damaged: restore it from a backup or choose another file with --db."
+        ) from exc
+    if str(mode).lower() != "wal":
+        db.close()
+        raise DatabaseUnusable(
+            f"The database {path} cannot use write-ahead logging (journal mode stays {mode!r}); "
+            "keep the database on a local disk, not a network share."
+        )
+    return db
+
+
+def _quick_check(db: sqlite_utils.Database, path: Path) -> None:
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        raise DatabaseUnusable(
+            f"The database {path} is damaged (integrity check: {shown}); the program will not "
+            "write to it: restore it from a backup, or keep it aside and start with another file "
+            "(--db)."
+        )
+
+
+def _refuse_newer(db: sqlite_utils.Database, path: Path, sets: Sequence[Migrations]) -> None:
+    """A file migrated by a newer program must not be written by this older one."""
+    if "_sqlite_migrations" not in db.table_names():
+        return
+    known = {(s.name, m.name) for s in sets for m in s._migrations}
+    applied = [
+        (row[0], row[1])
+        for row in db.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id")
+    ]
+    unknown = [f"{s}/{n}" for s, n in applied if (s, n) not in known]
+    if unknown:
+        raise DatabaseUnusable(
+            f"The database {path} was written by a newer version of TMS Session Console "
+            f"(it has schema changes this version does not know: {', '.join(unknown[:3])}); "
+            "open it with that newer version."
+        )
+
+
+def _apply_one(db: sqlite_utils.Database, mset: Migrations, name: str, next_name: str | None,
+               transactional: bool) -> None:
+    """Apply exactly the pending migration ``name``, checking foreign keys before it commits."""
+    if not transactional:
+        mset.apply(db, stop_before=next_name)
+        return
+    with db.atomic():  # the migration's own atomic() nests inside as a savepoint
+        mset.apply(db, stop_before=next_name)
+        broken = db.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise sqlite3.IntegrityError(
+                f"{len(broken)} row(s) would break a foreign key, first in table {broken[0][0]!r}"
+            )
+
+
+def migrate(db: sqlite_utils.Database, path: Path | str, sets: Sequence[Migrations]) -> list[str]:
+    """Apply every pending migration of ``sets`` in order; returns the names applied.
+
+    Foreign keys are off while migrating (SQLite's advice for rebuilding
+    tables) and checked before each migration commits instead.
+    """
+    path = Path(path)
+    _refuse_newer(db, path, sets)
+    applied: list[str] = []
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for mset in sets:
+            pending = mset.pending(db)
+            for i, migration in enumerate(pending):
+                next_name = pending[i + 1].name if i + 1 < len(pending) else None
+                try:
+                    _apply_one(db, mset, migration.name, next_name, migration.transactional)
+                except Exception as exc:
+                    raise DatabaseUnusable(
+                        f"The database {path} could not be brought up to date: schema change "
+                        f"{mset.name}/{migration.name} failed ({exc}); the file was left unchanged "
+                        f"at the version before it. Keep the file and report this error."
+                    ) from exc
+                applied.append(f"{mset.name}/{migration.name}")
+                log.info("applied migration %s/%s to %s", mset.name, migration.name, path)
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+    return applied
+
+
+def open_database(
+    path: Path | str, *, create: bool = True, migration_sets: Sequence[Migrations] | None = None
+) -> sqlite_utils.Database:
+    """The program's database, checked and up to date, or :class:`DatabaseUnusable`.
+
+    A new file is created (with its folder) readable by its owner only.
+    ``migration_sets`` defaults to :func:`db.schema.migration_sets`; tests pass
+    their own to exercise a failing migration.
+    """
+    path = Path(path)
+    if migration_sets is None:
+        from db import schema
+
+        migration_sets = schema.migration_sets()
+    db = connect(path, create=create)
+    try:
+        _quick_check(db, path)
+        migrate(db, path, migration_sets)
+    except BaseException:
+        db.close()
+        raise
+    return db

@@ -1,0 +1,456 @@
+"""The writer thread: every write of a live session goes through one connection,
+in batches, so neither the device reader nor the UI ever waits for the disk.
+
+Callers submit operations (``insert``, ``insert_many``, ``update``, ``call``);
+submitting only appends to a queue. The thread gathers what arrived during a
+short window and commits it as ONE transaction, at least every
+``max_latency_s``: one fsync per batch instead of one per row.
+
+What happens when a write fails, because nothing may be lost silently:
+
+* A row the database refuses (a constraint, a trigger, a missing table) is
+  an error of that operation only. The batch is rolled back and written
+  again operation by operation (row by row for ``insert_many``), each in a
+  savepoint, so every other operation of the batch still lands. The refusal
+  is logged and reported through ``on_error`` and ``last_error``.
+* A failure of the storage itself (disk full, I/O error, database locked for
+  longer than the busy timeout) is not the rows' fault: the whole batch is
+  kept, in order, and retried with back-off, later submissions queued behind
+  it. ``flush`` does not report success until it has landed.
+
+Because of that second pass, a function given to :meth:`Writer.call` may run
+twice; it must only write through the connection it is given and must not
+commit or roll back itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from db.database import connect
+
+log = logging.getLogger(__name__)
+
+_INSERT, _INSERT_MANY, _UPDATE, _CALL, _FLUSH = range(5)
+
+# Primary SQLite result codes that mean "the storage failed", not "this row is wrong".
+_ENVIRONMENTAL_CODES = {
+    5,   # SQLITE_BUSY
+    6,   # SQLITE_LOCKED
+    7,   # SQLITE_NOMEM
+    8,   # SQLITE_READONLY
+    10,  # SQLITE_IOERR
+    13,  # SQLITE_FULL
+    14,  # SQLITE_CANTOPEN
+    15,  # SQLITE_PROTOCOL
+}
+
+
+def _is_environmental(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and (code & 0xFF) in _ENVIRONMENTAL_CODES
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _StorageFailed(Exception):
+    """The batch could not be committed for a reason outside its rows: keep it and retry."""
+
+
+class Writer:
+    """A thread with its own connection that commits submitted writes in batches.
+
+    ``on_error`` is called from the writer thread with each error (a refused
+    operation, or the first failure of a storage outage); keep it short.
+    """
+
+    def __init__(self, path: Path | str, *, max_latency_s: float = 0.1) -> None:
+        if max_latency_s <= 0:
+            raise ValueError("max_latency_s must be positive")
+        self.path = Path(path)
+        self.max_latency_s = max_latency_s
+        self.committed_batches = 0
+        self.committed_operations = 0
+        self.failed_operations = 0
+        self.abandoned_operations = 0
+        self.last_error: Exception | None = None
+        self.on_error: Callable[[Exception], None] | None = None
+        self._queue: collections.deque[tuple] = collections.deque()
+        self._retry: list[tuple] = []
+        self._wake = threading.Event()
+        self._urgent = threading.Event()
+        self._ready = threading.Event()
+        self._start_error: BaseException | None = None
+        self._stopping = False
+        self._closed = False
+        self._give_up_at = float("inf")
+        self._thread: threading.Thread | None = None
+        self._db: sqlite_utils.Database | None = None
+        self._sql_cache: dict[tuple, str] = {}
+        self._pk_cache: dict[str, str] = {}
+
+    # -- submitting (any thread, never blocks) ---------------------------------
+
+    def _submit(self, op: tuple) -> None:
+        if self._closed or self._stopping:
+            raise RuntimeError(f"the writer for {self.path} is closed; nothing more can be written")
+        self._queue.append(op)
+        self._wake.set()
+
+    def insert(self, table: str, row: dict) -> None:
+        """Insert one row (values must be str, int, float, bytes or None)."""
+        self._submit((_INSERT, table, row))
+
+    def insert_many(self, table: str, rows: list[dict]) -> None:
+        self._submit((_INSERT_MANY, table, list(rows)))
+
+    def update(self, table: str, pk: int, changes: dict) -> None:
+        """Change columns of the row with primary key ``pk``; an update that matches no row is an error."""
+        if not changes:
+            return
+        self._submit((_UPDATE, table, (pk, dict(changes))))
+
+    def call(self, fn: Callable[[sqlite_utils.Database], Any]) -> Future:
+        """Run ``fn(db)`` in the writer's transaction, in submission order.
+
+        Returns a future that holds fn's result once its batch has committed
+        (or its exception). ``fn`` may run twice (see the module docstring).
+        """
+        future: Future = Future()
+        self._submit((_CALL, fn, future))
+        return future
+
+    @property
+    def pending(self) -> int:
+        """Operations submitted but not yet committed (for an "unsaved" indicator)."""
+        return len(self._queue) + len(self._retry)
+
+    # -- life cycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the writer's connection in its thread; raises what opening raised."""
+        if self._thread is not None:
+            raise RuntimeError("the writer has already been started")
+        self._thread = threading.Thread(target=self._run, name=f"db-writer:{self.path.name}", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._start_error is not None:
+            self._thread.join()
+            self._closed = True
+            raise self._start_error
+        # A daemon thread, closed at interpreter exit so queued rows still land.
+        atexit.register(self.close)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything submitted before this call is committed (or refused and reported).
+
+        Returns False when ``timeout`` passes first, or when the writer has
+        stopped with operations it could not save.
+        """
+        if self._thread is None:
+            raise RuntimeError("the writer has not been started")
+        if not self._thread.is_alive():
+            return self.pending == 0 and self.abandoned_operations == 0
+        done = threading.Event()
+        self._queue.append((_FLUSH, None, done))
+        self._urgent.set()
+        self._wake.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not done.wait(0.2):
+            if not self._thread.is_alive():
+                return done.is_set()
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Commit what is queued, stop the thread and close its connection (idempotent).
+
+        When the storage keeps failing for ``timeout`` seconds the remaining
+        operations are given up: logged as an error and counted in
+        ``abandoned_operations``.
+        """
+        if self._closed:
+            return
+        self._give_up_at = time.monotonic() + timeout
+        self._stopping = True
+        self._urgent.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout + 5.0)
+            if self._thread.is_alive():
+                log.error("the database writer for %s did not stop within %.0f s", self.path, timeout)
+        self._closed = True
+        atexit.unregister(self.close)
+
+    def __enter__(self) -> Writer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._db = connect(self.path)
+        except BaseException as exc:  # handed to start(), which raises it in the caller
+            self._start_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            self._loop()
+        finally:
+            self._db.close()
+
+    def _loop(self) -> None:
+        window = self.max_latency_s / 2  # leave the other half for the commit itself
+        batch_start = time.monotonic()
+        failures = 0
+        while True:
+            if not self._queue and not self._retry:
+                if self._stopping:
+                    return
+                self._wake.wait()
+                self._wake.clear()
+                batch_start = time.monotonic()
+            if self._retry:
+                time.sleep(min(0.05 * 2 ** min(failures, 4), 0.5))
+            else:
+                remaining = batch_start + window - time.monotonic()
+                if remaining > 0 and not self._stopping:
+                    self._urgent.wait(remaining)
+            self._urgent.clear()
+            ops = self._retry + self._drain()
+            self._retry = []
+            try:
+                try:
+                    self._write_batch(ops)
+                except _StorageFailed:
+                    raise
+                except Exception as exc:  # a bug, not the rows: keep them rather than drop them
+                    log.exception("the database writer failed unexpectedly")
+                    raise _StorageFailed(str(exc)) from exc
+            except _StorageFailed as exc:
+                self._retry = ops
+                failures += 1
+                if failures == 1:
+                    self._report(exc.__cause__ or exc)
+                if self._stopping and time.monotonic() >= self._give_up_at:
+                    self._abandon(exc)
+                    return
+                continue
+            if failures:
+                log.warning("database writes resumed after %d failed attempt(s)", failures)
+                failures = 0
+            batch_start = time.monotonic()
+
+    def _drain(self) -> list[tuple]:
+        ops = []
+        popleft = self._queue.popleft
+        try:
+            while True:
+                ops.append(popleft())
+        except IndexError:
+            return ops
+
+    def _abandon(self, exc: Exception) -> None:
+        lost = [op for op in self._retry if op[0] != _FLUSH]
+        self.abandoned_operations += len(lost)
+        self._retry = []
+        log.error("%d database write(s) could not be saved to %s and were given up: %s",
+                  len(lost), self.path, exc.__cause__ or exc)
+
+    def _report(self, exc: Exception) -> None:
+        self.last_error = exc
+        if self.on_error is not None:
+            try:
+                self.on_error(exc)
+            except Exception:
+                log.exception("the writer's on_error callback failed")
+
+    # -- writing one batch ------------------------------------------------------
+
+    def _write_batch(self, ops: list[tuple]) -> None:
+        """Commit ``ops`` as one transaction, or fall back to one savepoint per operation."""
+        conn = self._db.conn
+        results: list[tuple[Future, Any]] = []
+        try:
+            conn.execute("BEGIN")
+            self._apply_grouped(ops, results)
+            conn.execute("COMMIT")
+        except Exception as exc:
+            self._rollback()
+            if _is_environmental(exc):
+                raise _StorageFailed(str(exc)) from exc
+            log.warning("a write batch was refused (%s); writing it again one operation at a time", exc)
+            self._replay(ops)
+            return
+        self._done(ops, results, [])
+
+    def _apply_grouped(self, ops: list[tuple], results: list[tuple[Future, Any]]) -> None:
+        """Apply ops in order; consecutive inserts of the same shape become one executemany."""
+        conn = self._db.conn
+        i, n = 0, len(ops)
+        while i < n:
+            kind, target, payload = ops[i]
+            if kind == _INSERT:
+                keys = tuple(payload)
+                params = [tuple(payload.values())]
+                i += 1
+                while i < n:
+                    k2, t2, p2 = ops[i]
+                    if k2 != _INSERT or t2 != target or tuple(p2) != keys:
+                        break
+                    params.append(tuple(p2.values()))
+                    i += 1
+                conn.executemany(self._insert_sql(target, keys), params)
+                continue
+            if kind == _INSERT_MANY:
+                self._insert_rows(target, payload)
+            elif kind == _UPDATE:
+                self._update(target, *payload)
+            elif kind == _CALL:
+                results.append((payload, target(self._db)))
+            i += 1
+
+    def _insert_rows(self, table: str, rows: list[dict]) -> None:
+        conn = self._db.conn
+        start = 0
+        while start < len(rows):
+            keys = tuple(rows[start])
+            end = start + 1
+            while end < len(rows) and tuple(rows[end]) == keys:
+                end += 1
+            conn.executemany(self._insert_sql(table, keys), [tuple(r.values()) for r in rows[start:end]])
+            start = end
+
+    def _insert_sql(self, table: str, keys: tuple) -> str:
+        sql = self._sql_cache.get((table, keys))
+        if sql is None:
+            sql = "INSERT INTO {} ({}) VALUES ({})".format(
+                _quote(table), ", ".join(_quote(k) for k in keys), ", ".join("?" * len(keys))
+            )
+            self._sql_cache[(table, keys)] = sql
+        return sql
+
+    def _update(self, table: str, pk: int, changes: dict) -> None:
+        pk_col = self._pk_cache.get(table)
+        if pk_col is None:
+            info = self._db.conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+            if not info:
+                raise sqlite3.OperationalError(f"no such table: {table}")
+            keyed = [row[1] for row in info if row[5]]
+            if len(keyed) > 1:
+                raise sqlite3.ProgrammingError(f"table {table} has a composite key; use call() to update it")
+            pk_col = _quote(keyed[0]) if keyed else "rowid"
+            self._pk_cache[table] = pk_col
+        sets = ", ".join(f"{_quote(k)} = ?" for k in changes)
+        cur = self._db.conn.execute(
+            f"UPDATE {_quote(table)} SET {sets} WHERE {pk_col} = ?", [*changes.values(), pk]
+        )
+        if cur.rowcount == 0:
+            raise sqlite3.IntegrityError(f"update of {table} {pk}: there is no such row")
+
+    def _rollback(self) -> None:
+        try:
+            if self._db.conn.in_transaction:
+                self._db.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.exception("rollback failed")
+
+    def _units(self, ops: list[tuple]) -> Iterator[tuple[int, Callable[[], Any], str]]:
+        """(op index, work, description) — insert_many split into rows, so one bad row costs one row."""
+        for index, (kind, target, payload) in enumerate(ops):
+            if kind == _INSERT:
+                yield index, (lambda t=target, p=payload: self._insert_rows(t, [p])), f"insert into {target}"
+            elif kind == _INSERT_MANY:
+                for row in payload:
+                    yield index, (lambda t=target, r=row: self._insert_rows(t, [r])), f"insert into {target}"
+            elif kind == _UPDATE:
+                yield index, (lambda t=target, p=payload: self._update(t, *p)), f"update of {target}"
+            elif kind == _CALL:
+                name = getattr(target, "__name__", repr(target))
+                yield index, (lambda fn=target: fn(self._db)), f"call of {name}"
+
+    def _replay(self, ops: list[tuple]) -> None:
+        conn = self._db.conn
+        units = list(self._units(ops))
+        refused: dict[int, Exception] = {}
+        while True:
+            results: list[tuple[Future, Any]] = []
+            restart = False
+            try:
+                conn.execute("BEGIN")
+                for n, (index, work, _what) in enumerate(units):
+                    if n in refused:
+                        continue
+                    conn.execute("SAVEPOINT writer_unit")
+                    try:
+                        value = work()
+                    except Exception as exc:
+                        if _is_environmental(exc):
+                            raise
+                        refused[n] = exc
+                        if not conn.in_transaction:  # the error ended the transaction: start again
+                            restart = True
+                            break
+                        conn.execute("ROLLBACK TO writer_unit")
+                        conn.execute("RELEASE writer_unit")
+                        continue
+                    conn.execute("RELEASE writer_unit")
+                    if ops[index][0] == _CALL:
+                        results.append((ops[index][2], value))
+                if restart:
+                    self._rollback()
+                    continue
+                conn.execute("COMMIT")
+            except Exception as exc:
+                self._rollback()
+                if _is_environmental(exc):
+                    raise _StorageFailed(str(exc)) from exc
+                raise  # a failure of BEGIN/SAVEPOINT itself: a bug, let the loop's caller see it
+            break
+        all_errors = [(units[n][0], units[n][2], exc) for n, exc in sorted(refused.items())]
+        self._done(ops, results, all_errors)
+
+    def _done(self, ops: list[tuple], results: list[tuple[Future, Any]],
+              errors: list[tuple[int, str, Exception]]) -> None:
+        """Account for a committed batch: report refusals, resolve futures, release flushes."""
+        self.committed_batches += 1
+        refused: dict[int, tuple[str, Exception, int]] = {}
+        for index, what, exc in errors:
+            _, first, rows = refused.get(index, (what, exc, 0))
+            refused[index] = (what, first, rows + 1)
+        for index, (what, exc, rows) in refused.items():
+            # One report per operation, however many of its rows were refused.
+            self.failed_operations += 1
+            suffix = ""
+            if ops[index][0] == _INSERT_MANY:
+                suffix = f" ({rows} of {len(ops[index][2])} rows refused, the others written)"
+            log.error("the database refused a write (%s): %s%s", what, exc, suffix)
+            self._report(exc)
+            if ops[index][0] == _CALL:
+                ops[index][2].set_exception(exc)
+        for future, value in results:
+            future.set_result(value)
+        for index, (kind, _target, payload) in enumerate(ops):
+            if kind == _FLUSH:
+                payload.set()
+            elif index not in refused:
+                self.committed_operations += 1
