@@ -19,6 +19,8 @@ from console import __version__
 
 # Modules that add a sub-command: "module.path" (each has register(subparsers)).
 COMMAND_MODULES: list[str] = [
+    "cli.audit",
+    "cli.backup",
 ]
 
 
