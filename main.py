@@ -21,6 +21,8 @@ from console import __version__
 COMMAND_MODULES: list[str] = [
     "cli.audit",
     "cli.backup",
+    "cli.record",
+    "cli.export",
 ]
 
 

@@ -1,0 +1,82 @@
+"""``export``: one session as JSON (session-export.schema.json) or CSV (one row per pulse).
+
+    python main.py export SESSION_ID --format json|csv [--db PATH] [--out FILE]
+
+SESSION_ID is the number ``record`` printed, or the session's UUID. Without
+``--out`` the export goes to stdout. A session that does not exist or a
+database that cannot be used is one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from console.export import ExportError, find_session, write_csv, write_json
+from console.paths import default_db_path
+from db.database import DatabaseUnusable, open_database
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "export", help="export one session as JSON or CSV",
+        description="Export one session: JSON as session-export.schema.json defines, or CSV with "
+                    "one row per pulse.",
+    )
+    p.add_argument("session", metavar="SESSION_ID", help="the session's number or UUID")
+    p.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
+    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
+                   help="the SQLite database file (default: the user data folder)")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    db_path = Path(getattr(args, "db", None) or default_db_path())
+    if not db_path.exists():
+        print(f"export: the database {db_path} does not exist; check --db.", file=sys.stderr)
+        return 2
+    try:
+        db = open_database(db_path, create=False)
+    except DatabaseUnusable as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    try:
+        find_session(db, args.session)
+        if args.out is None:
+            _write(db, args, sys.stdout)
+        else:
+            _write_file(db, args, args.out)
+    except ExportError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"export: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    return 0
+
+
+def _write(db: Any, args: argparse.Namespace, out: IO[str]) -> None:
+    if args.format == "json":
+        write_json(db, args.session, out)
+    else:
+        write_csv(db, args.session, out)
+
+
+def _write_file(db: Any, args: argparse.Namespace, path: Path) -> None:
+    """Write beside the target and rename, so a half-written export never takes its name."""
+    path = path.expanduser()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            _write(db, args, out)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
