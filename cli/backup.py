@@ -71,7 +71,8 @@ def backup_database(source: Path, dest: Path) -> BackupResult:
     # A new file readable by its owner only: it holds patient records.
     os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True,
+                              timeout=BUSY_TIMEOUT_MS / 1000)
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)  # one step: one consistent snapshot

@@ -57,7 +57,7 @@ def test_login_rehashes_when_the_parameters_were_raised(db, people, monkeypatch)
 def test_five_wrong_passwords_lock_the_account_for_five_minutes(db, people) -> None:
     for attempt in range(4):
         with pytest.raises(AuthError, match=r"^Wrong user name or password\.$"):
-            authenticate(db, "tom", "guess-%d" % attempt, now=T0 + timedelta(seconds=attempt))
+            authenticate(db, "tom", f"guess-{attempt}", now=T0 + timedelta(seconds=attempt))
     with pytest.raises(AuthError, match=r"^Account locked until \d\d:\d\d after 5 failed attempts\.") as err:
         authenticate(db, "tom", "guess-5", now=T0 + timedelta(seconds=5))
     until = (T0 + timedelta(minutes=5, seconds=5)).astimezone()
