@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "cli.backup",
     "cli.record",
     "cli.export",
+    "cli.devices_cmd",
 ]
 
 

@@ -229,9 +229,10 @@ DEVICE_TO_HOST: dict[str, list[tuple[re.Pattern[str] | None, _Parser]]] = {
 
 
 def _command(name: str, *converters: Callable[[str], Any]) -> _Parser:
-    def parse(m: re.Match, h: float) -> Any:
+    def parse(m: re.Match | None, h: float) -> Any:
+        groups = () if m is None else m.groups()  # None: a command without fields
         try:
-            args = tuple(conv(g) for conv, g in zip(converters, m.groups(), strict=True))
+            args = tuple(conv(g) for conv, g in zip(converters, groups, strict=True))
         except ValueError:
             return None
         return RawCommand(h, name, args)
@@ -309,15 +310,16 @@ class Receiver:
                 if first and self._overlong:
                     first = False
                     self._overlong = False
-                    self._reject(line)
+                    # kept as the whole-line path keeps it: without the trailing CR
+                    self._reject(line[:-1] if line.endswith(b"\r") else line)
                     continue
                 first = False
                 self._line(line, host_t, out)
         # keep the partial line, but never more than a frame's worth of it
         if len(tail) > MAX_LINE + 1:
-            if not self._overlong:
-                self._overlong = True
-                self._partial = tail[: MAX_FRAME + 40]
+            # over-long already: keep only its start (what rejected_lines shows), never all of it
+            self._overlong = True
+            self._partial = tail[: MAX_FRAME + 40]
         else:
             self._partial = tail
         return out

@@ -1,0 +1,152 @@
+"""Play back a capture file (``?capture=FILE`` of the serial adapter) as device events.
+
+A capture is the raw bytes the console received, so replaying it runs the very
+same receiver: the events and the rejected/missing counts are those of the
+live session. It serves as-fast-as-possible analysis and tests, or, with
+``?realtime=1``, a demo paced by the device's own clock.
+
+No thread: :meth:`ReplayAdapter.events` reads the file as the consumer pulls,
+so a slow consumer holds back the file instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from devices import events as ev
+from devices.adapter import (
+    CommandUnsupported,
+    DeviceAdapter,
+    DeviceError,
+    LinkCounters,
+    parse_flag,
+    split_url,
+)
+from devices.tscp import Receiver
+
+log = logging.getLogger(__name__)
+
+CHUNK = 65536
+
+
+class ReplayAdapter(DeviceAdapter):
+    """Events from a capture file; ``events()`` ends at the end of the file."""
+
+    def __init__(self, path: str | Path, *, realtime: bool = False, url: str | None = None) -> None:
+        self.path = Path(path)
+        self.url = url or f"replay://{self.path}"
+        self.identity = None
+        self.realtime = realtime
+        self._receiver = Receiver()
+        self._file: IO[bytes] | None = None
+        self._pending: deque[ev.DeviceEvent] = deque()
+        self._lock = threading.Lock()  # the file and the receiver, against close() from elsewhere
+        self._closed = threading.Event()
+        self._at_end = False
+        self._anchor: tuple[float, int] | None = None  # (host time, device ms) for realtime pacing
+
+    def open(self) -> None:
+        if self._file is not None:
+            return
+        if self._closed.is_set():
+            raise DeviceError(f"The replay of {self.path} was closed; create a new one.")
+        try:
+            self._file = self.path.open("rb")
+        except OSError as exc:
+            raise DeviceError(f"Cannot open the capture file {self.path}: {exc.strerror or exc}.") from exc
+        log.info("replaying %s%s", self.path, " in real time" if self.realtime else "")
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+
+    def counters(self) -> LinkCounters:
+        with self._lock:
+            r = self._receiver
+            return LinkCounters(r.received, r.rejected, r.missing, tuple(r.rejected_lines))
+
+    def command(self, name: str, *args: object, timeout: float = 2.0) -> None:
+        raise CommandUnsupported(f"A replayed capture cannot take commands ({name} was asked).")
+
+    def events(self, idle_timeout: float | None = None) -> Iterator[ev.DeviceEvent]:
+        if self._file is None and not self._closed.is_set():
+            raise DeviceError(f"The replay of {self.path} is not open.")
+        pending = self._pending
+        while not self._closed.is_set():
+            if not pending and not self._read_more():
+                # a finite source: end here, but let a periodic consumer idle, not spin
+                if idle_timeout is not None:
+                    self._closed.wait(idle_timeout)
+                return
+            if self.realtime:
+                delay = self._delay(pending[0])
+                if delay > 0:
+                    if idle_timeout is not None and delay > idle_timeout:
+                        self._closed.wait(idle_timeout)
+                        return
+                    if self._closed.wait(delay):
+                        return
+                event = pending.popleft()
+                yield event._replace(host_t=time.monotonic())
+            else:
+                yield pending.popleft()
+
+    def _read_more(self) -> bool:
+        """Decode the next chunk into ``_pending``; False at the end of the file."""
+        while not self._at_end:
+            with self._lock:
+                if self._file is None or self._file.closed:
+                    return False
+                data = self._file.read(CHUNK)
+                if not data:
+                    self._at_end = True
+                    log.info("end of %s", self.path)
+                    return False
+                frames = self._receiver.feed(data)
+            pong, ack, nak, hello = ev.Pong, ev.Ack, ev.Nak, ev.Hello
+            for frame in frames:
+                value = frame.value
+                kind = type(value)
+                if kind is pong or kind is ack or kind is nak:
+                    continue
+                if kind is hello:
+                    self.identity = value
+                self._pending.append(value)
+            if self._pending:
+                return True
+        return False
+
+    def _delay(self, event: ev.DeviceEvent) -> float:
+        """Seconds until ``event`` is due by device time (0 for events without one)."""
+        device_t = event.device_t
+        if device_t is None:
+            return 0.0
+        now = time.monotonic()
+        anchor = self._anchor
+        if anchor is None or device_t < anchor[1]:
+            # first timed event, or the device restarted (its clock went back)
+            self._anchor = (now, device_t)
+            return 0.0
+        return anchor[0] + (device_t - anchor[1]) / 1000.0 - now
+
+
+def from_url(url: str) -> ReplayAdapter:
+    """``replay://FILE`` (as fast as possible) or ``replay://FILE?realtime=1``."""
+    _scheme, location, options = split_url(url, ("realtime",))
+    if not location:
+        raise DeviceError(f"The replay address {url!r} names no file (e.g. replay:///path/to/capture.tscp).")
+    realtime = parse_flag(url, "realtime", options["realtime"]) if "realtime" in options else False
+    return ReplayAdapter(location, realtime=realtime, url=url)
+
+
+from_url.description = (  # type: ignore[attr-defined]
+    "play back a capture file: replay://FILE[?realtime=1]"
+)
