@@ -61,6 +61,7 @@ class ReplayAdapter(DeviceAdapter):
         except OSError as exc:
             raise DeviceError(f"Cannot open the capture file {self.path}: {exc.strerror or exc}.") from exc
         log.info("replaying %s%s", self.path, " in real time" if self.realtime else "")
+        self._read_more()  # the first chunk: identity is known once open() returns, as for a live link
 
     def close(self) -> None:
         self._closed.set()

@@ -88,7 +88,12 @@ class _Waiter:
 
 
 class SerialAdapter(DeviceAdapter):
-    """TSCP/1 over pyserial; see the module docstring for the link handling."""
+    """TSCP/1 over pyserial; see the module docstring for the link handling.
+
+    ``open()`` returns once the device answered ``ID?`` with HELLO (so
+    ``identity`` is known) or after ``hello_timeout`` seconds; a silent device
+    is then reported by the link watch (DeviceLost after ``silence_timeout``).
+    """
 
     def __init__(
         self,
@@ -101,6 +106,7 @@ class SerialAdapter(DeviceAdapter):
         read_timeout: float = 0.05,
         backoff_start: float = 0.05,
         backoff_max: float = 1.0,
+        hello_timeout: float = 2.0,
         url: str | None = None,
     ) -> None:
         if isinstance(port, str):
@@ -120,6 +126,8 @@ class SerialAdapter(DeviceAdapter):
         self._backoff_start = backoff_start
         self._backoff_max = backoff_max
         self._backoff = backoff_start
+        self._hello_timeout = hello_timeout
+        self._hello_seen = threading.Event()
 
         self._receiver = Receiver()
         self._rx_lock = threading.Lock()  # counters() reads what the reader writes
@@ -173,6 +181,10 @@ class SerialAdapter(DeviceAdapter):
         self._send("ID?")
         self._thread = threading.Thread(target=self._run, name=f"tscp-reader {self._port_name}")
         self._thread.start()
+        # callers record who the device is (identity) right after open(): give HELLO a moment
+        if self._hello_timeout > 0 and not self._hello_seen.wait(self._hello_timeout):
+            log.warning("no HELLO from %s within %g s; events will flow when the device answers",
+                        self._port_name, self._hello_timeout)
 
     def close(self) -> None:
         if self._closed:
@@ -316,6 +328,7 @@ class SerialAdapter(DeviceAdapter):
                 continue
             if kind is hello:
                 self.identity = value
+                self._hello_seen.set()
             batch.append(value)
         self._queue.put(batch)
         return True

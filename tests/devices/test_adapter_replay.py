@@ -32,6 +32,7 @@ def write_capture(path: Path, *extra: bytes) -> Path:
 def test_replay_gives_the_events_and_counts_of_the_capture(tmp_path: Path) -> None:
     adapter = ReplayAdapter(write_capture(tmp_path / "a.tscp"))
     adapter.open()
+    assert adapter.identity is not None  # known once open() returns, as for a live device
     got = list(adapter.events())  # ends at the end of the file
     adapter.close()
     assert [type(e) for e in got] == [ev.Hello, ev.Status, ev.Pulse, ev.Pulse, ev.EndOfSession]

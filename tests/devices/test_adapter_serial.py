@@ -106,6 +106,20 @@ def test_every_event_arrives_typed_and_in_order(make_adapter, device: PtyDevice)
     assert counters.rejected == 0 and counters.missing == 0
 
 
+def test_open_returns_knowing_who_the_device_is(make_adapter, device: PtyDevice) -> None:
+    adapter = make_adapter()
+    adapter.open()
+    assert adapter.identity == ev.Hello(None, adapter.identity.host_t, *HELLO)
+    assert isinstance(collect(adapter, ev.Hello)[0], ev.Hello)  # and the HELLO is an event too
+
+
+def test_open_on_a_silent_device_returns_after_the_hello_timeout(make_adapter, device: PtyDevice) -> None:
+    device.answer_id = False
+    adapter = make_adapter(hello_timeout=0.2)
+    adapter.open()
+    assert adapter.identity is None
+
+
 def test_pings_every_interval_and_pongs_stay_inside(make_adapter, device: PtyDevice) -> None:
     adapter = opened(make_adapter, device, ping_interval=0.05)
     wait_until(lambda: device.names().count("PING") >= 3, what="three PINGs")
