@@ -83,6 +83,8 @@ def connect(path: Path | str, *, create: bool = False) -> sqlite_utils.Database:
     a file :func:`open_database` has already checked (the writer thread's).
     """
     path = Path(path)
+    if path.is_dir():
+        raise DatabaseUnusable(f"The database path {path} is a folder; give the path of a file with --db.")
     if not path.exists():
         if not create:
             raise DatabaseUnusable(
@@ -124,10 +126,17 @@ def _quick_check(db: sqlite_utils.Database, path: Path) -> None:
         )
 
 
-def _refuse_newer(db: sqlite_utils.Database, path: Path, sets: Sequence[Migrations]) -> None:
-    """A file migrated by a newer program must not be written by this older one."""
-    if "_sqlite_migrations" not in db.table_names():
+def _refuse_foreign_or_newer(db: sqlite_utils.Database, path: Path, sets: Sequence[Migrations]) -> None:
+    """Another program's file, or a file migrated by a newer version of this one, is not written."""
+    tables = db.table_names()
+    if "_sqlite_migrations" not in tables:
+        if tables:
+            raise DatabaseUnusable(
+                f"The file {path} is a database of another program (it has tables but none of "
+                "TMS Session Console's history); choose another file with --db."
+            )
         return
+    # Migrations keeps its list private; the names it holds are what this version knows.
     known = {(s.name, m.name) for s in sets for m in s._migrations}
     applied = [
         (row[0], row[1])
@@ -164,7 +173,7 @@ def migrate(db: sqlite_utils.Database, path: Path | str, sets: Sequence[Migratio
     tables) and checked before each migration commits instead.
     """
     path = Path(path)
-    _refuse_newer(db, path, sets)
+    _refuse_foreign_or_newer(db, path, sets)
     applied: list[str] = []
     db.execute("PRAGMA foreign_keys = OFF")
     try:

@@ -162,6 +162,8 @@ class Writer:
         """
         if self._thread is None:
             raise RuntimeError("the writer has not been started")
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("flush() from the writer's own thread (on_error?) would wait for itself")
         if not self._thread.is_alive():
             return self.pending == 0 and self.abandoned_operations == 0
         done = threading.Event()

@@ -193,6 +193,24 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     assert path.read_bytes() == b"Dear diary, " * 500
 
 
+def test_another_programs_database_is_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE patients (who TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseUnusable, match="another program"):
+        open_database(path)
+    conn = sqlite3.connect(path)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["patients"]
+    conn.close()
+
+
+def test_a_folder_is_not_a_database(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseUnusable, match="is a folder"):
+        open_database(tmp_path)
+
+
 def test_times_share_one_format() -> None:
     now = utc_now()
     assert now.endswith("+00:00") and len(now) == len("2026-01-05T09:00:00.000+00:00")
