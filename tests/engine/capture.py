@@ -45,7 +45,10 @@ def pulse_times_ms(spec: ProtocolSpec) -> list[tuple[int, int, int]]:
 
 
 def write_run(path: Path, spec: ProtocolSpec = ITBS, *, pose_hz: int = 30, t0: int = 5000,
-              drop_pulses: tuple[int, ...] = (), end: str | None = "COMPLETE") -> Path:
+              drop_pulses: tuple[int, ...] = (), end: str | None = "COMPLETE",
+              hidden_ms: tuple[int, int] | None = None, fault_ms: tuple[int, int] | None = None) -> Path:
+    """A whole run; ``hidden_ms`` hides the coil from the tracker, ``fault_ms`` raises and clears
+    COIL_OVERTEMP, both (start, end) in ms from the run's start."""
     s = Stream()
     s.frame("HELLO", "TSCP/1", "Acme Neuro", "SIM-1", "SN0001", "1.0.0")
     s.frame("PROTO", t0, spec.name, spec.freq_hz, spec.pulses_per_train, spec.trains, spec.iti_s, spec.burst)
@@ -57,7 +60,9 @@ def write_run(path: Path, spec: ProtocolSpec = ITBS, *, pose_hz: int = 30, t0: i
     k = 0
     while k * step <= run_ms:
         t = round(k * step)
-        timeline.append((t, 1, ("POSE", *format_pose_fields(t0 + t, TARGET, 0.98))))
+        hide = hidden_ms is not None and hidden_ms[0] <= t < hidden_ms[1]
+        fields = format_pose_fields(t0 + t, None if hide else TARGET, 0.0 if hide else 0.98)
+        timeline.append((t, 1, ("POSE", *fields)))
         k += 1
     for t in range(0, run_ms, 1000):
         timeline.append((t, 0, ("STAT", t0 + t, "RUNNING", 62, "25.0", "C1")))
@@ -69,6 +74,9 @@ def write_run(path: Path, spec: ProtocolSpec = ITBS, *, pose_hz: int = 30, t0: i
             timeline.append((t, 3, ("PULSE", t0 + t, count, 62, "142.6")))
         if count % ppt == 0:
             timeline.append((t, 4, ("TRAIN", t0 + t, train, "END", ppt)))
+    if fault_ms is not None:
+        timeline.append((fault_ms[0], 5, ("FAULT", t0 + fault_ms[0], "COIL_OVERTEMP", "coil 40.2 C")))
+        timeline.append((fault_ms[1], 5, ("CLEAR", t0 + fault_ms[1], "COIL_OVERTEMP")))
     timeline.sort(key=lambda x: (x[0], x[1]))
     for _, _, (type_, *fields) in timeline:
         s.frame(type_, *fields)

@@ -1,0 +1,54 @@
+"""A clinic database with one patient ready for a session, and the record command as a process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from console.clinic import create_patient, open_course, record_motor_threshold
+from db.database import open_database
+from resources import load_json
+
+ROOT = Path(__file__).resolve().parents[2]
+POSE_KEYS = ("x", "y", "z", "qw", "qx", "qy", "qz")
+
+
+def simulator_target() -> dict[str, float]:
+    """The simulator's demo target (resources/simulator.json): 'on target' means the same on both sides."""
+    t = load_json("simulator.json")["target"]
+    return {"x": t["x_mm"], "y": t["y_mm"], "z": t["z_mm"], "qw": t["qw"], "qx": t["qx"], "qy": t["qy"],
+            "qz": t["qz"]}
+
+
+def clinic(db_path: Path, protocol: str | None = "itbs", clinic_id: str = "P-1") -> int:
+    """A patient (with an open course of ``protocol`` and a motor threshold of 52 % MSO, unless None)."""
+    db = open_database(db_path)
+    try:
+        p = create_patient(db, clinic_id, "Alex Example")
+        if protocol:
+            open_course(db, p.id, protocol, 120.0, target_pose=simulator_target())
+            record_motor_threshold(db, p.id, 52.0, "EMG")
+        return p.id
+    finally:
+        db.close()
+
+
+def record_process(db_path: Path, url: str, *extra: str, clinic_id: str = "P-1") -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "record", "--device", url, "--patient", clinic_id,
+         "--db", str(db_path), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+    )
+
+
+def session_line(proc: subprocess.Popen) -> int:
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("SESSION "):
+        proc.kill()
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(f"record did not print SESSION first: {line!r} {err!r}")
+    return int(line.split()[1])
