@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from functools import cache
 from typing import Any
 
 import sqlite_utils
@@ -24,22 +23,24 @@ from resources import load_json
 log = logging.getLogger(__name__)
 
 
-@cache
 def definitions() -> dict[str, dict]:
-    """Every known setting: key -> {default, type, min, max, label, help}."""
+    """Every known setting: key -> {default, type, min, max, label, help}.
+
+    Read from the file each time (it is small), so a clinic's edited copy counts at once.
+    """
     return dict(load_json("settings_defaults.json")["settings"])
 
 
-def _definition(key: str) -> dict:
+def _definition(key: str, specs: dict[str, dict] | None = None) -> dict:
     try:
-        return definitions()[key]
+        return (specs if specs is not None else definitions())[key]
     except KeyError:
         raise ClinicError(f"There is no clinic setting called {key!r}.") from None
 
 
-def validate(key: str, value: Any) -> Any:
+def validate(key: str, value: Any, specs: dict[str, dict] | None = None) -> Any:
     """The value as it will be stored, or ClinicError saying what is allowed."""
-    spec = _definition(key)
+    spec = _definition(key, specs)
     label = spec.get("label", key)
     kind = spec["type"]
     if kind == "boolean":
@@ -68,23 +69,31 @@ def validate(key: str, value: Any) -> Any:
     return value
 
 
-def get_setting(db: sqlite_utils.Database, key: str) -> Any:
-    """The clinic's value of ``key``, or its shipped default when the clinic has not chosen one."""
-    spec = _definition(key)
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    if row is None:
+def _stored(key: str, raw: str | None, specs: dict[str, dict]) -> Any:
+    spec = specs[key]
+    if raw is None:
         return spec["default"]
     try:
-        return validate(key, json.loads(row[0]))
+        return validate(key, json.loads(raw), specs)
     except (ValueError, ClinicError):
         # A value no longer allowed (the range changed) must not reach the chair.
         log.error("clinic setting %s in the database is not valid; using the default", key)
         return spec["default"]
 
 
+def get_setting(db: sqlite_utils.Database, key: str) -> Any:
+    """The clinic's value of ``key``, or its shipped default when the clinic has not chosen one."""
+    specs = definitions()
+    _definition(key, specs)
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return _stored(key, row[0] if row else None, specs)
+
+
 def all_settings(db: sqlite_utils.Database) -> dict[str, Any]:
     """Every known setting with its current value."""
-    return {key: get_setting(db, key) for key in definitions()}
+    specs = definitions()
+    raw = dict(db.execute("SELECT key, value FROM settings").fetchall())
+    return {key: _stored(key, raw.get(key), specs) for key in specs}
 
 
 def set_setting(db: sqlite_utils.Database, key: str, value: Any, changed_by: str) -> None:

@@ -90,6 +90,7 @@ class Writer:
         self.on_error: Callable[[Exception], None] | None = None
         self._queue: collections.deque[tuple] = collections.deque()
         self._retry: list[tuple] = []
+        self._in_flight = 0
         self._wake = threading.Event()
         self._urgent = threading.Event()
         self._ready = threading.Event()
@@ -136,7 +137,7 @@ class Writer:
     @property
     def pending(self) -> int:
         """Operations submitted but not yet committed (for an "unsaved" indicator)."""
-        return len(self._queue) + len(self._retry)
+        return len(self._queue) + len(self._retry) + self._in_flight
 
     # -- life cycle -------------------------------------------------------------
 
@@ -239,7 +240,7 @@ class Writer:
                     self._urgent.wait(remaining)
             self._urgent.clear()
             ops = self._retry + self._drain()
-            self._retry = []
+            self._in_flight, self._retry = len(ops), []
             try:
                 try:
                     self._write_batch(ops)
@@ -249,7 +250,7 @@ class Writer:
                     log.exception("the database writer failed unexpectedly")
                     raise _StorageFailed(str(exc)) from exc
             except _StorageFailed as exc:
-                self._retry = ops
+                self._retry, self._in_flight = ops, 0
                 failures += 1
                 if failures == 1:
                     self._report(exc.__cause__ or exc)
@@ -257,6 +258,7 @@ class Writer:
                     self._abandon(exc)
                     return
                 continue
+            self._in_flight = 0
             if failures:
                 log.warning("database writes resumed after %d failed attempt(s)", failures)
                 failures = 0
@@ -292,6 +294,7 @@ class Writer:
         """Commit ``ops`` as one transaction, or fall back to one savepoint per operation."""
         conn = self._db.conn
         results: list[tuple[Future, Any]] = []
+        self._rollback()  # never build on a transaction left open by a misbehaving call()
         try:
             conn.execute("BEGIN")
             self._apply_grouped(ops, results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -153,8 +154,11 @@ def test_writes_wait_out_a_locked_database_and_then_land(tmp_path: Path, monkeyp
     try:
         main.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
         writer.insert("pulses", pulse(sid, 1))
-        assert not writer.flush(timeout=1.0)
+        deadline = time.monotonic() + 60
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert errors and "locked" in str(errors[0])
+        assert not writer.flush(timeout=0.3)
         assert writer.pending >= 1
         main.execute("ROLLBACK")
         assert writer.flush(timeout=60)
