@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "cli.record",
     "cli.export",
     "cli.devices_cmd",
+    "cli.note",
 ]
 
 

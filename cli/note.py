@@ -1,0 +1,130 @@
+"""``note``: the therapist handoff note of one session, as a PDF, plain text or Markdown file.
+
+    python main.py note SESSION_ID --out note.pdf|note.txt|note.md [--page a4|letter] [--db PATH]
+
+The format follows the file's ending (``--format`` overrides it; ``--out -``
+writes text or Markdown to stdout, for a pipe into a secure message). A
+clinic template with a mistake does not stop the note: it is made with the
+default template, and one line on stderr names the file and line to fix.
+Anything that prevents a note (no such session, an unusable database, a
+place the file cannot be written) exits 2 with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from console.note import NoteUnavailable, build_note
+from console.note_render import render_note
+from console.paths import default_db_path
+from db.database import DatabaseUnusable, open_database
+
+log = logging.getLogger(__name__)
+
+FORMATS = {".pdf": "pdf", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "note", help="write the therapist handoff note of a session (PDF, text or Markdown)",
+        description="Write the one-page handoff note of a session for the afternoon therapist.",
+    )
+    p.add_argument("session_id", type=int, metavar="SESSION_ID", help="the session's id")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="where to write it: note.pdf, note.txt or note.md ('-' for stdout, text formats)")
+    p.add_argument("--format", choices=("pdf", "txt", "md"), default=None,
+                   help="the format (default: from the file's ending)")
+    p.add_argument("--page", choices=("a4", "letter"), default=None,
+                   help="paper size of a PDF (default: from the computer's locale)")
+    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
+                   help="the SQLite database file (default: the user data folder)")
+    p.set_defaults(func=run)
+
+
+class _Failed(Exception):
+    """One line for stderr."""
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.out == "-":
+        return "txt"
+    fmt = FORMATS.get(Path(args.out).suffix.lower())
+    if fmt is None:
+        raise _Failed(f"cannot tell the format of {args.out!r}: end the name with .pdf, .txt or .md, "
+                      "or give --format")
+    return fmt
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _note(args)
+    except _Failed as exc:
+        print(f"note: {exc}", file=sys.stderr)
+        return 2
+
+
+def _note(args: argparse.Namespace) -> int:
+    fmt = _format(args)
+    if fmt == "pdf" and args.out == "-":
+        raise _Failed("a PDF needs a file name (--out note.pdf)")
+    db_path = Path(getattr(args, "db", None) or default_db_path())
+    try:
+        db = open_database(db_path, create=False)
+    except DatabaseUnusable as exc:
+        raise _Failed(str(exc)) from exc
+    try:
+        content = build_note(db, args.session_id)
+    except NoteUnavailable as exc:
+        raise _Failed(str(exc)) from exc
+    finally:
+        db.close()
+    for problem in content.problems:
+        print(f"note: {problem}", file=sys.stderr)
+
+    if fmt == "pdf":
+        pages, problem = _write_pdf(content, Path(args.out), args.page)
+        what = f"{pages} page{'s' if pages != 1 else ''}"
+    else:
+        rendered = render_note(content, fmt)
+        problem = rendered.problem
+        _write_text(rendered.text, args.out)
+        what = fmt
+    if problem is not None:
+        print(f"note: {problem}; the default template was used", file=sys.stderr)
+    if args.out != "-":
+        print(f"Handoff note of session {args.session_id} written to {args.out} ({what}).")
+    return 0
+
+
+def _write_text(text: str, out: str) -> None:
+    if out == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _Failed(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+def _write_pdf(content: Any, out: Path, page: str | None) -> tuple[int, Any]:
+    if not out.parent.is_dir():
+        raise _Failed(f"cannot write {out}: the folder {out.parent} does not exist")
+    # A PDF needs Qt's fonts and painter but no window: the offscreen platform works anywhere.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    from console.ui.note_pdf import default_page, write_pdf
+
+    _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
+    try:
+        printed = write_pdf(content, out, page or default_page())
+    except OSError as exc:
+        raise _Failed(f"cannot write {out}: {exc}") from exc
+    return printed.pages, printed.problem
