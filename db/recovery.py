@@ -93,7 +93,8 @@ def mark_interrupted_sessions(db: sqlite_utils.Database, db_path: Path | str) ->
         try:
             if _mark(db, session):
                 marked.append(session["id"])
-                log.warning("session %s was left recording (a crash?); marked interrupted", session["id"])
+                # INFO: the caller gets the ids and tells the person once, in its own words.
+                log.info("session %s was left recording (a crash?); marked interrupted", session["id"])
         finally:
             lock.release()
     return marked

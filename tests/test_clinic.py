@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from console import clinic
 from console.clinic import ClinicError
@@ -163,6 +167,14 @@ def test_bad_motor_threshold_gets_a_clear_message(db, mso, method, when, message
 ])
 def test_prescribed_intensity_is_rounded_half_away_from_zero(mt, percent, mso) -> None:
     assert clinic.prescribed_mso(mt, percent) == mso
+
+
+@given(mt_tenths=st.integers(1, 1000), percent_tenths=st.integers(1, 2000))
+def test_prescribed_intensity_matches_exact_arithmetic(mt_tenths: int, percent_tenths: int) -> None:
+    # Values as typed (one decimal): the result must equal exact rational rounding, half up.
+    exact = Fraction(mt_tenths, 10) * Fraction(percent_tenths, 10) / 100
+    expected = math.floor(exact + Fraction(1, 2))
+    assert clinic.prescribed_mso(mt_tenths / 10, percent_tenths / 10) == expected
 
 
 def test_prescription_follows_the_latest_threshold(db) -> None:
