@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "cli.export",
     "cli.devices_cmd",
     "cli.note",
+    "cli.simulate",
 ]
 
 

@@ -164,6 +164,11 @@ class LivePlots(QWidget):
         self.intensity_widget = pg.PlotWidget(self)
         self.distance_widget.setAccessibleName("Distance to target over the session")
         self.intensity_widget.setAccessibleName("Intensity over the session")
+        for widget in (self.distance_widget, self.intensity_widget):
+            # Read-only pictures: the keyboard skips them (Tab goes control to control).
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            widget.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            widget.viewport().setAccessibleName(widget.accessibleName())
         self.distance_plot = self.distance_widget.getPlotItem()
         self.intensity_plot = self.intensity_widget.getPlotItem()
         for plot, label, unit in (

@@ -32,11 +32,13 @@ log = logging.getLogger(__name__)
 class SessionActions(LiveSource, Protocol):
     """What the session view asks of a session runner."""
 
-    def pause(self, reason: str) -> Any: ...
-    def resume(self) -> Any: ...
-    def stop(self, reason: str) -> Any: ...
-    def add_note(self, text: str) -> Any: ...
-    def add_side_effect(self, kind: str, rating: int, note: str | None = None) -> Any: ...
+    def pause(self, reason: str, by: str | None = None) -> Any: ...
+    def resume(self, by: str | None = None) -> Any: ...
+    def stop(self, reason: str, by: str | None = None) -> Any: ...
+    def add_note(self, text: str, by: str | None = None) -> Any: ...
+    def add_side_effect(
+        self, kind: str, rating: int, note: str | None = None, by: str | None = None
+    ) -> Any: ...
 
 
 class SessionView(QWidget):
@@ -50,6 +52,7 @@ class SessionView(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Session")
         self.runner: SessionActions | None = None
+        self.by: str | None = None  # the technician's user name, recorded with each action
         self.bridge = LiveBridge(self)
         self.bridge.updated.connect(self.show_frame)
         self.context = QLabel("", self)
@@ -112,17 +115,24 @@ class SessionView(QWidget):
         QShortcut(QKeySequence("Ctrl+M"), self, activated=self.band.mute)
         self._ended_sent = False
         self._has_session = False
+        self._problem: str | None = None
         self.dialog = None  # the dialog open now, if any (tests and keyboard users reach it here)
 
     # ------------------------------------------------------------------ wiring
-    def attach(self, runner: SessionActions, *, planned_s: float | None = None,
-               tol_mm: float = 3.0, prescribed_mso: int | None = None) -> None:
-        """Follow a runner from its first point: the plots start empty."""
-        self.runner = runner
+    def prepare(self, *, planned_s: float | None = None, tol_mm: float = 3.0,
+                prescribed_mso: int | None = None) -> None:
+        """A fresh screen for the next session, before its device is connected."""
+        self.detach()
         self._ended_sent = False
         self._has_session = False
+        self.band.pause_reason = ""
         self.plots.clear()
         self.plots.set_session_frame(planned_s, tol_mm, prescribed_mso)
+        self.show_frame(LiveSnapshot(tol_distance_mm=tol_mm, prescribed_mso=prescribed_mso), [])
+
+    def attach(self, runner: SessionActions) -> None:
+        """Follow a runner; the plots fill from its first point."""
+        self.runner = runner
         self.bridge.attach(runner)
         self.bridge.tick()
 
@@ -150,6 +160,10 @@ class SessionView(QWidget):
             self.plots.append(points)
         self.controls.set_state(snap.state, connected=snap.device_connected, has_session=self._has_session)
         _set(self.device_line, self._device_words(snap))
+        problem = snap.extra.get("storage_error") or snap.extra.get("command_error")
+        if problem and problem != self._problem:
+            self.show_message(problem)
+        self._problem = problem
         if snap.state == "ended" and not self._ended_sent:
             self._ended_sent = True
             self.band.sound.stop()
@@ -168,7 +182,7 @@ class SessionView(QWidget):
     def _act(self, what: str, fn, *args) -> bool:
         """Call the runner; a refusal becomes a plain message, never a traceback."""
         try:
-            fn(*args)
+            fn(*args, by=self.by)
         except Exception as exc:  # the runner words its refusals for people
             log.warning("%s refused: %s", what, exc)
             self.show_message(f"Could not {what}: {exc}")
@@ -195,8 +209,11 @@ class SessionView(QWidget):
         self._open(dialog)
 
     def pause(self, reason: str) -> None:
-        if self.runner is not None and self._act("pause", self.runner.pause, reason):
-            self.band.pause_reason = reason
+        if self.runner is None:
+            return
+        previous, self.band.pause_reason = self.band.pause_reason, reason
+        if not self._act("pause", self.runner.pause, reason):
+            self.band.pause_reason = previous
 
     def resume(self) -> None:
         if self.runner is not None:

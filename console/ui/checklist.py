@@ -1,0 +1,237 @@
+"""The pre-session checklist: every item answered yes or no, none skipped;
+an answer the clinic configured (``note_on`` in resources/checklist.json)
+asks for a note before the session can go on.
+
+Keyboard: Tab moves between items, Y or N answers the focused item and moves
+to the next; arrows switch an answer; Enter continues once all is answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from resources import load_json
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChecklistAnswer:
+    id: str
+    question: str
+    answer: str  # "yes" or "no"
+    note: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "question": self.question, "answer": self.answer, "note": self.note}
+
+
+def checklist_items() -> list[dict]:
+    """The clinic's checklist; an item without ``note_on`` never asks for a note."""
+    items = load_json("checklist.json")["items"]
+    return [{"id": i["id"], "question": i["question"], "note_on": list(i.get("note_on", []))} for i in items]
+
+
+class ChecklistItem(QFrame):
+    """One question: Yes / No, and a note field when the answer asks for one."""
+
+    changed = Signal()
+    answered = Signal(object)  # self, after Y or N from the keyboard
+
+    def __init__(self, number: int, item: dict, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.item_id = item["id"]
+        self.question = item["question"]
+        self.note_on = set(item["note_on"])
+        self.label = QLabel(f"{number}. {self.question}", self)
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.yes = QRadioButton("Yes", self)
+        self.no = QRadioButton("No", self)
+        self.yes.setAccessibleName(f"Yes: {self.question}")
+        self.no.setAccessibleName(f"No: {self.question}")
+        self.group = QButtonGroup(self)
+        self.group.addButton(self.yes)
+        self.group.addButton(self.no)
+        self.note = QLineEdit(self)
+        self.note.setPlaceholderText("Note (needed for this answer)")
+        self.note.setAccessibleName(f"Note: {self.question}")
+        self.note.setVisible(False)
+        answers = QHBoxLayout()
+        answers.addWidget(self.yes)
+        answers.addWidget(self.no)
+        answers.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 10)
+        layout.addWidget(self.label)
+        layout.addLayout(answers)
+        layout.addWidget(self.note)
+        self.group.buttonToggled.connect(self._toggled)
+        self.note.textChanged.connect(self.changed)
+        self.note.returnPressed.connect(self._note_entered)
+        for button in (self.yes, self.no):
+            button.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == event.Type.KeyPress and event.key() in (Qt.Key.Key_Y, Qt.Key.Key_N):
+            (self.yes if event.key() == Qt.Key.Key_Y else self.no).setChecked(True)
+            self.answered.emit(self)
+            return True
+        return super().eventFilter(obj, event)
+
+    def _note_entered(self) -> None:
+        if self.note.text().strip():
+            self.answered.emit(self)
+
+    @property
+    def answer(self) -> str | None:
+        if self.yes.isChecked():
+            return "yes"
+        if self.no.isChecked():
+            return "no"
+        return None
+
+    @property
+    def needs_note(self) -> bool:
+        return self.answer in self.note_on
+
+    def _toggled(self, _button, checked: bool) -> None:
+        if checked:
+            self.note.setVisible(self.needs_note)
+            self.changed.emit()
+
+    def problem(self) -> str | None:
+        if self.answer is None:
+            return "not answered"
+        if self.needs_note and not self.note.text().strip():
+            return "needs a note"
+        return None
+
+    def result(self) -> ChecklistAnswer:
+        note = self.note.text().strip() if self.needs_note else ""
+        return ChecklistAnswer(self.item_id, self.question, self.answer or "", note)
+
+    def focus_first(self) -> None:
+        (self.no if self.no.isChecked() else self.yes).setFocus()
+
+
+class ChecklistPage(QWidget):
+    """All items; ``completed(list[ChecklistAnswer])`` once every one is answered."""
+
+    completed = Signal(object)
+    back_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Pre-session checklist")
+        self.title = QLabel("Before the session", self)
+        self.title.setObjectName("screenTitle")
+        hint = QLabel("Ask each question and answer it: Y or N for the focused item, Tab to move.", self)
+        hint.setObjectName("hint")
+        body = QWidget(self)
+        items_layout = QVBoxLayout(body)
+        items_layout.setSpacing(10)
+        self.items: list[ChecklistItem] = []
+        for n, item in enumerate(checklist_items(), start=1):
+            widget = ChecklistItem(n, item, body)
+            widget.changed.connect(self._update)
+            widget.answered.connect(self._answered)
+            self.items.append(widget)
+            items_layout.addWidget(widget)
+        items_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.status = QLabel("", self)
+        self.status.setObjectName("hint")
+        self.status.setAccessibleName("Checklist status")
+        self.back = QPushButton("Back to patients", self)
+        self.back.setAccessibleName("Back to patients")
+        self.back.clicked.connect(self.back_requested)
+        self.proceed = QPushButton("Continue to the session   Enter", self)
+        self.proceed.setObjectName("primary")
+        self.proceed.setAccessibleName("Continue to the session")
+        self.proceed.setAutoDefault(True)
+        self.proceed.clicked.connect(self._proceed)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back)
+        buttons.addStretch(1)
+        buttons.addWidget(self.status)
+        buttons.addWidget(self.proceed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.addWidget(self.title)
+        layout.addWidget(hint)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        self._update()
+
+    def begin(self, title: str) -> None:
+        """A fresh checklist for the next session: no answer carries over."""
+        self.title.setText(f"Before the session — {title}")
+        for item in self.items:
+            item.group.setExclusive(False)
+            item.yes.setChecked(False)
+            item.no.setChecked(False)
+            item.group.setExclusive(True)
+            item.note.clear()
+            item.note.setVisible(False)
+        self._update()
+        if self.items:
+            self.items[0].focus_first()
+
+    def problems(self) -> list[str]:
+        return [f"{n}: {p}" for n, item in enumerate(self.items, start=1) if (p := item.problem())]
+
+    def _update(self) -> None:
+        problems = self.problems()
+        self.proceed.setEnabled(not problems)
+        if problems:
+            unanswered = sum(1 for i in self.items if i.answer is None)
+            notes = sum(1 for i in self.items if i.answer is not None and i.problem())
+            parts = []
+            if unanswered:
+                parts.append(f"{unanswered} to answer")
+            if notes:
+                parts.append(f"{notes} note{'s' if notes > 1 else ''} needed")
+            self.status.setText(", ".join(parts))
+        else:
+            self.status.setText("All answered")
+
+    def _answered(self, item: ChecklistItem) -> None:
+        """After Y/N: to the note if one is needed, else to the next item, else to Continue."""
+        if item.needs_note and not item.note.text().strip():
+            item.note.setFocus()
+            return
+        index = self.items.index(item)
+        nxt = next((i for i in self.items[index + 1 :] if i.problem()), None)
+        if nxt is not None:
+            nxt.focus_first()
+        elif self.proceed.isEnabled():
+            self.proceed.setFocus()
+        else:
+            first = next((i for i in self.items if i.problem()), None)
+            if first is not None:
+                first.focus_first()
+
+    def _proceed(self) -> None:
+        if self.problems():
+            return
+        self.completed.emit([item.result() for item in self.items])

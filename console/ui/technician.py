@@ -1,0 +1,334 @@
+"""The technician's workspace: start of day -> checklist -> session (connect,
+start, run) -> end of session -> handoff note -> back to the day's list.
+
+It owns the session runner's life: the runner is opened on a worker thread
+(device_panel), followed by the live view through the LiveBridge, and closed
+on a worker thread when the session has ended (closing joins the runner's
+threads and flushes the writer; the screen never waits for it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from console import session_entries
+from console.accounts import User
+from console.overrides import attach_to_session
+from console.safety_limits import record_intensity_override
+from console.schedule import record_early_start
+from console.session_plan import plan_session
+from console.session_runner import SessionPlan, SessionRunner
+from console.ui import start_checks
+from console.ui.checklist import ChecklistAnswer, ChecklistPage
+from console.ui.course_overview import CourseOverview
+from console.ui.device_panel import DevicePanel
+from console.ui.end_of_session import EndOfSession
+from console.ui.session_dialogs import ReasonDialog
+from console.ui.session_view import SessionView
+from console.ui.start_of_day import StartOfDay
+from devices.registry import create_adapter
+
+log = logging.getLogger(__name__)
+
+
+def open_runner(db_path: Path, plan: SessionPlan, url: str) -> SessionRunner:
+    """Worker thread: build the adapter, open the device and the session's record."""
+    adapter = create_adapter(url)
+    runner = SessionRunner(db_path, adapter, plan)
+    try:
+        runner.open()
+    except BaseException:
+        runner.close("the session could not be opened")
+        raise
+    return runner
+
+
+class _Closed(QObject):
+    done = Signal()
+
+
+class TechnicianWorkspace(QStackedWidget):
+    """The pages of one technician's day; see the module docstring."""
+
+    session_finished = Signal(int)  # session id, after the end-of-session screen
+
+    def __init__(self, db: sqlite_utils.Database, db_path: Path, user: User, *,
+                 device_url: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.db_path = Path(db_path)
+        self.user = user
+        self.setAccessibleName("Technician workspace")
+        self.overview: CourseOverview | None = None
+        self.plan: SessionPlan | None = None
+        self.answers: list[ChecklistAnswer] = []
+        self.pending_overrides: list[int] = []
+        self.runner: SessionRunner | None = None
+        self.dialog = None
+        self._closers: list[threading.Thread] = []
+        self._closed_relay = _Closed(self)
+
+        self.start_page = StartOfDay(db, self)
+        self.checklist = ChecklistPage(self)
+        self.device_panel = DevicePanel()
+        if device_url:
+            self.device_panel.set_url(device_url)
+        self.session_view = SessionView(self, side_panel=self.device_panel)
+        self.session_view.by = user.username
+        self.end_page = EndOfSession(db, self)
+        self.note_page = self._note_page()
+        for page in (self.start_page, self.checklist, self.session_view, self.end_page, self.note_page):
+            self.addWidget(page)
+
+        self.start_page.session_requested.connect(self.begin)
+        self.checklist.completed.connect(self.checklist_done)
+        self.checklist.back_requested.connect(self.back_to_day)
+        self.device_panel.connected.connect(self.connected)
+        self.session_view.bridge.updated.connect(self._device_frame)
+        self.session_view.start_requested.connect(self.start)
+        self.session_view.ended.connect(self.ended)
+        self.end_page.finished.connect(self.show_note)
+        self.show_day()
+
+    # ------------------------------------------------------------------ pages
+    def _note_page(self) -> QWidget:
+        """The handoff note preview (console.ui.note_view); a plain page when this build lacks it."""
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        self.note_holder = layout
+        self.note_view = None
+        return page
+
+    def show_day(self) -> None:
+        self.start_page.refresh()
+        self.setCurrentWidget(self.start_page)
+        self.start_page.search.setFocus()
+
+    def back_to_day(self) -> None:
+        self.show_day()
+
+    # -------------------------------------------------------------- begin
+    def begin(self, overview: CourseOverview) -> None:
+        """Checks that come before the session exists, then the checklist."""
+        self.overview = overview
+        self.pending_overrides = []
+        course_id = overview.course.id if overview.course else None
+        try:
+            violations = start_checks.limit_violations(
+                overview.protocol, overview.prescription.percent_mt if overview.prescription else None,
+                overview.prescribed_mso,
+            )
+        except Exception as exc:
+            log.exception("safety limits not checked")
+            self.start_page.card.blockers.setText(f"The clinic's safety limits could not be read: {exc}")
+            return
+        if violations and course_id is not None:
+            dialog = start_checks.SupervisorOverrideDialog(self.db, course_id, violations, self)
+            dialog.signed.connect(self._limits_overridden)
+            self._open(dialog)
+            return
+        self._check_schedule()
+
+    def _limits_overridden(self, override_id: int) -> None:
+        self.pending_overrides.append(override_id)
+        self._check_schedule()
+
+    def _check_schedule(self) -> None:
+        overview = self.overview
+        course_id = overview.course.id if overview and overview.course else None
+        try:
+            early = start_checks.early_start(self.db, course_id)
+        except Exception as exc:
+            log.exception("schedule not checked")
+            self.start_page.card.blockers.setText(f"The course schedule could not be read: {exc}")
+            return
+        if early is not None:
+            dialog = ReasonDialog("Sooner than the schedule", f"{early.message}\nStart anyway? Why?",
+                                  start_checks.override_reasons(), self)
+            dialog.submitted.connect(self._early_reason)
+            self._early = early
+            self._open(dialog)
+            return
+        self._to_checklist()
+
+    def _early_reason(self, reason: str) -> None:
+        try:
+            self.pending_overrides.append(
+                record_early_start(self.db, self.user, self.overview.course.id, self._early, reason)
+            )
+        except Exception as exc:
+            self.start_page.card.blockers.setText(f"The reason was not recorded: {exc}")
+            return
+        self._to_checklist()
+
+    def _to_checklist(self) -> None:
+        self.checklist.begin(self.overview.title())
+        self.setCurrentWidget(self.checklist)
+
+    def checklist_done(self, answers: list[ChecklistAnswer]) -> None:
+        self.answers = answers
+        overview = self.overview
+        try:
+            self.plan = plan_session(self.db, overview.patient, technician=self.user.username)
+        except Exception as exc:
+            log.exception("session plan failed")
+            self.checklist.status.setText(f"The session cannot be prepared: {exc}")
+            return
+        plan = self.plan
+        self.device_panel.reset()
+        self.device_panel.expect(plan.protocol.name if plan.protocol else None, plan.prescribed_mso)
+        self.device_panel.set_opener(self._opener(plan))
+        self.session_view.set_context(overview.title())
+        self.session_view.show_message(
+            "Connect the device (Ctrl+D), check the coil on the target, then Start (F5)."
+        )
+        self.session_view.prepare(
+            planned_s=plan.protocol.run_s if plan.protocol else None,
+            tol_mm=plan.tol_distance_mm, prescribed_mso=plan.prescribed_mso,
+        )
+        self.setCurrentWidget(self.session_view)
+        self.device_panel.connect_button.setFocus()
+
+    def _opener(self, plan: SessionPlan):
+        db_path = self.db_path
+
+        def opener(url: str) -> SessionRunner:
+            return open_runner(db_path, plan, url)
+
+        return opener
+
+    # ------------------------------------------------------------- session
+    def connected(self, runner: SessionRunner) -> None:
+        """The device is open and the session's record exists: keep the checklist with it."""
+        self.runner = runner
+        session_id = runner.session_id
+        try:
+            session_entries.add_checklist(self.db, self.user, session_id, [a.as_dict() for a in self.answers])
+            attach_to_session(self.db, self.pending_overrides, session_id)
+        except Exception as exc:
+            log.exception("checklist not recorded")
+            self.session_view.show_message(f"The checklist was not recorded: {exc}")
+        self.session_view.attach(runner)
+        self.session_view.show_message("")
+        self.session_view.controls.start.setFocus()
+
+    def _device_frame(self, snap, _points) -> None:
+        self.device_panel.show_snapshot(snap)
+
+    def start(self) -> None:
+        """Start, after the intensity check: a device at another setting than the prescription
+        (that the console cannot set itself) needs an explicit override with a reason."""
+        runner, plan = self.runner, self.plan
+        if runner is None or plan is None:
+            return
+        snap = runner.snapshot()
+        if not snap.device_connected:
+            self.session_view.show_message("The device is not connected.")
+            return
+        prescribed = plan.prescribed_mso
+        if prescribed is not None and not runner.adapter.supports("SET"):
+            if snap.mso is None:
+                self.session_view.show_message(
+                    "The device has not reported its intensity yet: wait for its status, then Start again."
+                )
+                return
+            if snap.mso != prescribed:
+                dialog = start_checks.intensity_dialog(
+                    snap.mso, prescribed, plan.percent_mt, plan.mt_mso, self
+                )
+                self._override_mso = snap.mso
+                dialog.submitted.connect(self._intensity_reason)
+                self._open(dialog)
+                return
+        self._start_runner()
+
+    def _intensity_reason(self, reason: str) -> None:
+        runner, plan = self.runner, self.plan
+        try:
+            record_intensity_override(self.db, self.user, ("session", runner.session_id), plan.prescribed_mso,
+                                      self._override_mso, reason)
+        except Exception as exc:
+            self.session_view.show_message(f"The override was not recorded: {exc}")
+            return
+        self._start_runner()
+
+    def _start_runner(self) -> None:
+        try:
+            self.runner.start(by=self.user.username)
+        except Exception as exc:
+            self.session_view.show_message(f"Could not start: {exc}")
+            return
+        self.session_view.show_message("")
+        self.session_view.bridge.tick()
+
+    def ended(self, snap) -> None:
+        """The run has ended: close the runner in the background and go to the end-of-session screen."""
+        runner = self.runner
+        self.runner = None
+        self.session_view.detach()
+        if runner is not None:
+            self._close_in_background(runner, "session ended")
+        overview = self.overview
+        self.end_page.show_session(
+            snap, user=self.user, patient_id=overview.patient.id if overview else None,
+            course_id=overview.course.id if overview and overview.course else None,
+        )
+        self.setCurrentWidget(self.end_page)
+
+    def _close_in_background(self, runner: Any, reason: str) -> None:
+        thread = threading.Thread(target=runner.close, args=(reason,), name="session-close")
+        thread.start()
+        self._closers = [t for t in self._closers if t.is_alive()] + [thread]
+
+    # ---------------------------------------------------------------- note
+    def show_note(self, session_id: int) -> None:
+        """The handoff note for the session; Done leads back to the day's list."""
+        try:
+            from console.ui.note_view import NoteView
+        except ImportError:
+            NoteView = None
+        if self.note_view is not None:
+            self.note_holder.removeWidget(self.note_view)
+            self.note_view.deleteLater()
+            self.note_view = None
+        if NoteView is None:
+            label = QLabel(f"Session {session_id} is recorded. The handoff note is not available in this "
+                           "version.", self.note_page)
+            self.note_view = label
+        else:
+            self.note_view = NoteView(self.db, session_id, parent=self.note_page)
+            done = getattr(self.note_view, "done", None)
+            if done is not None:
+                done.connect(self.show_day)
+        self.note_holder.addWidget(self.note_view)
+        self.setCurrentWidget(self.note_page)
+        self.session_finished.emit(session_id)
+
+    # ------------------------------------------------------------- dialogs
+    def _open(self, dialog) -> None:
+        self.dialog = dialog
+        dialog.finished.connect(self._dialog_closed)
+        dialog.open()
+
+    def _dialog_closed(self) -> None:
+        self.dialog = None
+
+    # ------------------------------------------------------------ shutdown
+    def shutdown(self, reason: str = "program closed") -> None:
+        """Stop following, close an open session (it ends as stopped), join every thread."""
+        self.session_view.detach()
+        self.device_panel.join()
+        runner = self.runner
+        self.runner = None
+        if runner is not None:
+            runner.close(reason)
+        for thread in self._closers:
+            thread.join(30.0)
+        self._closers = []
