@@ -76,7 +76,9 @@ def bench_feeder(n: int = FEEDER_FRAMES) -> dict:
     adapter = SerialAdapter(path, silence_timeout=30.0, hello_timeout=0.0)
     try:
         adapter.open()
+        cpu = time.process_time()
         count, first, last = consume(adapter, n)
+        cpu = time.process_time() - cpu
         counters = adapter.counters()
     finally:
         adapter.close()
@@ -86,9 +88,11 @@ def bench_feeder(n: int = FEEDER_FRAMES) -> dict:
     rate = count / (last - first) if last > first else 0.0
     lost = n - count
     print(f"pty feeder: {rate:,.0f} frames/s over {count:,} frames; rejected {counters.rejected}, "
-          f"missing {counters.missing}, not arrived {lost} (goal {GOAL:,}, none lost)")
+          f"missing {counters.missing}, not arrived {lost} (goal {GOAL:,}, none lost); "
+          f"reader+consumer CPU {cpu / max(count, 1) * 1e6:.1f} us/frame")
     return {
-        "frames": count, "frames_per_s": round(rate), "rejected": counters.rejected,
+        "frames": count, "frames_per_s": round(rate), "cpu_us_per_frame": round(cpu / max(count, 1) * 1e6, 2),
+        "rejected": counters.rejected,
         "missing": counters.missing, "not_arrived": lost,
         "ok": rate >= GOAL and lost == 0 and counters.rejected == 0 and counters.missing == 0,
     }
@@ -101,14 +105,14 @@ def bench_simulator() -> dict | None:
     except ImportError:
         print("simulator: not available, skipped")
         return None
-    options = ["--protocol", "10hz", "--speed", "1000", "--pose-hz", "250", "--autostart",
-               "--exit-after-eos", "--seed", "7"]
-    with SimulatorProcess(*options) as sim:
+    with SimulatorProcess("10hz", speed=1000, pose_hz=250, seed=7, autostart=True,
+                          exit_after_eos=True) as sim:
         adapter = SerialAdapter(sim.port, silence_timeout=30.0)
         received = pulses = 0
         first = last = 0.0
         try:
             adapter.open()
+            cpu = time.process_time()
             deadline = time.monotonic() + 300
             done = False
             while not done and time.monotonic() < deadline:
@@ -123,14 +127,17 @@ def bench_simulator() -> dict | None:
                         done = True
                         break
                 last = time.monotonic()
+            cpu = time.process_time() - cpu
             counters = adapter.counters()
         finally:
             adapter.close()
     rate = counters.received / (last - first) if last > first else 0.0
     print(f"simulator 10hz x1000, 250 Hz pose: {rate:,.0f} frames/s over {counters.received:,} frames, "
-          f"{pulses} pulses; rejected {counters.rejected}, missing {counters.missing}")
+          f"{pulses} pulses; rejected {counters.rejected}, missing {counters.missing}; "
+          f"reader+consumer CPU {cpu / max(counters.received, 1) * 1e6:.1f} us/frame")
     return {
         "frames": counters.received, "frames_per_s": round(rate), "pulses": pulses,
+        "cpu_us_per_frame": round(cpu / max(counters.received, 1) * 1e6, 2),
         "rejected": counters.rejected, "missing": counters.missing,
         "ok": pulses == 3000 and counters.rejected == 0 and counters.missing == 0,
     }
