@@ -115,7 +115,8 @@ class SerialAdapter(DeviceAdapter):
         else:
             self._port = port
             self._port_name = str(port.port)
-        self.url = url or f"tscp+serial://{self._port_name}"
+        default = "tscp+" if self._port_name.startswith("socket://") else "tscp+serial://"
+        self.url = url or default + self._port_name
         self.identity = None
         self._baudrate = baudrate
         self._capture_path = Path(capture) if capture is not None else None
