@@ -229,6 +229,26 @@ def reset_password(db: sqlite_utils.Database, actor: User, username: str, new_pa
               {"must_change_password": must_change})
 
 
+def reset_password_from_command_line(db: sqlite_utils.Database, username: str, new_password: str,
+                                     operator: str) -> None:
+    """The way back in when the only admin forgot their password: ``python main.py users
+    reset-password``, run by someone who can write the database file anyway (``operator``
+    is their operating-system user name, kept in the audit row). Never call this from a screen.
+    """
+    target = _target(db, username)
+    check_password_rules(new_password, target.username)
+    password_hash = HASHER.hash(new_password)
+    with write_transaction(db):
+        db.execute(
+            "UPDATE users SET password_hash = ?, must_change_password = 1, failed_attempts = 0, "
+            "locked_until = NULL, password_changed_at = ? WHERE id = ?",
+            [password_hash, to_utc_iso(datetime.now(UTC)), target.id],
+        )
+        audit(db, f"command line ({operator})", "reset_password", "user", target.username,
+              {"must_change_password": target.must_change_password}, {"must_change_password": True})
+    log.warning("password of %s reset from the command line by %s", target.username, operator)
+
+
 def set_active(db: sqlite_utils.Database, actor: User, username: str, active: bool) -> None:
     """Disable or enable an account; the last active admin cannot be disabled."""
     actor = _admin_actor(db, actor)
@@ -401,6 +421,29 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def mark_demo_database(db: sqlite_utils.Database) -> None:
+    """Mark a new, empty database as a demo database (the login screen then shows the demo
+    accounts). Refused once it has any account that is not a demo account, so a clinic's
+    real database can never be turned into one."""
+    if is_demo_database(db):
+        return
+    demo_names = [name for name, _, _, _ in DEMO_ACCOUNTS]
+    others = db.execute(
+        f"SELECT count(*) FROM users WHERE username NOT IN ({', '.join('?' * len(demo_names))})",
+        demo_names).fetchone()[0]
+    if others:
+        raise AccountError("This database already has user accounts; only a new database can be "
+                           "made a demo database.")
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO settings (key, value, changed_at, changed_by) VALUES ('demo_database', 'true', ?, "
+            "'demo set-up') ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+            "changed_at = excluded.changed_at, changed_by = excluded.changed_by",
+            [to_utc_iso(datetime.now(UTC))],
+        )
+        audit(db, "demo set-up", "mark_demo_database", "setting", "demo_database", None, {"value": True})
+
+
 def create_demo_accounts(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
     """The demo accounts as (user name, password, role), created if missing.
 
@@ -409,7 +452,7 @@ def create_demo_accounts(db: sqlite_utils.Database) -> list[tuple[str, str, str]
     """
     if not is_demo_database(db):
         raise AccountError("Demo accounts are only created in a database marked as a demo database "
-                           "(setting demo_database = true).")
+                           "(mark_demo_database).")
     accounts = []
     with write_transaction(db):
         for username, full_name, role, password in DEMO_ACCOUNTS:

@@ -1,0 +1,106 @@
+"""``users``: accounts from the command line, for setting up a chair and for getting back in.
+
+- ``users create-admin``: the first admin account of a new database (like the
+  first-start dialog, for a chair set up over ssh);
+- ``users list``: every account, its role and whether it is disabled or locked;
+- ``users reset-password NAME``: a temporary password, to be changed at the
+  next login; the way back in when the only admin forgot theirs. It needs
+  write access to the database file (which already gives everything), and
+  the audit log records the operating-system user who ran it.
+
+Passwords are asked twice without echo, or read from one line of standard
+input with ``--password-stdin`` (for scripts); never from the command line,
+where other users could read them in the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from console import accounts
+from console.clinic import ClinicError
+from console.paths import default_db_path
+from db.database import DatabaseUnusable, open_database
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("users", help="create the first admin, list accounts, reset a password")
+    commands = parser.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    create = commands.add_parser("create-admin", help="create the first admin account of a new database")
+    create.add_argument("--username", required=True)
+    create.add_argument("--full-name", required=True)
+    show = commands.add_parser("list", help="list every account")
+    reset = commands.add_parser("reset-password", help="give an account a temporary password")
+    reset.add_argument("username")
+    for sub, func in ((create, run_create_admin), (show, run_list), (reset, run_reset_password)):
+        sub.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="the database file")
+        sub.set_defaults(func=func)
+    for sub in (create, reset):
+        sub.add_argument("--password-stdin", action="store_true",
+                         help="read the password from one line of standard input")
+
+
+def _open(args: argparse.Namespace):
+    return open_database(getattr(args, "db", None) or default_db_path())
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise ClinicError("The two passwords are not the same.")
+    return first
+
+
+def _run(args: argparse.Namespace, action) -> int:
+    try:
+        db = _open(args)
+    except DatabaseUnusable as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        return action(db)
+    except ClinicError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+def run_create_admin(args: argparse.Namespace) -> int:
+    def action(db) -> int:
+        if not accounts.needs_first_admin(db):
+            raise ClinicError("This database already has an admin account; that admin creates the others.")
+        user = accounts.create_user(db, None, args.username, args.full_name, "admin", _password(args))
+        print(f"created admin account {user.username} ({user.full_name})")
+        return 0
+    return _run(args, action)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    def action(db) -> int:
+        now = datetime.now(UTC).isoformat()
+        rows = db.execute("SELECT username, full_name, role, active, locked_until, last_login_at "
+                          "FROM users ORDER BY username").fetchall()
+        for username, full_name, role, active, locked_until, last_login in rows:
+            state = "active" if active else "disabled"
+            if locked_until and locked_until > now:
+                state += ", locked"
+            print(f"{username:<20} {role:<11} {state:<16} {full_name}  (last login {last_login or 'never'})")
+        if not rows:
+            print("no accounts yet: the first start asks for the admin account (or: users create-admin)")
+        return 0
+    return _run(args, action)
+
+
+def run_reset_password(args: argparse.Namespace) -> int:
+    def action(db) -> int:
+        accounts.reset_password_from_command_line(db, args.username, _password(args), getpass.getuser())
+        print(f"{args.username}: temporary password set; it must be changed at the next login")
+        return 0
+    return _run(args, action)
