@@ -21,6 +21,7 @@ from console import __version__
 COMMAND_MODULES: list[str] = [
     "cli.audit",
     "cli.backup",
+    "cli.users",
     "cli.record",
     "cli.export",
     "cli.devices_cmd",
