@@ -16,7 +16,10 @@ from typing import Any
 
 import sqlite_utils
 
+from console.accounts import User, refresh
+from console.audit import audit
 from console.clinic import ClinicError
+from console.permissions import require
 from db.database import utc_now
 from resources import load_json
 
@@ -102,10 +105,19 @@ def set_setting(db: sqlite_utils.Database, key: str, value: Any, changed_by: str
     if not changed_by or not changed_by.strip():
         raise ClinicError("A clinic setting can only be changed by a named user.")
     with db.atomic():
+        old = get_setting(db, key)
         db.execute(
             "INSERT INTO settings (key, value, changed_at, changed_by) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at, "
             "changed_by = excluded.changed_by",
             [key, json.dumps(value), utc_now(), changed_by.strip()],
         )
+        audit(db, changed_by.strip(), "change_setting", "setting", key, {"value": old}, {"value": value})
     log.info("clinic setting %s changed by %s", key, changed_by)
+
+
+def change_setting(db: sqlite_utils.Database, user: User, key: str, value: Any) -> None:
+    """A person changes a clinic setting: only an admin may (checked before anything is written)."""
+    require(user, "edit_settings")
+    require(refresh(db, user), "edit_settings")  # disabled or demoted since logging in
+    set_setting(db, key, value, user.username)
