@@ -40,8 +40,10 @@ def test_passwords_are_stored_as_argon2id_with_the_shipped_parameters(db, db_pat
     assert "$argon2" not in str(history(db))  # never in the audit log either
 
 
-def test_the_database_file_is_readable_by_its_owner_only(db, db_path) -> None:
+def test_the_database_file_is_readable_by_its_owner_only(db, db_path, people) -> None:
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    wal = db_path.with_name(db_path.name + "-wal")  # holds recent writes until a checkpoint
+    assert wal.exists() and stat.S_IMODE(wal.stat().st_mode) == 0o600
 
 
 def test_login_rehashes_when_the_parameters_were_raised(db, people, monkeypatch) -> None:
