@@ -16,7 +16,8 @@ from typing import Any
 
 import sqlite_utils
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from console import session_entries
 from console.accounts import User
@@ -30,6 +31,7 @@ from console.ui.checklist import ChecklistAnswer, ChecklistPage
 from console.ui.course_overview import CourseOverview
 from console.ui.device_panel import DevicePanel
 from console.ui.end_of_session import EndOfSession
+from console.ui.note_view import NoteView
 from console.ui.session_dialogs import ReasonDialog
 from console.ui.session_view import SessionView
 from console.ui.start_of_day import StartOfDay
@@ -99,12 +101,35 @@ class TechnicianWorkspace(QStackedWidget):
 
     # ------------------------------------------------------------------ pages
     def _note_page(self) -> QWidget:
-        """The handoff note preview (console.ui.note_view); a plain page when this build lacks it."""
+        """The handoff note's page: a title, the note's preview (filled per session), Done."""
         page = QWidget(self)
+        page.setAccessibleName("Handoff note")
+        self.note_title = QLabel("Handoff note", page)
+        self.note_title.setObjectName("screenTitle")
+        self.note_message = QLabel("", page)
+        self.note_message.setObjectName("error")
+        self.note_message.setWordWrap(True)
+        self.note_done = QPushButton("Done: back to today's patients   Ctrl+Enter", page)
+        self.note_done.setObjectName("primary")
+        self.note_done.setAccessibleName("Done, back to today's patients")
+        self.note_done.setAutoDefault(True)
+        self.note_done.clicked.connect(self.show_day)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), page, activated=self._note_done_key)
+        top = QHBoxLayout()
+        top.addWidget(self.note_title, 1)
+        top.addWidget(self.note_done)
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.addLayout(top)
+        layout.addWidget(self.note_message)
         self.note_holder = layout
-        self.note_view = None
+        self.note_view: QWidget | None = None
         return page
+
+    def _note_done_key(self) -> None:
+        if self.currentWidget() is self.note_page:
+            self.show_day()
 
     def show_day(self) -> None:
         self.start_page.refresh()
@@ -169,8 +194,8 @@ class TechnicianWorkspace(QStackedWidget):
         self._to_checklist()
 
     def _to_checklist(self) -> None:
-        self.checklist.begin(self.overview.title())
         self.setCurrentWidget(self.checklist)
+        self.checklist.begin(self.overview.title())
 
     def checklist_done(self, answers: list[ChecklistAnswer]) -> None:
         self.answers = answers
@@ -289,26 +314,22 @@ class TechnicianWorkspace(QStackedWidget):
 
     # ---------------------------------------------------------------- note
     def show_note(self, session_id: int) -> None:
-        """The handoff note for the session; Done leads back to the day's list."""
-        try:
-            from console.ui.note_view import NoteView
-        except ImportError:
-            NoteView = None
+        """The handoff note of the session just ended; Done leads back to the day's list."""
         if self.note_view is not None:
             self.note_holder.removeWidget(self.note_view)
             self.note_view.deleteLater()
             self.note_view = None
-        if NoteView is None:
-            label = QLabel(f"Session {session_id} is recorded. The handoff note is not available in this "
-                           "version.", self.note_page)
-            self.note_view = label
+        self.note_title.setText(f"Handoff note — {self.overview.title() if self.overview else ''}")
+        self.note_message.setText("")
+        try:
+            self.note_view = NoteView.for_session(self.db, session_id, parent=self.note_page)
+        except Exception as exc:  # the record is safe; say why the note is not shown
+            log.exception("note of session %s not built", session_id)
+            self.note_message.setText(f"The handoff note could not be made: {exc}")
         else:
-            self.note_view = NoteView(self.db, session_id, parent=self.note_page)
-            done = getattr(self.note_view, "done", None)
-            if done is not None:
-                done.connect(self.show_day)
-        self.note_holder.addWidget(self.note_view)
+            self.note_holder.addWidget(self.note_view, 1)
         self.setCurrentWidget(self.note_page)
+        self.note_done.setFocus()
         self.session_finished.emit(session_id)
 
     # ------------------------------------------------------------- dialogs

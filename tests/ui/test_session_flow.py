@@ -1,0 +1,92 @@
+"""A whole session driven from the technician's screens: the real simulator as
+its own process on a pty, the real adapter, runner and SQLite file, real
+widgets offscreen. A person's clicks and keys are the only input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from devices.sim.process import SimulatorProcess
+from PySide6.QtCore import Qt
+
+from console.ui.technician import TechnicianWorkspace
+from tests.ui.drive import WAIT_MS, answer_checklist_with_keys, choose_patient, show, snapshot, wait_connected
+
+pytestmark = pytest.mark.slow
+
+
+def events(db, session_id: int) -> list[dict]:
+    return list(db.query("SELECT kind, code, detail, by_user FROM session_events WHERE session_id = ? "
+                         "ORDER BY id", [session_id]))
+
+
+def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
+    with SimulatorProcess("10hz", speed=250, seed=7, pose_hz=10) as sim:
+        ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician, device_url=sim.url)
+        show(qtbot, ws)
+        try:
+            choose_patient(qtbot, ws, "P-1001")
+            answer_checklist_with_keys(qtbot, ws)
+            view = ws.session_view
+            assert ws.device_panel.url.currentText() == sim.url
+            qtbot.mouseClick(ws.device_panel.connect_button, Qt.MouseButton.LeftButton)
+            wait_connected(qtbot, ws)
+            assert "SIM-1" in ws.device_panel.identity.text()
+            qtbot.mouseClick(view.controls.start, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: snapshot(ws).state == "running" and snapshot(ws).pulses_delivered > 200,
+                            timeout=WAIT_MS)
+            # A pause with its reason, then resume.
+            qtbot.mouseClick(view.controls.pause, Qt.MouseButton.LeftButton)
+            dialog = view.dialog
+            dialog.choice.setCurrentText("Patient asked to pause")
+            qtbot.mouseClick(dialog.buttons.buttons()[0], Qt.MouseButton.LeftButton)
+            # The person sees the device stop (its own status says so) before resuming.
+            qtbot.waitUntil(lambda: snapshot(ws).device_state == "PAUSED", timeout=WAIT_MS)
+            assert snapshot(ws).state == "paused" and view.band.headline.text() == "Paused"
+            qtbot.mouseClick(view.controls.resume, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: snapshot(ws).state == "running", timeout=WAIT_MS)
+            # A note and a side effect while it runs.
+            qtbot.mouseClick(view.controls.note, Qt.MouseButton.LeftButton)
+            view.dialog.text.setPlainText("Talked about her garden.")
+            view.dialog.buttons.accepted.emit()
+            qtbot.mouseClick(view.controls.side_effects["scalp_discomfort"], Qt.MouseButton.LeftButton)
+            view.dialog.rating.setValue(3)
+            view.dialog.buttons.accepted.emit()
+            # The plots follow the session as it goes.
+            qtbot.waitUntil(lambda: view.plots.buffers.pulse_t.size > 300, timeout=WAIT_MS)
+            # The run goes to its end; the end-of-session screen sums it up.
+            qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)
+            end = ws.end_page
+            assert end.title.text() == "Session completed"
+            assert end.pulses.value.text() == "3 000 / 3 000"
+            assert end.pauses.value.text() == "1"
+            assert end.on_target.value.text() == "100 %"
+            assert "Scalp discomfort: 3/10" in end.side_effect_list.item(0).text()
+            end.observations.mood.setEditText("Calm")
+            end.observations.patient_said.setPlainText("I slept better this week.")
+            end.observations.technician_saw.setPlainText("Smiled when greeted; sat still throughout.")
+            end.observations.wants_to_work_on.setText("getting back to walking")
+            qtbot.mouseClick(end.proceed, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: ws.currentWidget() is ws.note_page, timeout=10_000)
+            session_id = end.session_id
+        finally:
+            ws.shutdown()
+    db = clinic.db
+    s = db["sessions"].get(session_id)
+    assert (s["status"], s["pulses_delivered"], s["pulses_recorded"], s["pauses"]) == ("completed", 3000, 3000, 1)
+    assert s["technician"] == "tina"
+    rows = events(db, session_id)
+    kinds = [r["kind"] for r in rows]
+    for kind in ("checklist", "pause", "resume", "note", "side_effect", "observation"):
+        assert kind in kinds, f"no {kind} event in {kinds}"
+    pause = next(r for r in rows if r["kind"] == "pause")
+    assert "Patient asked to pause" in (pause["detail"] or "") and pause["by_user"] == "tina"
+    observation = json.loads(next(r for r in rows if r["kind"] == "observation")["detail"])
+    assert observation == {
+        "mood": "Calm", "patient_said": "I slept better this week.",
+        "technician_saw": "Smiled when greeted; sat still throughout.",
+        "wants_to_work_on": "getting back to walking",
+    }
+    checklist = json.loads(next(r for r in rows if r["kind"] == "checklist")["detail"])
+    assert [a["answer"] for a in checklist["answers"]] == ["yes", "no", "no", "no", "yes"]
