@@ -110,5 +110,5 @@ def render_note(content: NoteContent, fmt: str) -> RenderedNote:
         shipped = SHIPPED / name
         if clinic.resolve() == shipped.resolve():
             raise  # the shipped template itself is broken: a bug, not a clinic edit
-        log.warning("%s; the default template is used", problem)
+        log.info("%s; the default template is used", problem)  # the caller shows it
         return RenderedNote(render_with(content, shipped, fmt), fmt, shipped, problem)

@@ -43,7 +43,7 @@ class Guidance:
             where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
             problem = (f"The clinic's {path.name} could not be read{where}: {exc}; "
                        "the default guidance is used.")
-            log.warning("%s", problem)
+            log.info("%s", problem)  # carried in NoteContent.problems for the caller to show
             with (SHIPPED / GUIDANCE_FILE).open(encoding="utf-8") as f:
                 return cls(json.load(f), problem)
 

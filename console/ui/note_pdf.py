@@ -38,7 +38,7 @@ from console.note_render import CHART_URL, NoteTemplateError, render_note
 log = logging.getLogger(__name__)
 
 PAGE_SIZES = {"a4": QPageSize.PageSizeId.A4, "letter": QPageSize.PageSizeId.Letter}
-MARGINS_MM = QMarginsF(16, 14, 16, 14)
+MARGINS_MM = QMarginsF(15, 11, 15, 11)
 PDF_DPI = 300
 FONT_FAMILY = "DejaVu Sans"
 CHART_SIZE = (330, 150)  # CSS pixels, as the template's <img> gives it
@@ -169,6 +169,7 @@ def note_document(html: str, trajectory: Trajectory) -> QTextDocument:
     font.setPointSizeF(10)
     doc.setDefaultFont(font)
     doc.setDocumentMargin(0)
+    doc.setIndentWidth(16)  # list bullets close to the margin: more words per line on one page
     doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(CHART_URL), chart_image(trajectory))
     doc.setHtml(html)
     return doc

@@ -1,0 +1,45 @@
+"""Fixtures for the handoff note: a recorded session in a real SQLite file, real accounts for sign-off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from console import accounts
+from console.accounts import User
+
+from .recorded import Recorded, typical
+
+SUPERVISOR_PASSWORD = "super-pass-1"
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Recorded:
+    rec = typical(tmp_path / "clinic.db")
+    yield rec
+    rec.db.close()
+
+
+@pytest.fixture
+def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with small parameters: sign-off re-checks a password, which need not be slow here."""
+    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "_dummy_hash", None)
+
+
+@pytest.fixture
+def supervisor(recorded: Recorded, fast_hasher: None) -> User:
+    admin = accounts.create_user(recorded.db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
+    return accounts.create_user(recorded.db, admin, "pnatarajan", "Dr. Priya Natarajan", "supervisor",
+                                SUPERVISOR_PASSWORD)
+
+
+@pytest.fixture
+def clinic_resources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clinic's own resources folder (TMS_CONSOLE_RESOURCES), empty until a test puts a file there."""
+    folder = tmp_path / "clinic-resources"
+    folder.mkdir()
+    monkeypatch.setenv("TMS_CONSOLE_RESOURCES", str(folder))
+    return folder
