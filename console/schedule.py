@@ -16,6 +16,7 @@ at once) does not. Days are the computer's local days.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -153,8 +154,6 @@ def _load_cached(marker: str) -> dict[str, Schedule]:
 
 def load_schedules() -> dict[str, Schedule]:
     """Every schedule of the clinic, by key ("acute", "maintenance", "accelerated")."""
-    import os
-
     return _load_cached(os.environ.get("TMS_CONSOLE_RESOURCES", ""))
 
 
