@@ -42,6 +42,7 @@ STEP_MS = 1000
 """At most this much device time per production step (bounds a step's work)."""
 MAX_WAIT_S = 0.05
 DRAIN_STALL_S = 5.0
+TCP_LINGER_S = 0.3
 
 
 def _set_any(m: re.Match, host_t: float) -> RawCommand:
@@ -306,7 +307,7 @@ class SimServer:
                 if unread == 0:
                     quiet += 1
                     if quiet >= 2:
-                        return True
+                        return self._linger()
                 else:
                     quiet = 0
                     if unread != prev_unread:
@@ -329,6 +330,20 @@ class SimServer:
                         return False
                 elif self.transport.hung_up(ev):
                     return False
+
+    def _linger(self) -> bool:
+        """On TCP "acknowledged" is not "read": give the client a moment before closing, since
+        pyserial's socket read drops what it gathered when the connection closes under it."""
+        if not isinstance(self.transport, TcpTransport):
+            return True
+        deadline = time.monotonic() + TCP_LINGER_S
+        while (left := deadline - time.monotonic()) > 0:
+            if self._sleep(left, (self.transport.fd,)):
+                try:
+                    self.transport.read()
+                except HostGone:
+                    break
+        return True
 
     def _unplug(self) -> None:
         s = self.settings
