@@ -59,3 +59,10 @@ def test_recording_through_the_records_door_is_audited(db, people, patient) -> N
     assert (mt.mso, mt.method, mt.measured_by) == (52.0, "visual", "tom")
     [row] = audit.history(db, "motor_threshold", mt.id)
     assert row["actor"] == "tom" and row["new"]["mso"] == 52.0
+
+
+def test_the_change_flag_threshold_is_a_clinic_setting(db, patient) -> None:
+    measure(db, patient.id, 50, 10)
+    measure(db, patient.id, 56, 1)
+    settings.set_setting(db, "mt_change_flag_percent", 15, "ada")
+    assert mt_flags(db, patient.id, date.today()) == []

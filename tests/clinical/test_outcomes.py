@@ -128,3 +128,13 @@ def test_entries_are_audited_and_need_a_clinical_role(db, people, patient) -> No
     other = open_course(db, clinic.create_patient(db, "P-2", "Al Bo").id)
     with pytest.raises(OutcomeError, match="not a course of this patient"):
         record_phq9(db, people["tom"], patient.id, other.id, items_for(5))
+
+
+def test_the_phq9_interval_is_a_clinic_setting(db, people, patient) -> None:
+    from console import settings
+
+    course = open_course(db, patient.id)
+    record_phq9(db, people["tom"], patient.id, course.id, items_for(12))
+    settings.set_setting(db, "phq9_interval_days", 14, "ada")
+    assert not phq9_due(db, course.id, date.today() + timedelta(days=7))
+    assert phq9_due(db, course.id, date.today() + timedelta(days=14))
