@@ -18,6 +18,7 @@ from devices.sim.faultlog import FaultLog
 from devices.sim.plan import load_presets
 from devices.sim.server import SimServer
 from devices.sim.settings import SCENARIOS, SettingsError, load_settings
+from devices.sim.transport import ptys_available
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     problem = config.problem()
     if problem:
         raise ValueError(problem)
+    if config.tcp_port is None and not ptys_available():
+        raise ValueError("this computer has no pseudo-terminals: serve TCP instead with --tcp PORT")
     return config
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import re
-import select
 import signal
 import socket
 import time
@@ -30,6 +29,7 @@ from devices.sim.config import SimConfig
 from devices.sim.faultlog import FaultLog
 from devices.sim.link import FrameLink, Noise
 from devices.sim.model import UNPLUG, Out, SimDevice
+from devices.sim.poller import POLLIN, POLLOUT, Poller, hung_up
 from devices.sim.settings import SimSettings
 from devices.sim.transport import HostGone, PtyTransport, TcpTransport
 from devices.tscp import HOST_TO_DEVICE, RawCommand, Receiver
@@ -143,10 +143,10 @@ class SimServer:
 
     def _sleep(self, seconds: float, fds: tuple[int, ...] = ()) -> list[tuple[int, int]]:
         """Wait up to ``seconds`` for input on ``fds``; a signal cuts it short."""
-        p = select.poll()
-        p.register(self._wake_r.fileno(), select.POLLIN)
+        p = Poller()
+        p.register(self._wake_r.fileno(), POLLIN)
         for fd in fds:
-            p.register(fd, select.POLLIN)
+            p.register(fd, POLLIN)
         events = p.poll(max(0, int(seconds * 1000)))
         self._clear_wake()
         return events
@@ -174,7 +174,7 @@ class SimServer:
                 left = deadline - time.monotonic()
                 events = self._sleep(left, (fd,)) if left > 0 else []
                 mine = [ev for f, ev in events if f == fd]
-                if mine and self.transport.hung_up(mine[0]) and not mine[0] & select.POLLIN:
+                if mine and hung_up(mine[0]) and not mine[0] & POLLIN:
                     break  # gone again before it was ready
                 if mine or left <= 0:
                     try:
@@ -258,19 +258,19 @@ class SimServer:
         else:
             wait = min(max(self.clock.wall_at(self.device.next_t()) - time.monotonic(), 0.001), MAX_WAIT_S)
         fd = self.transport.fd
-        p = select.poll()
-        p.register(self._wake_r.fileno(), select.POLLIN)
-        p.register(fd, select.POLLIN | (select.POLLOUT if self._out else 0))
+        p = Poller()
+        p.register(self._wake_r.fileno(), POLLIN)
+        p.register(fd, POLLIN | (POLLOUT if self._out else 0))
         listener = getattr(self.transport, "listener_fd", None)
         if listener is not None:
-            p.register(listener, select.POLLIN)
+            p.register(listener, POLLIN)
         for f, ev in p.poll(int(wait * 1000 + 0.999) if wait > 0 else 0):
             if f == self._wake_r.fileno():
                 self._clear_wake()
             elif f == fd:
-                if ev & select.POLLIN:
+                if ev & POLLIN:
                     self._on_input(self.transport.read())
-                if self.transport.hung_up(ev):
+                if hung_up(ev):
                     raise HostGone("hang-up")
             elif f == listener and isinstance(self.transport, TcpTransport):
                 self.transport.refuse_others()
@@ -317,18 +317,18 @@ class SimServer:
                 log.warning("the host stopped reading; %d bytes may be lost", len(self._out))
                 return False
             fd = self.transport.fd
-            p = select.poll()
-            p.register(self._wake_r.fileno(), select.POLLIN)
-            p.register(fd, select.POLLIN | (select.POLLOUT if self._out else 0))
+            p = Poller()
+            p.register(self._wake_r.fileno(), POLLIN)
+            p.register(fd, POLLIN | (POLLOUT if self._out else 0))
             for f, ev in p.poll(10):
                 if f == self._wake_r.fileno():
                     self._clear_wake()
-                elif ev & select.POLLIN:
+                elif ev & POLLIN:
                     try:
                         self.transport.read()  # the line is going down: input is not answered
                     except HostGone:
                         return False
-                elif self.transport.hung_up(ev):
+                elif hung_up(ev):
                     return False
 
     def _linger(self) -> bool:

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import logging
 import os
-import select
 import socket
 import struct
-import termios
-import tty
 from pathlib import Path
+
+from devices.sim import poller
+
+try:  # POSIX only; on Windows the simulator serves TCP
+    import fcntl
+    import termios
+    import tty
+except ImportError:  # pragma: no cover - exercised on Windows only
+    fcntl = termios = tty = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,10 @@ class HostGone(Exception):
 
 def _int_ioctl(fd: int, request: int) -> int:
     return struct.unpack("i", fcntl.ioctl(fd, request, b"\0\0\0\0"))[0]
+
+
+def ptys_available() -> bool:
+    return hasattr(os, "openpty") and tty is not None
 
 
 class PtyTransport:
@@ -73,13 +82,9 @@ class PtyTransport:
     def attached(self) -> bool:
         if self._master is None:
             return False
-        p = select.poll()
-        p.register(self._master, select.POLLIN)
-        return not any(ev & select.POLLHUP for _, ev in p.poll(0))
-
-    @staticmethod
-    def hung_up(revents: int) -> bool:
-        return bool(revents & (select.POLLHUP | select.POLLERR | select.POLLNVAL))
+        p = poller.Poller()
+        p.register(self._master, poller.POLLIN)
+        return not any(ev & poller.POLLHUP for _, ev in p.poll(0))
 
     def read(self) -> bytes:
         try:
@@ -191,10 +196,6 @@ class TcpTransport:
             log.warning("a second client tried to connect; only one host at a time")
             extra.close()
 
-    @staticmethod
-    def hung_up(revents: int) -> bool:
-        return bool(revents & (select.POLLHUP | select.POLLERR | select.POLLNVAL))
-
     def read(self) -> bytes:
         assert self._client is not None
         try:
@@ -218,10 +219,10 @@ class TcpTransport:
 
     def unread_by_host(self) -> int:
         """Bytes still in the send queue (not yet acknowledged by the client)."""
-        if self._client is None:
-            return 0
+        if self._client is None or termios is None or not hasattr(termios, "TIOCOUTQ"):
+            return 0  # unknown here: the linger after draining covers it
         try:
-            return _int_ioctl(self._client.fileno(), termios.TIOCOUTQ)
+            return _int_ioctl(self._client.fileno(), termios.TIOCOUTQ)  # SIOCOUTQ on Linux
         except OSError:
             return 0
 
