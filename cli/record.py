@@ -77,27 +77,32 @@ def _record(args: argparse.Namespace) -> int:
         db = open_database(db_path)
     except DatabaseUnusable as exc:
         raise _Failed(str(exc)) from exc
+    adapter = None
     try:
+        patient = find_patient(db, args.patient)
+        if patient is None and not args.create_patient:
+            raise _Failed(f"There is no patient with clinic id {args.patient!r} "
+                          "(use --create-patient to create a demo patient).")
+        # The device before anything is written: a command that cannot record changes nothing.
+        try:
+            adapter = create_adapter(args.device)
+            adapter.open()
+        except DeviceError as exc:
+            raise _Failed(str(exc)) from exc
         marked = mark_interrupted_sessions(db, db_path)
         if marked:
-            log.warning("marked %d session(s) interrupted: %s", len(marked), marked)
-        patient = find_patient(db, args.patient)
+            log.info("marked %d session(s) interrupted: %s", len(marked), marked)
         if patient is None:
-            if not args.create_patient:
-                raise _Failed(f"There is no patient with clinic id {args.patient!r} "
-                              "(use --create-patient to create a demo patient).")
             patient = create_patient(db, args.patient, DEMO_NAME)
         plan = plan_session(db, patient, course_id=args.course, technician=args.technician)
-    except ClinicError as exc:
-        raise _Failed(str(exc)) from exc
+    except BaseException as exc:
+        if adapter is not None:
+            adapter.close()
+        if isinstance(exc, ClinicError):
+            raise _Failed(str(exc)) from exc
+        raise
     finally:
         db.close()
-
-    try:
-        adapter = create_adapter(args.device)
-        adapter.open()
-    except DeviceError as exc:
-        raise _Failed(str(exc)) from exc
 
     stop = threading.Event()
     previous = _on_signals(stop)
