@@ -59,13 +59,19 @@ class Header:
 
 @dataclass(frozen=True)
 class Safety:
+    """Safety status first (I-PASS): the level and every line that set it, each said once."""
+
     level: str  # stable, watch, escalated
     level_words: str
-    reasons: list[str]
-    adverse_events: list[str]
+    adverse_events: list[str]  # "09:31 syncope: Fainted briefly. Done: ..."
     item9: int | None  # today's PHQ-9 item 9 answer (0-3), None when not taken today
     item9_words: str
+    other_reasons: list[str]  # what else made it "watch" (a side effect rated high)
     told: list[str]  # who was told and when, as recorded
+
+    @property
+    def item9_raised(self) -> bool:
+        return bool(self.item9)
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,16 @@ class ForTherapist:
 
 
 @dataclass(frozen=True)
+class ReplyBox:
+    """The room left for the therapist's reply on paper (the printer draws it; text formats print a line)."""
+
+    title: str
+    signature_line: str
+    min_height_mm: float
+    max_height_mm: float
+
+
+@dataclass(frozen=True)
 class Signature:
     name: str
     meaning: str
@@ -191,6 +207,7 @@ class NoteContent:
     technician: str
     made_at: str
     review: Review
+    reply: ReplyBox
     problems: list[str] = field(default_factory=list)  # clinic files that could not be used
 
     @property
@@ -450,7 +467,7 @@ def _item9(rows: list[dict[str, Any]], session: dict[str, Any]) -> tuple[int | N
 
 def _safety(events: list[dict[str, Any]], side_effects: list[SideEffect], item9: int | None,
             item9_at: str | None, told: list[str], guidance: Guidance) -> Safety:
-    reasons: list[str] = []
+    other: list[str] = []
     adverse: list[str] = []
     told = list(told)
     for event in events:
@@ -459,20 +476,16 @@ def _safety(events: list[dict[str, Any]], side_effects: list[SideEffect], item9:
         detail = detail_of(event["detail"])
         kind = (event["code"] or "").replace("_", " ")
         what = guidance.plain(detail_text(detail, "description", "what", "text", "note")) or "no description"
-        line = f"{clock_words(local_time(event['at']))} {kind + ': ' if kind else ''}{what}"
+        line = f"{clock_words(local_time(event['at']))} {kind + ': ' if kind else ''}{_sentence(what)}"
         actions = detail_text(detail, "actions_taken") if isinstance(detail, dict) else ""
         if actions:
-            line += f" Done: {guidance.plain(actions)}"
+            line += f" Done: {_sentence(guidance.plain(actions))}"
         adverse.append(line)
-    if adverse:
-        reasons.append(f"Adverse event recorded in this session ({len(adverse)}).")
     question = str(guidance.section("safety", "item9_question") or "item 9")
     answers = guidance.section("safety", "item9_answers") or []
     if item9 is not None:
         answer = answers[item9] if isinstance(answers, list) and 0 <= item9 < len(answers) else str(item9)
         item9_words = f"PHQ-9 item 9 ({question}) today at {item9_at}: {item9} – {answer}."
-        if item9 > 0:
-            reasons.append(f"PHQ-9 item 9 answered {item9} today.")
     elif item9_at:
         item9_words = f"PHQ-9 taken today at {item9_at}; item 9 not recorded."
     else:
@@ -481,21 +494,26 @@ def _safety(events: list[dict[str, Any]], side_effects: list[SideEffect], item9:
     if isinstance(limit, int | float):
         strong = [s for s in side_effects if s.rating is not None and s.rating >= limit]
         if strong:
-            reasons.append(
+            other.append(
                 "Side effect rated " + ", ".join(f"{s.label.lower()} {s.rating}/10" for s in strong) + "."
             )
-    level = "escalated" if adverse else ("watch" if reasons else "stable")
+    level = "escalated" if adverse else ("watch" if (other or item9) else "stable")
     if level != "stable" and not told:
         told.append("Not recorded in the console.")
     return Safety(
         level=level,
         level_words=str(guidance.section("safety", "levels", level) or level.capitalize()),
-        reasons=reasons,
         adverse_events=adverse,
         item9=item9,
         item9_words=item9_words,
+        other_reasons=other,
         told=told,
     )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
 
 
 def _observations(events: list[dict[str, Any]], guidance: Guidance) -> Observations:
@@ -565,6 +583,19 @@ def _today(session: dict[str, Any], course: dict[str, Any] | None, events: list[
     )
 
 
+def _reply(guidance: Guidance) -> ReplyBox:
+    def number(key: str, default: float) -> float:
+        value = guidance.section("reply", key)
+        return float(value) if isinstance(value, int | float) and value > 0 else default
+
+    return ReplyBox(
+        title=str(guidance.section("reply", "title") or "Therapist's reply"),
+        signature_line=str(guidance.section("reply", "signature_line") or ""),
+        min_height_mm=number("min_height_mm", 24.0),
+        max_height_mm=max(number("max_height_mm", 80.0), number("min_height_mm", 24.0)),
+    )
+
+
 def build_note(db: sqlite_utils.Database, session_id: int, *, now: datetime | None = None,
                guidance: Guidance | None = None) -> NoteContent:
     """The handoff note of one session, or :class:`NoteUnavailable` when there is no such session."""
@@ -600,5 +631,6 @@ def build_note(db: sqlite_utils.Database, session_id: int, *, now: datetime | No
         review=Review([
             Signature(s.name, s.meaning, s.signed_at, s.comment) for s in read_signatures(db, session_id)
         ]),
+        reply=_reply(guidance),
         problems=[guidance.problem] if guidance.problem else [],
     )

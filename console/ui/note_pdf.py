@@ -32,7 +32,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
-from console.note import NoteContent, Trajectory
+from console.note import NoteContent, ReplyBox, Trajectory
 from console.note_render import CHART_URL, NoteTemplateError, render_note
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def _draw_chart(p: QPainter, t: Trajectory, w: float, h: float) -> None:
     font.setPixelSize(9)
     p.setFont(font)
     fm = QFontMetricsF(font)
-    left, right, top, bottom = 26.0, 8.0, 8.0, 18.0
+    left, right, top, bottom = 26.0, 8.0, 8.0, 20.0
     plot = QRectF(left, top, w - left - right, h - top - bottom)
     y_max = 27.0
 
@@ -104,9 +104,10 @@ def _draw_chart(p: QPainter, t: Trajectory, w: float, h: float) -> None:
         return plot.bottom() - plot.height() * score / y_max
 
     last_day = max((pt.day for pt in t.points), default=0) or 1
+    inner_left, inner_w = plot.left() + 10, plot.width() - 22  # dots and their labels clear of the edges
 
     def x_of(day: float) -> float:
-        return plot.left() + plot.width() * day / last_day if len(t.points) > 1 else plot.center().x()
+        return inner_left + inner_w * day / last_day if len(t.points) > 1 else plot.center().x()
 
     p.setPen(QPen(LINE, 0.6))
     for score in (0, 5, 10, 15, 20, 25):
@@ -130,7 +131,7 @@ def _draw_chart(p: QPainter, t: Trajectory, w: float, h: float) -> None:
         p.setPen(colour)
         label_w = fm.horizontalAdvance(label) + 4
         # Left, just above the line: the series starts high there, so the label stays clear of it.
-        box = QRectF(plot.left() + 3, y - 11.5, label_w, 11)
+        box = QRectF(plot.left() + 14, y - 11.5, label_w, 11)
         p.fillRect(box, QColor(255, 255, 255, 220))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
 
@@ -154,10 +155,10 @@ def _draw_chart(p: QPainter, t: Trajectory, w: float, h: float) -> None:
         p.drawText(QRectF(x - 14, y - 16, 28, 12), Qt.AlignmentFlag.AlignCenter, str(pt.total))
     p.setPen(MUTED)
     first, last = t.points[0], t.points[-1]
-    p.drawText(QRectF(plot.left(), plot.bottom() + 3, 60, 12), Qt.AlignmentFlag.AlignLeft, first.date)
+    centre = Qt.AlignmentFlag.AlignHCenter
+    p.drawText(QRectF(x_of(first.day) - 30, plot.bottom() + 7, 60, 12), centre, first.date)
     if len(t.points) > 1:
-        p.drawText(QRectF(plot.right() - 60, plot.bottom() + 3, 60, 12), Qt.AlignmentFlag.AlignRight,
-                   last.date)
+        p.drawText(QRectF(x_of(last.day) - 30, plot.bottom() + 7, 60, 12), centre, last.date)
 
 
 # --- the document and its pages ----------------------------------------------------------------
@@ -182,22 +183,97 @@ def _page_header(content: NoteContent, page: int, pages: int) -> tuple[str, str]
     return left, f"Therapist handoff note · page {page} of {pages}"
 
 
+def _content_end(doc: QTextDocument) -> float:
+    """Where the text ends, in the paginated document's coordinates (pages stacked one below another).
+
+    The last block after a closing table is empty and Qt places it beside the
+    table, so the end is the lowest of the tables (frames) and the last block with text.
+    """
+    layout = doc.documentLayout()
+    end = max((layout.frameBoundingRect(f).bottom() for f in doc.rootFrame().childFrames()), default=0.0)
+    block = doc.lastBlock()
+    while block.isValid() and not block.text().strip():
+        block = block.previous()
+    if block.isValid():
+        end = max(end, layout.blockBoundingRect(block).bottom())
+    return end
+
+
+def _reply_title_font() -> QFont:
+    font = QFont(FONT_FAMILY)
+    font.setPointSizeF(10.5)
+    font.setBold(True)
+    return font
+
+
+def _reply_place(doc: QTextDocument, reply: ReplyBox, pages: int, body_h: float, dpi: float,
+                 title_h: float) -> tuple[int, float, float]:
+    """(page index, top, height) of the reply room: under the last line, else on a page of its own."""
+    mm = dpi / 25.4
+    top = _content_end(doc) - (pages - 1) * body_h + 1 * mm
+    room = body_h - top
+    most = reply.max_height_mm * mm + title_h
+    if room < reply.min_height_mm * mm + title_h:
+        return pages, 0.0, min(body_h, most)
+    return pages - 1, top, min(room, most)
+
+
+def _paint_header(painter: QPainter, content: NoteContent, device: QPagedPaintDevice, width: float,
+                  dpi: float, page: int, pages: int) -> None:
+    font = QFont(FONT_FAMILY)
+    font.setPointSizeF(8)
+    left, right = _page_header(content, page, pages)
+    painter.setFont(font)
+    painter.setPen(MUTED)
+    line_h = QFontMetricsF(font, device).height()
+    painter.drawText(QRectF(0, 0, width, line_h), Qt.AlignmentFlag.AlignLeft, left)
+    painter.drawText(QRectF(0, 0, width, line_h), Qt.AlignmentFlag.AlignRight, right)
+    painter.setPen(QPen(LINE, dpi / 150))
+    painter.drawLine(QPointF(0, line_h + dpi * 0.04), QPointF(width, line_h + dpi * 0.04))
+
+
+def _paint_reply(painter: QPainter, reply: ReplyBox, device: QPagedPaintDevice, rect: QRectF,
+                 dpi: float) -> None:
+    """The therapist's reply: a titled, ruled-off box with the signature line at its foot."""
+    title_font = _reply_title_font()
+    title_h = QFontMetricsF(title_font, device).height()
+    painter.setFont(title_font)
+    painter.setPen(QColor("#2b5f8a"))
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), title_h), Qt.AlignmentFlag.AlignLeft,
+                     reply.title)
+    box = QRectF(rect.left(), rect.top() + title_h + dpi * 0.04, rect.width(),
+                 rect.height() - title_h - dpi * 0.06)
+    painter.setPen(QPen(QColor("#9aa5b1"), dpi / 150))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(box)
+    if reply.signature_line:
+        small = QFont(FONT_FAMILY)
+        small.setPointSizeF(8)
+        painter.setFont(small)
+        painter.setPen(MUTED)
+        pad = dpi * 0.06
+        painter.drawText(box.adjusted(pad, pad, -pad, -pad),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, reply.signature_line)
+
+
 def paint_note(doc: QTextDocument, content: NoteContent, device: QPagedPaintDevice) -> int:
     """Lay ``doc`` out on ``device``'s pages and paint them; returns the number of pages.
 
     Works for QPdfWriter and QPrinter alike: everything is measured in the
     device's own pixels, so the layout follows its resolution and page size.
+    Each page gets the patient header; the reply box goes under the last line.
     """
     dpi = device.resolution() if hasattr(device, "resolution") else device.logicalDpiY()
     paint_rect = device.pageLayout().paintRectPixels(dpi)
     width, height = paint_rect.width(), paint_rect.height()
-    header_font = QFont(FONT_FAMILY)
-    header_font.setPointSizeF(8)
     header_h = dpi * 0.30  # inches: one line of small text and a rule, with air below
-    doc.documentLayout().setPaintDevice(device)
-    doc.setPageSize(QSizeF(width, height - header_h))
     body_h = height - header_h
-    pages = max(1, doc.pageCount())
+    doc.documentLayout().setPaintDevice(device)
+    doc.setPageSize(QSizeF(width, body_h))
+    text_pages = max(1, doc.pageCount())
+    title_h = QFontMetricsF(_reply_title_font(), device).height() + dpi * 0.06
+    reply_page, reply_top, reply_h = _reply_place(doc, content.reply, text_pages, body_h, dpi, title_h)
+    pages = max(text_pages, reply_page + 1)
 
     painter = QPainter()
     if not painter.begin(device):
@@ -206,18 +282,15 @@ def paint_note(doc: QTextDocument, content: NoteContent, device: QPagedPaintDevi
         for index in range(pages):
             if index:
                 device.newPage()
-            left, right = _page_header(content, index + 1, pages)
-            painter.setFont(header_font)
-            painter.setPen(MUTED)
-            line_h = QFontMetricsF(header_font, device).height()
-            painter.drawText(QRectF(0, 0, width, line_h), Qt.AlignmentFlag.AlignLeft, left)
-            painter.drawText(QRectF(0, 0, width, line_h), Qt.AlignmentFlag.AlignRight, right)
-            painter.setPen(QPen(LINE, dpi / 150))
-            painter.drawLine(QPointF(0, line_h + dpi * 0.04), QPointF(width, line_h + dpi * 0.04))
-            painter.save()
-            painter.translate(0, header_h - index * body_h)
-            doc.drawContents(painter, QRectF(0, index * body_h, width, body_h))
-            painter.restore()
+            _paint_header(painter, content, device, width, dpi, index + 1, pages)
+            if index < text_pages:
+                painter.save()
+                painter.translate(0, header_h - index * body_h)
+                doc.drawContents(painter, QRectF(0, index * body_h, width, body_h))
+                painter.restore()
+            if index == reply_page:
+                room = QRectF(0, header_h + reply_top, width, reply_h)
+                _paint_reply(painter, content.reply, device, room, dpi)
     finally:
         painter.end()
     return pages

@@ -147,7 +147,7 @@ def test_item9_above_zero_is_watch_with_who_was_told(tmp_path: Path) -> None:
         "told_at": iso(START - timedelta(minutes=10)), "by_user": "jrivera", "recorded_at": iso(START)})
     note = build_note(db, rec.session_id)
     assert note.safety.level == "watch" and note.safety.item9 == 1
-    assert "PHQ-9 item 9 answered 1 today." in note.safety.reasons
+    assert note.safety.item9_raised and note.safety.item9_words.startswith("PHQ-9 item 9")
     assert note.safety.told[0].startswith("Dr. Priya Natarajan (supervising physician) at ")
     assert "several days" in note.safety.item9_words
     db.close()
@@ -157,7 +157,7 @@ def test_strong_side_effect_is_watch(tmp_path: Path) -> None:
     rec, db = _one_session(tmp_path, events=[("side_effect", "headache", {"rating": 8})])
     note = build_note(db, rec.session_id)
     assert note.safety.level == "watch"
-    assert note.safety.reasons == ["Side effect rated headache 8/10."]
+    assert note.safety.other_reasons == ["Side effect rated headache 8/10."]
     db.close()
 
 

@@ -36,6 +36,7 @@ def test_pdf_holds_the_facts_and_not_yet_reviewed(recorded: Recorded, tmp_path: 
     assert "Patient MRN-20417" in text  # the painted page header
     assert "I went for a walk with my sister" in text
     assert "19 → 11: down 42 % from baseline" in text
+    assert text.index("Not yet reviewed") < text.index("Therapist's reply") < text.index("Name, date")
 
 
 def test_pdf_after_sign_off_shows_name_time_and_meaning(recorded: Recorded, supervisor: User,
@@ -73,6 +74,7 @@ def test_a_long_note_flows_onto_page_two_with_the_patient_id_on_each(tmp_path: P
     everything = " ".join(pages)
     assert all(f"entry {i}:" in everything for i in range(18))  # nothing cut at the page break
     assert all(f"Note {i}:" in everything for i in range(14))
+    assert "Therapist's reply" in pages[-1] and "Name, date" in pages[-1]  # the reply room is never cut
     db.close()
 
 
