@@ -52,3 +52,13 @@ def wait_connected(qtbot, ws: TechnicianWorkspace) -> None:
 
 def snapshot(ws: TechnicianWorkspace):
     return ws.session_view.bridge.last
+
+
+def to_running(qtbot, ws: TechnicianWorkspace, clinic_id: str = "P-1001") -> None:
+    """Patient, checklist, connect and start: the session runs."""
+    choose_patient(qtbot, ws, clinic_id)
+    answer_checklist_with_keys(qtbot, ws)
+    ws.device_panel.connect_button.click()
+    wait_connected(qtbot, ws)
+    ws.session_view.controls.start.click()
+    qtbot.waitUntil(lambda: snapshot(ws).state == "running", timeout=WAIT_MS)
