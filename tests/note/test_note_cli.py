@@ -55,12 +55,24 @@ def test_note_command_problems_are_one_line(tmp_path: Path) -> None:
     lines = out.stderr.strip().splitlines()  # ...and the clinic is told what to fix
     assert len(lines) == 1 and "note_template.txt, line 1" in lines[0] and "pulses_deliverd" in lines[0]
 
-    out = run_note("999", "--out", str(tmp_path / "x.pdf"), "--db", str(db_path))
-    assert out.returncode == 2 and out.stderr.strip() == "note: There is no session 999 in this database."
 
-    out = run_note(str(rec.session_id), "--out", str(tmp_path / "x.docx"), "--db", str(db_path))
-    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
-    assert ".pdf, .txt or .md" in out.stderr
 
-    out = run_note("1", "--out", str(tmp_path / "x.pdf"), "--db", str(tmp_path / "missing.db"))
-    assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr
+def test_note_command_refusals_are_one_line(tmp_path: Path, capsys) -> None:
+    import main
+
+    db_path = tmp_path / "clinic.db"
+    rec = typical(db_path)
+    rec.db.close()
+    cases = [
+        (["999", "--out", str(tmp_path / "x.pdf")], "note: There is no session 999 in this database."),
+        ([str(rec.session_id), "--out", str(tmp_path / "x.docx")], "end the name with .pdf, .txt or .md"),
+        ([str(rec.session_id), "--out", str(tmp_path / "no-folder" / "x.pdf")], "does not exist"),
+    ]
+    for args, expected in cases:
+        assert main.main(["note", *args, "--db", str(db_path)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and expected in err, err
+    missing = tmp_path / "missing.db"
+    assert main.main(["note", "1", "--out", str(tmp_path / "x.pdf"), "--db", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "missing.db does not exist" in err and "Traceback" not in err
