@@ -195,8 +195,9 @@ def _course(db: sqlite_utils.Database, course_id: int) -> _Course:
     starts = tuple(
         _local(r[0])
         for r in db.execute(
-            "SELECT started_at FROM sessions WHERE course_id = ? AND (pulses_delivered > 0 "
-            "OR status IN ('recording', 'completed')) ORDER BY started_at",
+            "SELECT s.started_at FROM sessions s WHERE s.course_id = ? AND (s.pulses_delivered > 0 "
+            "OR s.status IN ('recording', 'completed') "
+            "OR EXISTS (SELECT 1 FROM pulses p WHERE p.session_id = s.id)) ORDER BY s.started_at",
             [course_id],
         )
     )

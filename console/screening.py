@@ -194,9 +194,7 @@ def record_screening(
         patient_id,
         len(contraindications),
     )
-    result = latest_screening(db, patient_id, questionnaire=q)
-    assert result is not None and result.id == screening_id
-    return result
+    return get_screening(db, screening_id, questionnaire=q)
 
 
 def latest_screening(
@@ -204,13 +202,25 @@ def latest_screening(
 ) -> ScreeningResult | None:
     """The screening that counts (the latest), or None."""
     row = db.execute(
-        "SELECT id, patient_id, at, by_user, questionnaire_version, answers, contraindications, notes "
-        "FROM screenings WHERE patient_id = ? ORDER BY at DESC, id DESC LIMIT 1",
+        f"SELECT {_COLUMNS} FROM screenings WHERE patient_id = ? ORDER BY at DESC, id DESC LIMIT 1",
         [patient_id],
     ).fetchone()
+    return None if row is None else _result(row, questionnaire or load_questionnaire())
+
+
+def get_screening(
+    db: sqlite_utils.Database, screening_id: int, *, questionnaire: Questionnaire | None = None
+) -> ScreeningResult:
+    row = db.execute(f"SELECT {_COLUMNS} FROM screenings WHERE id = ?", [screening_id]).fetchone()
     if row is None:
-        return None
-    q = questionnaire or load_questionnaire()
+        raise ScreeningError(f"There is no screening {screening_id}.")
+    return _result(row, questionnaire or load_questionnaire())
+
+
+_COLUMNS = "id, patient_id, at, by_user, questionnaire_version, answers, contraindications, notes"
+
+
+def _result(row: tuple, q: Questionnaire) -> ScreeningResult:
     answers = {k: Answer(v["answer"], v.get("note")) for k, v in json.loads(row[5]).items()}
     contraindications = list(json.loads(row[6]))
     missing_notes = []

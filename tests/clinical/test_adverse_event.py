@@ -59,3 +59,14 @@ def test_an_event_needs_a_description_and_the_right_patient(db, people, patient)
     with pytest.raises(AdverseEventError, match="not a session of this patient"):
         record_adverse_event(db, people["tom"], other.id, "other", "fainted", session_id=session_id)
     assert db.execute("SELECT count(*) FROM adverse_events").fetchone()[0] == 0
+
+
+def test_adverse_events_are_append_only(db, people, patient) -> None:
+    import sqlite3
+
+    record_adverse_event(
+        db, people["tom"], patient.id, "syncope (fainting)", "Fainted for 5 s after the session."
+    )
+    for sql in ("UPDATE adverse_events SET description = 'nothing'", "DELETE FROM adverse_events"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(sql)
