@@ -26,7 +26,9 @@ _EVERYONE = frozenset({"technician", "supervisor", "admin"})
 # action -> (what it is, in words for the message, roles allowed)
 ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "record_session": ("record sessions", _CLINICAL),
-    "manage_patients": ("manage patients and courses", _CLINICAL),
+    # Issue 8: patients and courses are managed by a supervisor or an admin.
+    "manage_patients": ("manage patients and courses", frozenset({"supervisor", "admin"})),
+    "record_screening": ("record safety screenings", _CLINICAL),
     "record_outcome": ("enter outcome measures", _CLINICAL),
     "add_addendum": ("add addenda", _CLINICAL),
     "print_note": ("print handoff notes", _CLINICAL),

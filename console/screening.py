@@ -136,7 +136,7 @@ def record_screening(
     (it is what the patient said) and blocks the course until a new screening
     adds the note; the screening dialog asks for the note before saving.
     """
-    require(user, "manage_patients")
+    require(user, "record_screening")
     q = questionnaire or load_questionnaire()
     notes = dict(notes or {})
     unknown = sorted(set(answers) - {i.id for i in q.items})

@@ -78,7 +78,7 @@ class PatientsPage(QWidget):
         self.actions = {
             "edit": self._button("Edit patient", self.edit_patient, "manage_patients"),
             "open_course": self._button("Open course", self.open_course, "manage_patients"),
-            "screening": self._button("Safety screening", self.screen, "manage_patients"),
+            "screening": self._button("Safety screening", self.screen, "record_screening"),
             "clearance": self._button("Supervisor clearance", self.clear, "override_safety"),
             "mt": self._button("Motor threshold", self.record_mt, "record_session"),
             "phq9": self._button("PHQ-9", self.enter_phq9, "record_outcome"),

@@ -51,7 +51,7 @@ def test_open_and_close_a_course_are_audited(db, people) -> None:
     assert closing["old"]["status"] == "open" and closing["new"]["close_reason"].startswith("remission")
 
 
-def test_an_admin_does_not_manage_patients(db, people) -> None:
+def test_a_technician_does_not_manage_patients(db, people) -> None:
     with pytest.raises(PermissionDenied):
-        patient_records.create_patient(db, people["ada"], "P-100", "Jane Roe")
+        patient_records.create_patient(db, people["tom"], "P-100", "Jane Roe")
     assert db.execute("SELECT count(*) FROM patients").fetchone()[0] == 0
