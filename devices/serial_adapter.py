@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 # After a Linux pty hang-up pyserial raises SerialException on read, OSError on
 # in_waiting and termios.error on reset_input_buffer (is_open stays True).
+SOCKET_CHUNK = 65536
 PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
 
 
@@ -145,6 +146,7 @@ class SerialAdapter(DeviceAdapter):
         self._unsupported: set[str] = set()
         self._waiters: dict[str, deque[_Waiter]] = {}
         self._waiters_lock = threading.Lock()
+        self._socket = False  # a socket:// transport (in_waiting says only "something")
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -175,6 +177,7 @@ class SerialAdapter(DeviceAdapter):
                 raise DeviceError(
                     f"Cannot write the capture file {self._capture_path}: {exc.strerror or exc}."
                 ) from exc
+        self._socket = type(self._port).__module__.endswith("protocol_socket")
         self._opened = True
         self._connected = True
         self._awaiting_answer = True
@@ -277,19 +280,15 @@ class SerialAdapter(DeviceAdapter):
                 continue
             port = self._port
             assert port is not None
-            try:
-                waiting = port.in_waiting
-                data = port.read(waiting or 1)
-                if data and not waiting and (waiting := port.in_waiting):
-                    data += port.read(waiting)  # woke on the first byte of a burst: take the rest
-            except PORT_ERRORS as exc:
-                if self._stop.is_set():
-                    return
-                self._link_down(f"the port was closed or unplugged ({_why(exc)})")
-                continue
+            data, error = self._read_chunk(port)
             now = time.monotonic()
             if data and self._handle(data, now):
                 last_frame = now
+            if error is not None:
+                if self._stop.is_set():
+                    return
+                self._link_down(f"the port was closed or unplugged ({_why(error)})")
+                continue
             if now - last_ping >= self._ping_interval:
                 last_ping = now
                 if self._capture is not None:
@@ -301,6 +300,32 @@ class SerialAdapter(DeviceAdapter):
                     self._send("ID?")
             if now - last_frame >= self._silence_timeout:
                 self._link_down(f"no frame from the device for {self._silence_timeout:g} s")
+
+    def _read_chunk(self, port: serial.SerialBase) -> tuple[bytes, BaseException | None]:
+        """Everything available now (waiting up to ``read_timeout`` for the first byte).
+
+        Big chunks keep the cost per frame low. Bytes read before a failure are
+        returned with the error, so the frames just before an unplug still count.
+        """
+        data = b""
+        try:
+            if self._socket:
+                # socket:// reports in_waiting as 0 or 1: wait for a byte, then take the rest at once
+                data = port.read(1)
+                if data:
+                    port.timeout = 0
+                    try:
+                        data += port.read(SOCKET_CHUNK)
+                    finally:
+                        port.timeout = self._read_timeout
+                return data, None
+            waiting = port.in_waiting
+            data = port.read(waiting or 1)
+            if data and not waiting and (waiting := port.in_waiting):
+                data += port.read(waiting)  # woke on the first byte of a burst: take the rest
+            return data, None
+        except PORT_ERRORS as exc:
+            return data, exc
 
     def _handle(self, data: bytes, now: float) -> bool:
         """Decode one chunk and queue its events; True when a frame was accepted."""
