@@ -71,7 +71,11 @@ def db_bytes(db_path: Path) -> int:
 
 
 def _blast(master: int, data: bytes, started: list[float]) -> None:
-    """Write ``data`` into the pty master as fast as it drains; discard what the host sends."""
+    """After the host's ``ID?``, write ``data`` into the pty master as fast as it drains
+    (pyserial's open() flushes what came before); discard what the host sends."""
+    heard = b""
+    while b"ID?" not in heard:
+        heard += os.read(master, 4096)
     view = memoryview(data)
     started.append(time.perf_counter())
     while view:
@@ -97,11 +101,11 @@ def ingest_rate(tmp: Path) -> dict:
     db.close()
     runner = SessionRunner(db_path, create_adapter(f"tscp+serial://{os.ttyname(slave)}"), plan)
     started: list[float] = []
+    writer = threading.Thread(target=_blast, args=(master, data, started), daemon=True)
+    writer.start()
     try:
         runner.open()
         runner.start()
-        writer = threading.Thread(target=_blast, args=(master, data, started), daemon=True)
-        writer.start()
         if not runner.wait_until_ended(600):
             raise RuntimeError("the session did not end")
         elapsed = time.perf_counter() - started[0]
