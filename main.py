@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "cli.devices_cmd",
     "cli.note",
     "cli.simulate",
+    "cli.demo_data",
 ]
 
 
@@ -98,9 +99,24 @@ def run_gui(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    if args.demo:
+        prepare_demo(args)
     from console.ui.app import run_app
 
     return run_app(args)
+
+
+def prepare_demo(args: argparse.Namespace) -> None:
+    """``--demo``: use the demo database, recording it from the simulator the first time."""
+    from cli.demo_data import demo_db_path
+    from console.demo import build_demo_database
+
+    if args.db is None:
+        args.db = demo_db_path()
+    path = Path(args.db)
+    if not path.exists():
+        print(f"Making the demo database {path} (sessions recorded from the simulator)...", flush=True)
+        build_demo_database(path, progress=lambda line: print(line, flush=True))
 
 
 def main(argv: list[str] | None = None) -> int:
