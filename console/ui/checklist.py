@@ -159,6 +159,7 @@ class ChecklistPage(QWidget):
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setAccessibleName("Checklist questions")
         self.status = QLabel("", self)
         self.status.setObjectName("hint")
         self.status.setAccessibleName("Checklist status")

@@ -64,6 +64,7 @@ class DevicePanel(QFrame):
         self.url.setEditable(True)
         self.url.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.url.setAccessibleName("Device address")
+        self.url.lineEdit().setAccessibleName("Device address")
         self.url.setToolTip("scheme://location, e.g. tscp+serial:///dev/ttyUSB0")
         self.url.lineEdit().returnPressed.connect(self.connect_device)
         self.connect_button = QPushButton(f"Connect   {CONNECT_KEYS}", self)

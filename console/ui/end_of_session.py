@@ -35,7 +35,7 @@ from console.live import LiveSnapshot
 from console.ui.big_numbers import Tile
 from console.ui.formatting import clock, percent
 from console.ui.session_controls import side_effect_kinds
-from console.ui.session_dialogs import SideEffectDialog
+from console.ui.session_dialogs import SideEffectDialog, open_dialog
 from resources import load_json
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class ObservationForm(QFrame):
         self.mood.setEditable(True)
         self.mood.addItems(["", *load_json("session_lists.json").get("moods", [])])
         self.mood.setAccessibleName("Mood")
+        self.mood.lineEdit().setAccessibleName("Mood")
         self.patient_said = QPlainTextEdit(self)
         self.patient_said.setAccessibleName("What the patient said, in their own words")
         self.patient_said.setPlaceholderText("Their own words, as said")
@@ -261,8 +262,7 @@ class EndOfSession(QWidget):
             self.message.setText(f"The PHQ-9 could not be opened: {exc}")
             return
         self.dialog = dialog
-        dialog.finished.connect(self._phq9_closed)
-        dialog.open()
+        open_dialog(self, dialog, self._phq9_closed)
 
     def _phq9_closed(self) -> None:
         self.dialog = None
@@ -279,8 +279,7 @@ class EndOfSession(QWidget):
         dialog = SideEffectDialog(kind, label, self)
         dialog.submitted.connect(self.add_side_effect)
         self.dialog = dialog
-        dialog.finished.connect(self._dialog_closed)
-        dialog.open()
+        open_dialog(self, dialog, self._dialog_closed)
 
     def _dialog_closed(self) -> None:
         self.dialog = None

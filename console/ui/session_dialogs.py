@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -25,6 +26,29 @@ from PySide6.QtWidgets import (
 )
 
 OTHER = "Other"
+
+
+def open_dialog(owner: QWidget, dialog: QDialog, on_closed=None) -> None:
+    """Open ``dialog`` window-modal; when it closes, the keyboard focus goes back where it was
+    (a keyboard user goes on without reaching for the mouse)."""
+    before = QApplication.focusWidget()
+
+    def closed(_result: int) -> None:
+        window = owner.window()
+        window.activateWindow()
+        handle = window.windowHandle()
+        if handle is not None:
+            handle.requestActivate()
+        if before is not None and before.isVisible() and before.isEnabled():
+            before.setFocus()
+        else:
+            owner.setFocus()
+        dialog.deleteLater()
+        if on_closed is not None:
+            on_closed()
+
+    dialog.finished.connect(closed)
+    dialog.open()
 
 
 class _Dialog(QDialog):

@@ -22,7 +22,7 @@ from console.ui.big_numbers import BigNumbers, _set
 from console.ui.live_bridge import LiveBridge, LiveSource
 from console.ui.live_plots import LivePlots
 from console.ui.session_controls import SessionControls
-from console.ui.session_dialogs import NoteDialog, ReasonDialog, SideEffectDialog
+from console.ui.session_dialogs import NoteDialog, ReasonDialog, SideEffectDialog, open_dialog
 from console.ui.target_view import TargetView
 from resources import load_json
 
@@ -193,12 +193,9 @@ class SessionView(QWidget):
 
     def _open(self, dialog) -> None:
         self.dialog = dialog
-        dialog.finished.connect(self._dialog_closed)
-        dialog.open()
+        open_dialog(self, dialog, self._dialog_closed)
 
     def _dialog_closed(self) -> None:
-        if self.dialog is not None:
-            self.dialog.deleteLater()
         self.dialog = None
 
     def ask_pause(self) -> None:

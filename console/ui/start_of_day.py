@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -151,6 +152,8 @@ class StartOfDay(QWidget):
         self.search.setPlaceholderText("Search by clinic id or name   (Ctrl+F)")
         self.search.setAccessibleName("Search patients by clinic id or name")
         self.search.setClearButtonEnabled(True)
+        for button in self.search.findChildren(QToolButton):
+            button.setAccessibleName("Clear the search")
         self.list = QListWidget(self)
         self.list.setAccessibleName("Patients")
         self.list.setMinimumWidth(360)

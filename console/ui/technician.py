@@ -32,7 +32,7 @@ from console.ui.course_overview import CourseOverview
 from console.ui.device_panel import DevicePanel
 from console.ui.end_of_session import EndOfSession
 from console.ui.note_view import NoteView
-from console.ui.session_dialogs import ReasonDialog
+from console.ui.session_dialogs import ReasonDialog, open_dialog
 from console.ui.session_view import SessionView
 from console.ui.start_of_day import StartOfDay
 from devices.registry import create_adapter
@@ -126,6 +126,15 @@ class TechnicianWorkspace(QStackedWidget):
         self.note_holder = layout
         self.note_view: QWidget | None = None
         return page
+
+    @staticmethod
+    def _name_note_controls(view: QWidget) -> None:
+        """Every control on the technician's screens carries a name a screen reader can say."""
+        names = {"browser": "Handoff note preview", "page_choice": "Paper size"}
+        for attribute, name in names.items():
+            widget = getattr(view, attribute, None)
+            if widget is not None and not widget.accessibleName():
+                widget.setAccessibleName(name)
 
     def _note_done_key(self) -> None:
         if self.currentWidget() is self.note_page:
@@ -327,6 +336,7 @@ class TechnicianWorkspace(QStackedWidget):
             log.exception("note of session %s not built", session_id)
             self.note_message.setText(f"The handoff note could not be made: {exc}")
         else:
+            self._name_note_controls(self.note_view)
             self.note_holder.addWidget(self.note_view, 1)
         self.setCurrentWidget(self.note_page)
         self.note_done.setFocus()
@@ -335,8 +345,7 @@ class TechnicianWorkspace(QStackedWidget):
     # ------------------------------------------------------------- dialogs
     def _open(self, dialog) -> None:
         self.dialog = dialog
-        dialog.finished.connect(self._dialog_closed)
-        dialog.open()
+        open_dialog(self, dialog, self._dialog_closed)
 
     def _dialog_closed(self) -> None:
         self.dialog = None

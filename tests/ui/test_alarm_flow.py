@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from devices.sim.process import SimulatorProcess
 
 from console.ui.technician import TechnicianWorkspace
+from devices.sim.process import SimulatorProcess
 from tests.ui.drive import WAIT_MS, show, snapshot, to_running
 
 pytestmark = pytest.mark.slow

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from devices.sim.process import SimulatorProcess
 from PySide6.QtCore import Qt
 
 from console.ui.technician import TechnicianWorkspace
+from devices.sim.process import SimulatorProcess
 from tests.ui.drive import WAIT_MS, answer_checklist_with_keys, choose_patient, show, snapshot, wait_connected
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,8 @@ def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
             ws.shutdown()
     db = clinic.db
     s = db["sessions"].get(session_id)
-    assert (s["status"], s["pulses_delivered"], s["pulses_recorded"], s["pauses"]) == ("completed", 3000, 3000, 1)
+    assert (s["status"], s["pulses_delivered"], s["pulses_recorded"]) == ("completed", 3000, 3000)
+    assert s["pauses"] == 1
     assert s["technician"] == "tina"
     rows = events(db, session_id)
     kinds = [r["kind"] for r in rows]
