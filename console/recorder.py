@@ -606,9 +606,11 @@ class SessionRecorder:
             pass
         elif e.state == "RUNNING" and self.state == "armed":
             self._begin_run(e.host_t, e.device_t, "status")
-        elif e.state == "PAUSED" and previous == "RUNNING" and self.state == "running":
-            self._enter_pause(e.host_t, e.device_t, None, None, source="device")
-        elif e.state == "RUNNING" and previous == "PAUSED" and self.state == "paused":
+        elif e.state in ("PAUSED", "FAULT") and previous == "RUNNING" and self.state == "running":
+            # a fault halts the run as a pause does: the delivery stopped, and why
+            reason = f"device fault {', '.join(self.active_faults)}".strip() if e.state == "FAULT" else None
+            self._enter_pause(e.host_t, e.device_t, reason, None, source="device")
+        elif e.state == "RUNNING" and previous in ("PAUSED", "FAULT") and self.state == "paused":
             self._leave_pause(e.host_t, e.device_t, None, source="device")
         if self._had_pose and self.state == "running":
             self._check_pose_alarms(e.host_t, e.device_t)

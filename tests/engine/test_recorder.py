@@ -72,6 +72,19 @@ def test_device_pause_and_resume_follow_the_status_edges() -> None:
     assert f.detail("pause")[0]["source"] == "device"
 
 
+def test_a_fault_that_halts_the_run_is_a_pause_with_its_cause() -> None:
+    f = Feed()
+    f.status("RUNNING")
+    f.pulse(1)
+    f.send(ev.Fault(f.t, f.h, "COIL_OVERTEMP", None))
+    f.status("FAULT")
+    assert f.rec.state == "paused" and f.rec.pauses == 1
+    assert f.detail("pause") == [{"reason": "device fault COIL_OVERTEMP", "source": "device"}]
+    f.send(ev.Cleared(f.t, f.h, "COIL_OVERTEMP"))
+    f.status("RUNNING")
+    assert f.rec.state == "running"
+
+
 def test_console_pause_is_not_undone_by_a_stale_running_status() -> None:
     f = Feed()
     f.rec.start(f.h)
