@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 from console import session_entries
 from console.accounts import User
 from console.live import LiveSnapshot
+from console.outcomes import phq9_due
 from console.ui.big_numbers import Tile
 from console.ui.formatting import clock, percent
+from console.ui.phq9_dialog import Phq9Dialog
 from console.ui.session_controls import side_effect_kinds
 from console.ui.session_dialogs import SideEffectDialog, open_dialog
 from resources import load_json
@@ -234,8 +236,6 @@ class EndOfSession(QWidget):
         if self.course_id is None:
             return False
         try:
-            from console.outcomes import phq9_due
-
             return bool(phq9_due(self.db, self.course_id, date.today()))
         except Exception:
             log.exception("PHQ-9 due date not known")
@@ -247,16 +247,12 @@ class EndOfSession(QWidget):
         self.phq9_button.setVisible(due)
 
     def open_phq9(self) -> None:
-        """The PHQ-9 entry dialog of the outcomes screen, when this build has it."""
+        """The PHQ-9 entry (console.ui.phq9_dialog), kept with this session."""
         if self.patient_id is None or self.user is None:
             return
         try:
-            from console.ui.phq9_dialog import Phq9Dialog
-        except ImportError:
-            self.message.setText("PHQ-9 entry is not available in this version.")
-            return
-        try:
-            dialog = Phq9Dialog(self.db, self.user, self.patient_id, self.course_id, parent=self)
+            dialog = Phq9Dialog(self.db, self.user, self.patient_id, self.course_id, self.session_id,
+                                parent=self)
         except Exception as exc:
             log.exception("PHQ-9 dialog failed")
             self.message.setText(f"The PHQ-9 could not be opened: {exc}")

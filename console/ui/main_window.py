@@ -1,27 +1,306 @@
-"""The main window: the frame the technician, supervisor and admin screens live in."""
+"""The main window: log in, then the workspace of the person's role.
+
+- technician: the chair (start of day -> checklist -> session -> end -> note);
+- supervisor: the review queue when this build has it, the chair, patients and courses;
+- admin: patients and courses (and the accounts screen when this build has it).
+
+Screens by role are a table (``SCREENS``): a screen module that is not part
+of this build is left out rather than failing the window. The window also
+owns the idle lock: after the clinic's idle minutes the screen locks (a
+running session keeps recording; the lock cover shows its progress without
+patient information) until the same person unlocks or another logs in.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
 
-from console import __version__
+import sqlite_utils
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console import __version__, accounts
+from console.accounts import User
+from console.idle_lock import IdleLock, idle_timeout_s
+from console.ui.idle_watcher import IdleWatcher
+from console.ui.lock_screen import LockScreen, connect_idle_lock
+from console.ui.login import LoginDialog
+from console.ui.technician import TechnicianWorkspace
+
+log = logging.getLogger(__name__)
+
+TITLE = "TMS Session Console"
+
+# role -> [(tab title, "module:Class")]; each class is built as Class(db, user, parent=...).
+SCREENS: dict[str, list[tuple[str, str]]] = {
+    "technician": [],
+    "supervisor": [("Review", "console.ui.review_page:ReviewPage"),
+                   ("Patients", "console.ui.patients:PatientsPage")],
+    "admin": [("Patients", "console.ui.patients:PatientsPage"),
+              ("Accounts", "console.ui.accounts_page:AccountsPage")],
+}
+CHAIR_ROLES = ("technician", "supervisor")  # who records sessions at the chair
+
+
+def _load_screen(spec: str) -> Callable[..., QWidget] | None:
+    module_name, _, class_name = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError):
+        log.info("screen %s is not part of this build", spec)
+        return None
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, demo: bool = False) -> None:
+    """The program's one window; see the module docstring."""
+
+    def __init__(self, db: sqlite_utils.Database | None = None, db_path: Path | str | None = None, *,
+                 demo: bool = False, device_url: str | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("TMS Session Console" + (" — DEMO database" if demo else ""))
+        self.db = db
+        self.db_path = Path(db_path) if db_path is not None else None
+        self.demo = demo
+        self.device_url = device_url
+        self.user: User | None = None
+        self.chair: TechnicianWorkspace | None = None
+        self.login: LoginDialog | None = None
+        self.setWindowTitle(TITLE + (" — DEMO database" if demo else ""))
+        self.setAccessibleName(TITLE)
         self.resize(1280, 800)
+
+        self.top = QWidget(self)
+        self.top.setAccessibleName("Title bar")
+        self.title = QLabel(TITLE, self.top)
+        self.title.setObjectName("hint")
+        self.demo_mark = QLabel("DEMO DATABASE: made-up patients", self.top)
+        self.demo_mark.setObjectName("demoMark")
+        self.demo_mark.setVisible(demo)
+        self.notice = QLabel("", self.top)
+        self.notice.setObjectName("warning")
+        self.notice.setAccessibleName("Notice")
+        self.notice.setVisible(False)
+        self.who = QLabel("", self.top)
+        self.who.setObjectName("hint")
+        self.who.setAccessibleName("Logged in as")
+        self.lock_button = QPushButton("Lock   Ctrl+L", self.top)
+        self.lock_button.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_button.setAccessibleName("Lock the screen")
+        self.logout_button = QPushButton("Log out", self.top)
+        self.logout_button.setAccessibleName("Log out")
+        self.lock_button.clicked.connect(self.lock_now)
+        self.logout_button.clicked.connect(self.log_out)
+        bar = QHBoxLayout(self.top)
+        bar.setContentsMargins(16, 6, 16, 0)
+        bar.addWidget(self.title)
+        bar.addWidget(self.demo_mark)
+        bar.addWidget(self.notice, 1)
+        bar.addStretch(1)
+        bar.addWidget(self.who)
+        bar.addWidget(self.lock_button)
+        bar.addWidget(self.logout_button)
+
+        self.pages = QStackedWidget(self)
+        self.welcome = self._welcome_page()
+        self.pages.addWidget(self.welcome)
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        title = QLabel("TMS Session Console", central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.top)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+        self._show_user_controls(False)
+
+        self.idle: IdleWatcher | None = None
+        self.lock: LockScreen | None = None
+        if db is not None:
+            self.idle = IdleWatcher(IdleLock(idle_timeout_s(db)), parent=self)
+            self.lock = LockScreen(self, self._authenticate)
+            connect_idle_lock(self.idle, self.lock, lambda: self.user, self._user_after_unlock)
+
+    # ---------------------------------------------------------------- pages
+    def _welcome_page(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        title = QLabel(TITLE, page)
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title.setStyleSheet("font-size: 32px; font-weight: 600;")
-        subtitle = QLabel(f"version {__version__}", central)
-        subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setObjectName("screenTitle")
+        self.welcome_text = QLabel(f"version {__version__}", page)
+        self.welcome_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome_text.setObjectName("hint")
         layout.addStretch(1)
         layout.addWidget(title)
-        layout.addWidget(subtitle)
+        layout.addWidget(self.welcome_text)
         layout.addStretch(1)
-        self.setCentralWidget(central)
+        return page
+
+    def show_notice(self, text: str) -> None:
+        """A line in the title bar for something the person should know once (no patient names)."""
+        current = self.notice.text()
+        self.notice.setText(f"{current}  {text}".strip())
+        self.notice.setVisible(bool(self.notice.text()))
+
+    def _show_user_controls(self, visible: bool) -> None:
+        self.who.setVisible(visible)
+        self.lock_button.setVisible(visible)
+        self.logout_button.setVisible(visible)
+
+    # ---------------------------------------------------------------- login
+    def start(self) -> None:
+        """Ask who is there (the first start of a database asks for the admin account)."""
+        if self.db is None:
+            return
+        if self.idle is not None:
+            self.idle.install()
+        self.ask_login()
+
+    def ask_login(self) -> None:
+        self.welcome_text.setText("Log in to continue.")
+        self.pages.setCurrentWidget(self.welcome)
+        self.login = LoginDialog(self.db, self)
+        self.login.accepted.connect(self._logged_in)
+        self.login.rejected.connect(self._login_refused)
+        self.login.open()
+
+    def _logged_in(self) -> None:
+        dialog, self.login = self.login, None
+        if dialog is not None and dialog.user is not None:
+            self.set_user(dialog.user)
+            dialog.deleteLater()
+
+    def _login_refused(self) -> None:
+        self.login = None
+        self.close()
+
+    def _authenticate(self, username: str, password: str) -> User:
+        return accounts.authenticate(self.db, username, password)
+
+    # ------------------------------------------------------------ workspace
+    def set_user(self, user: User) -> None:
+        """Build the workspace of ``user``'s role."""
+        self._clear_workspace()
+        self.user = user
+        self.who.setText(f"{user.full_name} ({user.role})")
+        self._show_user_controls(True)
+        tabs: list[tuple[str, QWidget]] = []
+        if user.role in CHAIR_ROLES:
+            self.chair = TechnicianWorkspace(self.db, self.db_path, user, device_url=self.device_url)
+            self.chair.session_view.bridge.updated.connect(self._session_frame)
+            tabs.append(("Chair", self.chair))
+        for name, spec in SCREENS.get(user.role, []):
+            factory = _load_screen(spec)
+            if factory is None:
+                continue
+            try:
+                tabs.append((name, factory(self.db, user, parent=None)))
+            except Exception:
+                log.exception("screen %s failed to open", spec)
+        if len(tabs) == 1:
+            workspace: QWidget = tabs[0][1]
+        else:
+            workspace = QTabWidget(self)
+            workspace.setAccessibleName("Workspace")
+            workspace.setDocumentMode(True)
+            for name, widget in tabs:
+                workspace.addTab(widget, name)
+            if not tabs:
+                workspace.addTab(QLabel("Nothing to show for this role.", workspace), "Welcome")
+        self.workspace = workspace
+        self.pages.addWidget(workspace)
+        self.pages.setCurrentWidget(workspace)
+        if self.chair is not None:
+            self.chair.show_day()
+        log.info("%s (%s) works at the console", user.username, user.role)
+
+    def _clear_workspace(self) -> None:
+        if self.chair is not None:
+            self.chair.shutdown("logged out")
+            self.chair = None
+        workspace = getattr(self, "workspace", None)
+        if workspace is not None:
+            self.pages.removeWidget(workspace)
+            workspace.deleteLater()
+            self.workspace = None
+
+    @property
+    def session_active(self) -> bool:
+        return self.chair is not None and self.chair.runner is not None
+
+    def _user_after_unlock(self, user: User) -> None:
+        """Someone unlocked: the same person goes on; another person takes over the chair."""
+        if self.user is not None and user.id == self.user.id:
+            return
+        if self.session_active and user.role in CHAIR_ROLES:
+            # A hand-over mid-session: the run goes on; what follows is recorded as theirs.
+            self.user = user
+            self.chair.user = user
+            self.chair.session_view.by = user.username
+            self.who.setText(f"{user.full_name} ({user.role})")
+            log.info("%s took over the running session", user.username)
+            return
+        self.set_user(user)
+
+    def _session_frame(self, snap, _points) -> None:
+        """While locked, the cover says how the session goes, without patient information."""
+        if self.lock is None or not self.lock.is_locked():
+            return
+        if snap.state in ("armed", "running", "paused"):
+            planned = f" of {snap.pulses_planned}" if snap.pulses_planned else ""
+            words = f"Session {snap.state}: {snap.pulses_delivered}{planned} pulses"
+            if not snap.device_connected:
+                words += " (device connection lost)"
+            elif snap.alarms:
+                words += " (alarm: unlock to see)"
+        else:
+            words = ""
+        self.lock.set_status(words)
+
+    # ---------------------------------------------------------- lock / out
+    def lock_now(self) -> None:
+        if self.idle is not None and self.user is not None:
+            self.idle.lock_now()
+
+    def log_out(self) -> None:
+        if self.session_active:
+            self.chair.session_view.show_message("A session is open: stop it (F8) before logging out.")
+            return
+        self._clear_workspace()
+        self.user = None
+        self.who.setText("")
+        self._show_user_controls(False)
+        self.ask_login()
+
+    def shutdown(self, reason: str = "program closed") -> None:
+        """Close every session and thread the window started."""
+        if self.idle is not None:
+            self.idle.remove()
+        if self.lock is not None:
+            # The program is closing: the cover stays, but it no longer filters the application's input.
+            QApplication.instance().removeEventFilter(self.lock)
+        if self.chair is not None:
+            self.chair.shutdown(reason)
+        self._clear_workspace()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.session_active:
+            event.ignore()
+            self.chair.session_view.show_message(
+                "A session is open: stop it (F8) before closing the program."
+            )
+            return
+        self.shutdown()
+        super().closeEvent(event)

@@ -16,6 +16,7 @@ SHORTCUTS = {
     "resume": "F7",
     "stop": "F8",
     "note": "Ctrl+N",
+    "adverse": "F12",
 }
 
 
@@ -43,6 +44,7 @@ class SessionControls(QFrame):
     stop_clicked = Signal()
     note_clicked = Signal()
     side_effect_clicked = Signal(str, str)  # kind, label
+    adverse_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,11 +55,16 @@ class SessionControls(QFrame):
         self.resume = _button(self, "Resume", SHORTCUTS["resume"], "Resume the session", "primary")
         self.stop = _button(self, "Stop", SHORTCUTS["stop"], "Stop the session", "danger")
         self.note = _button(self, "Note", SHORTCUTS["note"], "Add a note")
+        self.adverse = _button(self, "Adverse event", SHORTCUTS["adverse"],
+                               "Adverse event: stop now and record it", "danger")
+        self.adverse.setToolTip("Stops the run at once, then shows the first-aid steps and records the event "
+                                f"({SHORTCUTS['adverse']})")
         self.start.clicked.connect(self.start_clicked)
         self.pause.clicked.connect(self.pause_clicked)
         self.resume.clicked.connect(self.resume_clicked)
         self.stop.clicked.connect(self.stop_clicked)
         self.note.clicked.connect(self.note_clicked)
+        self.adverse.clicked.connect(self.adverse_clicked)
         run = QGridLayout()
         run.setSpacing(8)
         run.addWidget(self.start, 0, 0)
@@ -83,6 +90,7 @@ class SessionControls(QFrame):
         layout.addWidget(caption)
         layout.addLayout(effects)
         layout.addStretch(1)
+        layout.addWidget(self.adverse)
         self.set_state("ready", connected=False, has_session=False)
 
     def _side_effect_handler(self, kind: str, label: str):
@@ -99,5 +107,6 @@ class SessionControls(QFrame):
         self.stop.setEnabled(state in ("armed", "running", "paused"))
         live = has_session and state != "ended"
         self.note.setEnabled(live)
+        self.adverse.setEnabled(has_session)
         for button in self.side_effects.values():
             button.setEnabled(live)

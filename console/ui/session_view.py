@@ -45,6 +45,7 @@ class SessionView(QWidget):
     """Everything the technician watches during a session."""
 
     start_requested = Signal()
+    adverse_requested = Signal()
     ended = Signal(object)  # the final LiveSnapshot, once
     message_shown = Signal(str)
 
@@ -112,6 +113,7 @@ class SessionView(QWidget):
         self.controls.stop_clicked.connect(self.ask_stop)
         self.controls.note_clicked.connect(self.ask_note)
         self.controls.side_effect_clicked.connect(self.ask_side_effect)
+        self.controls.adverse_clicked.connect(self.adverse_requested)
         QShortcut(QKeySequence("Ctrl+M"), self, activated=self.band.mute)
         self._ended_sent = False
         self._has_session = False

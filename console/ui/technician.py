@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from console.schedule import record_early_start
 from console.session_plan import plan_session
 from console.session_runner import SessionPlan, SessionRunner
 from console.ui import start_checks
+from console.ui.adverse_event_dialog import AdverseEventDialog
 from console.ui.checklist import ChecklistAnswer, ChecklistPage
 from console.ui.course_overview import CourseOverview
 from console.ui.device_panel import DevicePanel
@@ -96,6 +98,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.session_view.bridge.updated.connect(self._device_frame)
         self.session_view.start_requested.connect(self.start)
         self.session_view.ended.connect(self.ended)
+        self.session_view.adverse_requested.connect(self.adverse_event)
         self.end_page.finished.connect(self.show_note)
         self.show_day()
 
@@ -301,6 +304,26 @@ class TechnicianWorkspace(QStackedWidget):
             return
         self.session_view.show_message("")
         self.session_view.bridge.tick()
+
+    def adverse_event(self) -> None:
+        """One key: the run stops at once (aborted), then the first-aid steps and the record."""
+        pressed_at = datetime.now().astimezone()
+        runner, overview = self.runner, self.overview
+        session_id = None
+        if runner is not None:
+            session_id = runner.session_id
+            try:
+                runner.abort("adverse event", by=self.user.username)
+            except Exception as exc:  # already ended: the record of the event still matters
+                log.info("abort on adverse event: %s", exc)
+            self.session_view.bridge.tick()
+        if overview is None:
+            return
+        dialog = AdverseEventDialog(
+            self.db, self.user, overview.patient.id, session_id=session_id,
+            course_id=overview.course.id if overview.course else None, pressed_at=pressed_at, parent=self,
+        )
+        self._open(dialog)
 
     def ended(self, snap) -> None:
         """The run has ended: close the runner in the background and go to the end-of-session screen."""

@@ -55,5 +55,8 @@ class FakeRunner:
     def add_side_effect(self, kind: str, rating: int, note: str | None = None, by: str | None = None) -> None:
         self._record("add_side_effect", kind, rating, note, by=by)
 
+    def close(self, reason: str = "recording closed") -> None:
+        self._record("close", reason)
+
     def names(self) -> list[str]:
         return [c[0] for c in self.calls]

@@ -81,3 +81,28 @@ def test_unplug_shows_the_device_lost_banner_and_it_clears(qtbot, itbs_clinic, t
     s = clinic.db["sessions"].get(session_id)
     assert (s["status"], s["pulses_delivered"]) == ("completed", 600)
     assert recorded_after.startswith("600")
+
+
+def test_adverse_event_key_stops_the_run_and_records_the_event(qtbot, itbs_clinic) -> None:
+    clinic = itbs_clinic
+    with SimulatorProcess("itbs", speed=10, seed=8, pose_hz=10) as sim:
+        ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician, device_url=sim.url)
+        show(qtbot, ws)
+        try:
+            to_running(qtbot, ws)
+            session_id = ws.runner.session_id
+            ws.session_view.controls.adverse.click()  # F12 at the chair
+            qtbot.waitUntil(lambda: ws.dialog is not None, timeout=5000)
+            dialog = ws.dialog
+            assert dialog.steps.text().startswith("1. ")  # the clinic's first-aid steps, shown at once
+            qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)  # the run stopped
+            assert ws.end_page.title.text() == "Session aborted"
+            dialog.what.setPlainText("Jaw clenching for about 20 seconds; settled without help.")
+            dialog.try_save()
+            qtbot.waitUntil(lambda: ws.dialog is None, timeout=5000)
+        finally:
+            ws.shutdown()
+    s = clinic.db["sessions"].get(session_id)
+    assert (s["status"], s["end_reason"]) == ("aborted", "adverse event") and s["pulses_delivered"] < 600
+    event = next(clinic.db.query("SELECT * FROM adverse_events WHERE session_id = ?", [session_id]))
+    assert event["by_user"] == "tina" and "Jaw clenching" in event["description"]
