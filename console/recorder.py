@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.geometry import Deviation, PoseValue, deviation, pose_change
+from console.geometry import Deviation, PoseValue, deviation
 from console.live import Alarm, LiveSnapshot, SeriesPoint
+from console.live_view import build_snapshot
+from console.pose_thinning import PoseThinner
 from console.protocol_spec import ProtocolSpec
 from devices import events as ev
 
@@ -147,11 +149,8 @@ class SessionRecorder:
         self._had_pose = False
         self._hidden_since: int | None = None
         self._off_since: int | None = None
-        self._kept_pose: PoseValue | None = None
-        self._kept_visible: bool | None = None
-        self._kept_t: int | None = None
+        self._thinner = PoseThinner(config.pose_thin_mm, config.pose_thin_deg, config.pose_keep_hz)
         self._pose_idx = 0
-        self._keep_ms = 1000.0 / config.pose_keep_hz if config.pose_keep_hz > 0 else 1000.0
         self._trace_t: int | None = None
         self._trace_visible: bool | None = None
         # counters and history
@@ -256,78 +255,9 @@ class SessionRecorder:
             return None
         return round(max(0, end - self.run_start_t) / 1000.0, 3)
 
-    def snapshot(self, host_t: float | None = None) -> LiveSnapshot:
+    def snapshot(self) -> LiveSnapshot:
         """What the technician sees now; cheap enough to build 30 times a second."""
-        cfg = self.config
-        dev = self.deviation
-        visible = self.pose is not None
-        zone = "none"
-        if visible and dev is not None and dev.angle_deg is not None:
-            if dev.distance_mm <= cfg.tol_distance_mm and dev.angle_deg <= cfg.tol_angle_deg:
-                zone = "on"
-            elif dev.distance_mm <= 2 * cfg.tol_distance_mm and dev.angle_deg <= 2 * cfg.tol_angle_deg:
-                zone = "near"
-            else:
-                zone = "off"
-        percent_mt = None
-        if self.mso is not None and cfg.mt_mso:
-            percent_mt = round(100.0 * self.mso / cfg.mt_mso, 1)
-        elapsed = self.duration_s or 0.0
-        remaining = None
-        if self.protocol is not None and not self.ended:
-            remaining = round(self.protocol.remaining_s(self.pulses_delivered), 1)
-        identity = self.identity
-        label = f"{identity.vendor} {identity.model} {identity.serial}" if identity else None
-        extra: dict[str, Any] = {
-            "stopping": self.stopping,
-            "alarms_acknowledged": tuple(sorted(self.acknowledged & set(self.alarms))),
-            "pulses_repeated": self.pulses_repeated,
-            "coil_temp_c": self.coil_temp_c,
-            "quality": self.pose_quality,
-        }
-        return LiveSnapshot(
-            session_id=cfg.session_id,
-            state=self.state,
-            end_status=self.end_status,
-            end_reason=self.end_reason,
-            device_connected=self.device_connected,
-            device_state=self.device_state,
-            device_label=label,
-            protocol_name=self.protocol.name if self.protocol else None,
-            pulses_delivered=self.pulses_delivered,
-            pulses_recorded=self.pulses_recorded,
-            pulses_planned=self.protocol.planned_pulses if self.protocol else None,
-            train=self.train,
-            trains_planned=self.protocol.trains if self.protocol else None,
-            mso=self.mso,
-            prescribed_mso=cfg.prescribed_mso,
-            mt_mso=cfg.mt_mso,
-            percent_mt=percent_mt,
-            elapsed_s=elapsed,
-            remaining_s=remaining,
-            pose_visible=visible,
-            offset_x_mm=_r(dev.offset_x_mm) if visible and dev else None,
-            offset_y_mm=_r(dev.offset_y_mm) if visible and dev else None,
-            depth_mm=_r(dev.depth_mm) if visible and dev else None,
-            distance_mm=_r(dev.distance_mm) if visible and dev else None,
-            angle_deg=_r(dev.angle_deg) if visible and dev else None,
-            zone=zone,
-            tol_distance_mm=cfg.tol_distance_mm,
-            tol_angle_deg=cfg.tol_angle_deg,
-            on_target_share=(
-                self.pulses_on_target / self.pulses_with_pose
-                if self.pulses_with_pose and cfg.target is not None else None
-            ),
-            faults_active=tuple(self.active_faults),
-            alarms=tuple(self.alarms.values()),
-            frames_received=self.frames_received,
-            frames_rejected=self.frames_rejected,
-            frames_missing=self.frames_missing,
-            faults=self.faults,
-            pauses=self.pauses,
-            series_len=len(self.series),
-            extra=extra,
-        )
+        return build_snapshot(self)
 
     # ------------------------------------------------------------ host actions
 
@@ -481,22 +411,10 @@ class SessionRecorder:
             self._check_pose_alarms(e.host_t, e.device_t)
 
     def _keep_pose(self, e: ev.Pose, pose: PoseValue | None, dev: Deviation | None, t: int | None) -> None:
-        cfg = self.config
-        visible = pose is not None
-        keep = (
-            self._kept_t is None
-            or visible != self._kept_visible
-            or t is None
-            or t - self._kept_t >= self._keep_ms
-        )
-        if not keep and visible and self._kept_pose is not None:
-            moved, turned = pose_change(self._kept_pose, pose)
-            keep = moved > cfg.pose_thin_mm or turned > cfg.pose_thin_deg
-        if not keep:
+        if not self._thinner.keep(pose, t):
             return
-        self._kept_pose, self._kept_visible, self._kept_t = pose, visible, t
         row: dict[str, Any] = {
-            "session_id": cfg.session_id, "idx": self._pose_idx, "device_t_ms": e.device_t,
+            "session_id": self.config.session_id, "idx": self._pose_idx, "device_t_ms": e.device_t,
             "x": e.x, "y": e.y, "z": e.z, "qw": e.qw, "qx": e.qx, "qy": e.qy, "qz": e.qz,
             "quality": e.quality,
             "distance_mm": _r(dev.distance_mm) if dev else None,
