@@ -15,6 +15,7 @@ from db.database import new_uuid, open_database, utc_now
 from devices.sim.process import SimulatorProcess
 from tests.conftest import SHARED
 
+from .capture import write_run
 from .clinic_setup import clinic, record_process, session_line
 
 SCHEMA = json.loads((SHARED / "protocol" / "session-export.schema.json").read_text())
@@ -126,12 +127,14 @@ def test_a_recording_only_device_arms_and_records_when_it_starts_itself(tmp_path
 def test_what_prevents_recording_is_one_clear_line_and_changes_nothing(tmp_path: Path) -> None:
     db_path = tmp_path / "clinic.db"
     clinic(db_path, None)
-    for url, clinic_id, words in (
-        ("nosuch://x", "P-1", "nosuch"),
-        (f"tscp+serial://{tmp_path}/ttyNONE", "P-1", "ttyNONE"),
-        (f"tscp+serial://{tmp_path}/ttyNONE", "NOBODY", "NOBODY"),
+    capture = write_run(tmp_path / "run.tscp")
+    for url, clinic_id, extra, words in (
+        ("nosuch://x", "P-1", (), "nosuch"),
+        (f"tscp+serial://{tmp_path}/ttyNONE", "P-1", (), "ttyNONE"),
+        (f"tscp+serial://{tmp_path}/ttyNONE", "NOBODY", (), "NOBODY"),
+        (f"replay://{capture}", "P-1", ("--course", "999"), "999"),
     ):
-        proc = record_process(db_path, url, clinic_id=clinic_id)
+        proc = record_process(db_path, url, *extra, clinic_id=clinic_id)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode != 0 and out == ""
         assert len(err.strip().splitlines()) == 1 and words in err, err
