@@ -214,6 +214,30 @@ def m0001_initial(db: Database) -> None:
     ])
 
 
+SIDE_EFFECT_RATING = ("(CASE WHEN json_valid(detail) "
+                      "THEN CAST(json_extract(detail, '$.rating') AS INTEGER) END)")
+"""A side effect's 0-10 rating as SQL; queries that want idx_events_rating use this exact text."""
+
+
+@migrations(name="0002_review_indexes")
+def m0002_review_indexes(db: Database) -> None:
+    # The supervisor's review lists filter and sort a clinic-year of sessions
+    # (console/review.py); these keep each filter an index range, not a scan.
+    _run(db, [
+        "CREATE INDEX idx_sessions_technician ON sessions(technician, started_at)",
+        "CREATE INDEX idx_sessions_protocol ON sessions(protocol, started_at)",
+        "CREATE INDEX idx_sessions_course ON sessions(course_id, number_in_course)",
+        # Review flags look up a few kinds of event (intensity alarms, device lost,
+        # side effects) across all sessions at once: kind and code lead.
+        "CREATE INDEX idx_events_kind_code ON session_events(kind, code, session_id)",
+        # Side effects rated at or above the clinic's limit, without parsing every side
+        # effect's JSON per query. Only side-effect rows are indexed, and a detail that is
+        # not JSON indexes as NULL rather than failing the insert.
+        f"CREATE INDEX idx_events_rating ON session_events({SIDE_EFFECT_RATING}, session_id) "
+        "WHERE kind = 'side_effect'",
+    ])
+
+
 def migration_sets() -> list[Migrations]:
     """Every migration set, in the order they are applied.
 

@@ -109,3 +109,14 @@ def m0003_audit_log(db: Database) -> None:
         """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
     ])
+
+
+@migrations(name="0004_signed_sessions_locked")
+def m0004_signed_sessions_locked(db: Database) -> None:
+    _run(db, [
+        # A signed session is locked: its event log takes no new rows (side effects,
+        # notes, observations); later remarks are addenda, signed by their author.
+        """CREATE TRIGGER session_events_locked_when_signed BEFORE INSERT ON session_events
+           WHEN EXISTS (SELECT 1 FROM signatures WHERE session_id = NEW.session_id AND addendum_id IS NULL)
+           BEGIN SELECT RAISE(ABORT, 'session is signed and locked: add an addendum instead'); END""",
+    ])
