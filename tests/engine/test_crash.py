@@ -24,7 +24,7 @@ SPEED = 100.0  # an iTBS run takes 1.9 s
 def test_kill_9_at_random_moments_loses_nothing_that_was_older_than_half_a_second(tmp_path: Path) -> None:
     rng = random.Random(20261124)
     # from the command's start-up to just after a whole run
-    moments = [rng.uniform(0.1, 3.0) for _ in range(ROUNDS)]
+    moments = [rng.uniform(0.15, 2.7) for _ in range(ROUNDS)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda i: crash_round(tmp_path, 100 + i, moments[i], speed=SPEED),
                                 range(ROUNDS)))

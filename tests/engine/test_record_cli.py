@@ -64,7 +64,7 @@ def test_a_full_10hz_session_stays_under_a_megabyte(tmp_path: Path) -> None:
     db_path = tmp_path / "clinic.db"
     clinic(db_path, "10hz")
     before = db_size(db_path)
-    with SimulatorProcess("10hz", speed=500, seed=5, pose_hz=30) as sim:
+    with SimulatorProcess("10hz", speed=1000, seed=5, pose_hz=30) as sim:
         proc = record_process(db_path, sim.url)
         sid = session_line(proc)
         finish(proc, timeout=180)
