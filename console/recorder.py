@@ -42,9 +42,11 @@ from devices import events as ev
 
 log = logging.getLogger(__name__)
 
-ACTIVE_STATES = ("armed", "running", "paused")
 T_WRAP = 1 << 32
 SIDE_EFFECT_RATING = (0, 10)
+REPEATS_RECORDED = 20
+"""Repeated pulse counts recorded as events (all are counted; a device that restarted its count
+would otherwise fill the record)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,6 @@ class SessionRecorder:
         self.t_last: int | None = None
         self.run_start_t: int | None = None
         self.run_end_t: int | None = None
-        self._run_start_host: float | None = None
         # pulses
         self._counts: set[int] = set()
         self.max_count = 0
@@ -241,7 +242,7 @@ class SessionRecorder:
         out.update(
             status=self.end_status,
             end_reason=self.end_reason,
-            ended_at=self.clock.iso(self.ended_host_t or self.clock.mono0),
+            ended_at=self.clock.iso(self.ended_host_t if self.ended_host_t is not None else self.clock.mono0),
         )
         return out
 
@@ -446,8 +447,12 @@ class SessionRecorder:
     def _on_pulse(self, e: ev.Pulse) -> None:
         count = e.count
         if count in self._counts:
+            # never stored twice; said in the record (the first few), never silently dropped
             self.pulses_repeated += 1
             log.warning("pulse %d reported again: kept once", count)
+            if self.pulses_repeated <= REPEATS_RECORDED:
+                self._event(e.host_t, e.device_t, "pulse_repeated", None,
+                            {"count": count, "repeats_so_far": self.pulses_repeated})
             return
         if self.ended:
             self.pulses_after_end += 1
@@ -702,7 +707,6 @@ class SessionRecorder:
         by_device = self.state == "ready"
         self.state = "running"
         self.run_start_t = self.t_last
-        self._run_start_host = host_t
         self._event(host_t, device_t, "run_started", cause,
                     {"started_at": "device" if by_device else "console"})
         self._check_intensity(host_t, device_t)

@@ -194,6 +194,7 @@ def test_a_repeated_pulse_count_is_stored_once() -> None:
         f.pulse(c)
     assert [p["count"] for p in f.pulses] == [1, 2, 3]
     assert f.rec.pulses_repeated == 2
+    assert [d["count"] for d in f.detail("pulse_repeated")] == [2, 1]
 
 
 def test_gaps_in_the_count_are_reported_and_delivered_is_the_device_count() -> None:
