@@ -105,8 +105,7 @@ def bench_simulator() -> dict | None:
     except ImportError:
         print("simulator: not available, skipped")
         return None
-    with SimulatorProcess("10hz", speed=1000, pose_hz=250, seed=7, autostart=True,
-                          exit_after_eos=True) as sim:
+    with SimulatorProcess("10hz", speed=1000, pose_hz=250, seed=7, autostart=True) as sim:
         adapter = SerialAdapter(sim.port, silence_timeout=30.0)
         received = pulses = 0
         first = last = 0.0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import termios
 import threading
@@ -142,7 +143,12 @@ class SerialAdapter(DeviceAdapter):
         self._closed = False
         self._connected = False  # port open and believed alive (reader thread writes it)
         self._lost = False  # DeviceLost reported, DeviceRestored not yet
-        self._awaiting_answer = False  # (re)connected, no frame accepted yet
+        self._greeting = False  # (re)connected: events held until the device says who it is
+        self._greeting_deadline = 0.0
+        self._held: list[ev.DeviceEvent] = []
+        self._answered = False  # a frame arrived since the (re)connect
+        self._pty_node: tuple[int, int] | None = None
+        self._gone_for_good = False
         self._unsupported: set[str] = set()
         self._waiters: dict[str, deque[_Waiter]] = {}
         self._waiters_lock = threading.Lock()
@@ -157,9 +163,10 @@ class SerialAdapter(DeviceAdapter):
             return
         try:
             if self._port is None:
+                # exclusive: a second console (or adapter) on the same port would steal frames
                 self._port = serial.serial_for_url(
                     self._port_name, baudrate=self._baudrate, timeout=self._read_timeout,
-                    write_timeout=1.0, do_not_open=True,
+                    write_timeout=1.0, exclusive=True, do_not_open=True,
                 )
             else:
                 # the reader must wake up to PING and to notice close(); a write must never hang it
@@ -178,9 +185,10 @@ class SerialAdapter(DeviceAdapter):
                     f"Cannot write the capture file {self._capture_path}: {exc.strerror or exc}."
                 ) from exc
         self._socket = type(self._port).__module__.endswith("protocol_socket")
+        self._pty_node = pty_node(self._port_name)
         self._opened = True
         self._connected = True
-        self._awaiting_answer = True
+        self._start_greeting()
         log.info("opened %s", self._port_name)
         self._send("ID?")
         self._thread = threading.Thread(target=self._run, name=f"tscp-reader {self._port_name}")
@@ -296,8 +304,11 @@ class SerialAdapter(DeviceAdapter):
                 if not self._send("PING"):
                     self._link_down("the port failed while sending PING")
                     continue
-                if self._awaiting_answer:
+                if self._greeting:
                     self._send("ID?")
+            if self._greeting and self._answered and now >= self._greeting_deadline:
+                log.warning("device on %s sends frames but did not say who it is", self._port_name)
+                self._queue.put(self._end_greeting(now))
             if now - last_frame >= self._silence_timeout:
                 self._link_down(f"no frame from the device for {self._silence_timeout:g} s")
 
@@ -335,14 +346,9 @@ class SerialAdapter(DeviceAdapter):
             frames = self._receiver.feed(data, now)
         if not frames:
             return False
-        batch: list[ev.DeviceEvent] = []
-        if self._awaiting_answer:
-            self._awaiting_answer = False
-            self._backoff = self._backoff_start
-            if self._lost:
-                self._lost = False
-                log.warning("device on %s answers again", self._port_name)
-                batch.append(ev.DeviceRestored(None, now))
+        self._answered = True
+        # while greeting, events collect in _held (the same list object) until HELLO
+        batch = self._held if self._greeting else []
         pong, ack, nak, hello = ev.Pong, ev.Ack, ev.Nak, ev.Hello
         for frame in frames:
             value = frame.value
@@ -353,11 +359,48 @@ class SerialAdapter(DeviceAdapter):
                 self._answer(value)
                 continue
             if kind is hello:
+                if self._greeting and not same_device(self.identity, value):
+                    self._wrong_device(value)
+                    return False
                 self.identity = value
                 self._hello_seen.set()
+                batch.append(value)
+                if self._greeting:
+                    batch = self._end_greeting(now)
+                continue
             batch.append(value)
-        self._queue.put(batch)
+        if self._greeting and now >= self._greeting_deadline:
+            batch = self._end_greeting(now)
+        if not self._greeting:
+            self._queue.put(batch)
         return True
+
+    def _start_greeting(self) -> None:
+        self._greeting = True
+        self._greeting_deadline = time.monotonic() + self._hello_timeout
+        self._held = []
+        self._answered = False
+
+    def _end_greeting(self, now: float) -> list[ev.DeviceEvent]:
+        """The device answered: its held events, after DeviceRestored when it had been lost."""
+        self._greeting = False
+        self._backoff = self._backoff_start
+        batch, self._held = self._held, []
+        if self._lost:
+            self._lost = False
+            log.warning("device on %s answers again", self._port_name)
+            batch.insert(0, ev.DeviceRestored(None, now))
+        return batch
+
+    def _wrong_device(self, hello: ev.Hello) -> None:
+        """Another device answers where ours was: record nothing from it, keep looking for ours."""
+        known = self.identity
+        assert known is not None
+        reason = (f"a different device answered on {self._port_name} ({hello.vendor} {hello.model}, "
+                  f"serial {hello.serial}; expected serial {known.serial})")
+        log.error("%s; nothing is recorded from it", reason)
+        self._held = []
+        self._link_down(reason)
 
     def _answer(self, answer: ev.Ack | ev.Nak) -> None:
         with self._waiters_lock:
@@ -396,7 +439,8 @@ class SerialAdapter(DeviceAdapter):
     def _link_down(self, reason: str) -> None:
         """The link is gone: close the port, fail waiting commands, report DeviceLost once."""
         self._connected = False
-        self._awaiting_answer = False
+        self._greeting = False
+        self._held = []
         self._close_port()
         self._fail_waiters("the device was lost before it answered")
         if not self._lost:
@@ -411,6 +455,12 @@ class SerialAdapter(DeviceAdapter):
         self._backoff = min(self._backoff * 2, self._backoff_max)
         port = self._port
         assert port is not None
+        if self._pty_node is not None and pty_node(self._port_name) != self._pty_node:
+            if not self._gone_for_good:
+                self._gone_for_good = True
+                log.warning("the pseudo-terminal %s is gone; one made later under that name is another "
+                            "device, so the adapter does not reopen it", self._port_name)
+            return False
         try:
             port.open()
         except (*PORT_ERRORS, ValueError) as exc:
@@ -421,7 +471,7 @@ class SerialAdapter(DeviceAdapter):
             self._receiver.reset_sequence()
         with self._write_lock:
             self._connected = True
-        self._awaiting_answer = True
+        self._start_greeting()
         log.info("reopened %s, asking the device who it is", self._port_name)
         if not self._send("ID?"):
             self._link_down("the port failed while sending ID?")
@@ -446,9 +496,36 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, serial.SerialException):
         return exc.strerror.rstrip(".")
     text = str(exc) or type(exc).__name__
+    if "exclusively lock" in text:
+        return "it is in use by another program"
     # "[Errno 2] could not open port /dev/x: [Errno 2] No such file or directory: '/dev/x'"
     m = re.search(r"\[Errno \d+\] ([^:\[]+?)(?::\s*'[^']*')?$", text)
     return (m.group(1) if m else text).strip().rstrip(".")
+
+
+def same_device(known: ev.Hello | None, hello: ev.Hello) -> bool:
+    """Whether ``hello`` comes from the device we knew (vendor, model and serial number)."""
+    if known is None:
+        return True
+    return (known.vendor, known.model, known.serial) == (hello.vendor, hello.model, hello.serial)
+
+
+def pty_node(path: str) -> tuple[int, int] | None:
+    """(device number, creation time) of a Linux pseudo-terminal named directly, else None.
+
+    A pty's number is reused as soon as it is freed, by any program (a
+    terminal window, another simulator), so after a hang-up the adapter must
+    not open "the same" /dev/pts/N: it would read someone else's bytes. Only
+    a symlink (the simulator's ``--link``, /dev/serial/by-id) may lead to the
+    device's next pty.
+    """
+    if not path.startswith("/dev/pts/") or os.path.islink(path):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_rdev, st.st_ctime_ns
 
 
 SERIAL_OPTIONS = ("baud", "capture")

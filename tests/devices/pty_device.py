@@ -38,6 +38,8 @@ class PtyDevice:
         self.link = link
         self.answers = dict(answers or {})
         self.answer_pings = True
+        self.hello = HELLO
+        self.tty = ""  # the pty's own name (/dev/pts/N), as opposed to the symlink
         self.answer_id = True
         self.commands: list[RawCommand] = []
         self.seq = 0
@@ -55,6 +57,7 @@ class PtyDevice:
         master, slave = os.openpty()
         tty.setraw(slave)
         self._master, self._slave = master, slave
+        self.tty = os.ttyname(slave)
         tmp = self.link.with_name(self.link.name + ".new")
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(os.ttyname(slave))
@@ -127,7 +130,7 @@ class PtyDevice:
         name = command.command
         if name == "ID?":
             if self.answer_id:
-                self.send("HELLO", *HELLO)
+                self.send("HELLO", *self.hello)
         elif name == "PING":
             if self.answer_pings:
                 self.send("PONG", int(time.monotonic() * 1000) % 2**32)

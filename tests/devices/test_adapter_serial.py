@@ -233,6 +233,57 @@ def test_hang_up_gives_device_lost_and_a_new_pty_device_restored(make_adapter, d
     adapter.command("START")  # commands work again
 
 
+def test_a_different_device_at_the_same_path_is_not_recorded(
+    make_adapter, device: PtyDevice, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = opened(make_adapter, device)
+    device.hang_up()
+    assert [type(e) for e in collect(adapter, ev.DeviceLost)] == [ev.DeviceLost]
+
+    device.hello = ("TSCP/1", "Other Co", "X-2", "SN0002", "2.0")  # another stimulator on that port
+    device.plug_in()
+    wait_until(lambda: "a different device answered" in caplog.text, what="the adapter to notice")
+    device.send("PULSE", 100, 1, 62, "")
+    assert list(adapter.events(idle_timeout=0.3)) == []  # nothing of it reaches the record
+    assert adapter.identity is not None and adapter.identity.serial == "SN0001"
+
+    device.hang_up()
+    device.hello = HELLO  # ours is back
+    device.plug_in()
+    back = collect(adapter, ev.Hello)
+    assert [type(e) for e in back] == [ev.DeviceRestored, ev.Hello]
+
+
+def test_a_pty_that_hung_up_is_not_reopened_under_its_number(
+    device: PtyDevice, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = SerialAdapter(device.tty, silence_timeout=20.0)  # the pty itself, not the symlink
+    try:
+        adapter.open()
+        old = device.tty
+        device.hang_up()
+        collect(adapter, ev.DeviceLost)
+        asked = device.names().count("ID?")
+        for _ in range(10):  # the kernel hands out the lowest free number: usually the same one
+            device.plug_in()
+            if device.tty == old:
+                break
+            device.hang_up()
+        else:
+            pytest.skip("the machine gave the pty's number to another program meanwhile")
+        wait_until(lambda: "is gone" in caplog.text, what="the adapter to refuse the new pty")
+        assert list(adapter.events(idle_timeout=0.3)) == []
+        assert device.names().count("ID?") == asked  # it never talked to the stranger
+    finally:
+        adapter.close()
+
+
+def test_a_second_adapter_on_the_same_port_is_refused(make_adapter, device: PtyDevice) -> None:
+    opened(make_adapter, device)
+    with pytest.raises(DeviceError, match="in use by another program"):
+        make_adapter().open()
+
+
 def test_silence_gives_device_lost_then_restored(make_adapter, device: PtyDevice) -> None:
     adapter = opened(make_adapter, device, silence_timeout=0.5, ping_interval=0.1)
     device.answer_pings = device.answer_id = False  # the device stops talking; the port stays
