@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "cli.devices_cmd",
     "cli.note",
     "cli.simulate",
+    "cli.review",
     "cli.demo_data",
 ]
 
@@ -128,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command is None:
         return run_gui(args)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # e.g. `main.py devices | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from importlib import metadata
 
 from devices import replay, serial_adapter
 from devices.adapter import DeviceAdapter, DeviceError
+from devices.sim import adapter as sim_adapter
 
 log = logging.getLogger(__name__)
 
@@ -112,3 +113,4 @@ register_scheme(
     "TSCP/1 over TCP (the simulator's --tcp mode): tscp+socket://127.0.0.1:PORT[?capture=FILE]",
 )
 register_scheme("replay", replay.from_url, replay.from_url.description)
+register_scheme("sim", sim_adapter.from_url, sim_adapter.from_url.description)

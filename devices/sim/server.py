@@ -43,6 +43,7 @@ STEP_MS = 1000
 MAX_WAIT_S = 0.05
 DRAIN_STALL_S = 5.0
 TCP_LINGER_S = 0.3
+PTY_LINGER_S = 0.2
 
 
 def _set_any(m: re.Match, host_t: float) -> RawCommand:
@@ -332,9 +333,24 @@ class SimServer:
                     return False
 
     def _linger(self) -> bool:
-        """On TCP "acknowledged" is not "read": give the client a moment before closing, since
-        pyserial's socket read drops what it gathered when the connection closes under it."""
+        """Give the host a moment before closing, and check again that it read everything.
+
+        On TCP "acknowledged" is not "read": pyserial's socket read drops what it
+        gathered when the connection closes under it. On a pty, FIONREAD on the
+        slave does not count bytes still in the kernel's flip buffer, so a
+        quiet reading can come before the tail (EOS included) reaches the host.
+        """
         if not isinstance(self.transport, TcpTransport):
+            deadline = time.monotonic() + PTY_LINGER_S
+            give_up = time.monotonic() + DRAIN_STALL_S
+            while (left := min(deadline, give_up) - time.monotonic()) > 0:
+                if self._sleep(left, (self.transport.fd,)):
+                    try:
+                        self.transport.read()
+                    except HostGone:
+                        return True
+                if self.transport.unread_by_host():
+                    deadline = time.monotonic() + PTY_LINGER_S
             return True
         deadline = time.monotonic() + TCP_LINGER_S
         while (left := deadline - time.monotonic()) > 0:
