@@ -1,8 +1,9 @@
 """kill -9 of the record command, many more rounds than the test suite runs.
 
 Each round: a fresh database and simulator (iTBS at speed 100, a 1.9 s run),
-the record command killed at a random moment from its start-up to just after
-the run, then the checks of tests/engine/crash.py: integrity_check ok, the
+the record command killed at a random moment (a quarter during its start-up,
+the rest from its SESSION line to just after the run), four rounds at a time
+(WORKERS=N), then the checks of tests/engine/crash.py: integrity_check ok, the
 session interrupted after recovery (or completed), every pulse fired more
 than 0.5 s before the kill stored, none twice.
 
@@ -27,15 +28,19 @@ from tests.engine.crash import crash_round  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "100"))
 SPEED = 100.0
+WORKERS = int(os.environ.get("WORKERS", "4"))
 
 
 def main() -> dict:
     rng = random.Random(int(time.time()))
-    moments = [rng.uniform(0.05, 3.0) for _ in range(ROUNDS)]
+    # a quarter during start-up (from the launch), the rest during the run (from SESSION)
+    plan = [(rng.uniform(0.05, 1.0), False) if i % 4 == 0 else (rng.uniform(0.0, 2.3), True)
+            for i in range(ROUNDS)]
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="bench-crash-") as d, ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda i: crash_round(Path(d), 1000 + i, moments[i], speed=SPEED),
-                                range(ROUNDS)))
+    with tempfile.TemporaryDirectory(prefix="bench-crash-") as d, ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(
+            lambda i: crash_round(Path(d), 1000 + i, plan[i][0], speed=SPEED, from_session=plan[i][1]),
+            range(ROUNDS)))
     failed = [(i, r) for i, r in enumerate(results) if r.problems]
     for i, r in failed:
         print(f"round {i}: kill after {r.kill_after_s:.2f} s: " + "; ".join(r.problems))

@@ -71,7 +71,8 @@ def _after_kill(url: str, speed: float) -> tuple[int | None, tuple[int, int] | N
 
 
 def crash_round(tmp: Path, seed: int, kill_after_s: float, *, protocol: str = "itbs",
-                speed: float = 100.0) -> CrashResult:
+                speed: float = 100.0, from_session: bool = False) -> CrashResult:
+    """Kill ``kill_after_s`` after the command was launched, or after it printed SESSION."""
     result = CrashResult(kill_after_s)
     db_path = tmp / f"crash-{seed}.db"
     clinic(db_path, protocol)
@@ -79,10 +80,11 @@ def crash_round(tmp: Path, seed: int, kill_after_s: float, *, protocol: str = "i
     schedule = {c: t for t, c, _ in pulse_times_ms(spec)}
     with SimulatorProcess(protocol, speed=speed, seed=seed) as sim:
         proc = record_process(db_path, sim.url)
+        first = proc.stdout.readline() if from_session and proc.stdout else ""
         time.sleep(kill_after_s)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        out = proc.stdout.read() if proc.stdout else ""
+        out = first + (proc.stdout.read() if proc.stdout else "")
         proc.stdout and proc.stdout.close()
         proc.stderr and proc.stderr.close()
         resumed, pulse, state, _ = _after_kill(sim.url, speed)
