@@ -24,6 +24,7 @@ from typing import Any
 
 from console.clinic import ClinicError, create_patient, find_patient
 from console.paths import default_db_path
+from console.prestart import pre_start_checks
 from console.session_plan import plan_session
 from console.session_runner import SessionRunner
 from db.database import DatabaseUnusable, open_database
@@ -71,6 +72,20 @@ def run(args: argparse.Namespace) -> int:
         return exc.status
 
 
+def _refuse_unsafe_start(db: Any, course_id: int) -> None:
+    """The hard safety checks hold headless too: an uncleared contraindication, a missing
+    screening or motor threshold, or a protocol outside the clinic's limits without a
+    supervisor's signed override refuses the recording (the console's start screen is
+    where a person resolves them)."""
+    checks = pre_start_checks(db, course_id)
+    problems = list(checks.blockers)
+    if checks.needs_limit_override:
+        problems += [v.message for v in checks.limit_violations]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise _Failed(f"This session cannot start: {problems[0]}{more}")
+
+
 def _record(args: argparse.Namespace) -> int:
     db_path = Path(getattr(args, "db", None) or default_db_path())
     try:
@@ -95,6 +110,8 @@ def _record(args: argparse.Namespace) -> int:
         if patient is None:
             patient = create_patient(db, args.patient, DEMO_NAME)
         plan = plan_session(db, patient, course_id=args.course, technician=args.technician)
+        if plan.course_id is not None:
+            _refuse_unsafe_start(db, plan.course_id)
     except BaseException as exc:
         if adapter is not None:
             adapter.close()

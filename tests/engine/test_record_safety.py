@@ -1,0 +1,54 @@
+"""The headless record command keeps the hard safety checks: a pacemaker answer
+without a supervisor's signed clearance refuses the session, with one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from console import accounts, clinic, screening
+from db.database import open_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def record(db_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "record", "--device", "sim://itbs?speed=1000",
+         "--patient", "P-7", "--db", str(db_path)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+
+
+def test_a_pacemaker_blocks_recording_until_a_supervisor_clears_it(tmp_path: Path) -> None:
+    db_path = tmp_path / "clinic.db"
+    db = open_database(db_path)
+    admin = accounts.create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
+    tech = accounts.create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
+    sue = accounts.create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
+    patient = clinic.create_patient(db, "P-7", "Jane Roe")
+    clinic.record_motor_threshold(db, patient.id, 50, "EMG")
+    clinic.open_course(db, patient.id, "itbs", 120)
+    answers = {item.id: "no" for item in screening.load_questionnaire().items} | {"pacemaker": "yes"}
+    screening.record_screening(db, tech, patient.id, answers, {"pacemaker": "fitted 2019"})
+
+    refused = record(db_path)
+    assert refused.returncode != 0
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "contraindication" in lines[0] and "clearance" in lines[0]
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+
+    screening.record_clearance(db, sue, "super-pass-1", patient.id, "Cardiology: MRI-conditional, cleared")
+    done = record(db_path)
+    assert done.returncode == 0, done.stderr
+    assert "ENDED completed pulses 600/600" in done.stdout
+    db.close()
