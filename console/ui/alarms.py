@@ -29,9 +29,11 @@ HEADLINES = {
 }
 LEVELS = {"device_lost": "alarm", "device_fault": "alarm", "off_target": "alarm",
           "tracker_lost": "warn", "intensity": "warn"}
+# Plain words for the technician; the technical reason stays in the record and the log.
 EXPLANATIONS = {
-    "device_lost": "The session is kept. Recording resumes when the device answers again; "
-                   "the gap is kept in the record.",
+    "device_lost": "The session is kept: recording resumes when the device answers again, and the gap "
+                   "stays in the record. Check the cable and the device.",
+    "tracker_lost": "No coil position: check that the tracker can see the coil's markers.",
 }
 STATE_WORDS = {
     "ready": "Ready",
@@ -157,9 +159,7 @@ class AlarmBand(QFrame):
             headline = HEADLINES.get(top.kind, top.kind)
             if top.kind == "device_fault" and snap.faults_active:
                 headline = f"{headline}: {', '.join(snap.faults_active)}"
-            lines = [top.message or EXPLANATIONS.get(top.kind, "")]
-            if top.kind in EXPLANATIONS and top.message:
-                lines.append(EXPLANATIONS[top.kind])
+            lines = [self._detail(top, snap)]
             others = [HEADLINES.get(a.kind, a.kind) for a in alarms[1:]]
             if others:
                 lines.append("Also: " + "; ".join(others))
@@ -175,6 +175,17 @@ class AlarmBand(QFrame):
             self.setProperty("level", level)
             self.style().unpolish(self)
             self.style().polish(self)
+
+    @staticmethod
+    def _detail(alarm: Alarm, snap: LiveSnapshot) -> str:
+        """The alarm in plain words, with live values where they help."""
+        if alarm.kind == "off_target" and snap.distance_mm is not None:
+            angle = f" and {snap.angle_deg:.1f}°" if snap.angle_deg is not None else ""
+            return (f"Now {snap.distance_mm:.1f} mm{angle} from the target "
+                    f"(on target within {snap.tol_distance_mm:g} mm and {snap.tol_angle_deg:g}°).")
+        if alarm.kind in EXPLANATIONS:
+            return EXPLANATIONS[alarm.kind]
+        return alarm.message
 
     def _calm_detail(self, snap: LiveSnapshot) -> str:
         if snap.state == "paused":

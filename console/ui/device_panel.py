@@ -16,7 +16,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QComboBox, QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.live import LiveSnapshot
 from console.ui.big_numbers import _set
@@ -73,6 +82,13 @@ class DevicePanel(QFrame):
         self.connect_button.setObjectName("primary")
         self.connect_button.setAutoDefault(True)
         self.connect_button.clicked.connect(self.connect_device)
+        self.address = QLabel("", self)
+        self.address.setObjectName("hint")
+        self.address.setAccessibleName("Device address in use")
+        self.address.setTextFormat(Qt.TextFormat.PlainText)
+        self.address.setVisible(False)
+        self.address.setMinimumWidth(10)
+        self.address.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status = QLabel("Not connected", self)
         self.status.setObjectName("subValue")
         self.status.setWordWrap(True)
@@ -80,12 +96,15 @@ class DevicePanel(QFrame):
         self.identity = QLabel(DASH, self)
         self.protocol = QLabel(DASH, self)
         self.intensity = QLabel(DASH, self)
-        grid = QGridLayout()
+        self.details = QWidget(self)
+        self.details.setObjectName("plain")
+        grid = QGridLayout(self.details)
+        grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(10)
         for row, (name, label) in enumerate(
             (("Device", self.identity), ("Loaded", self.protocol), ("Set to", self.intensity))
         ):
-            cap = QLabel(name, self)
+            cap = QLabel(name, self.details)
             cap.setObjectName("hint")
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.PlainText)
@@ -99,8 +118,10 @@ class DevicePanel(QFrame):
         layout.addWidget(caption)
         layout.addWidget(self.url)
         layout.addWidget(self.connect_button)
+        layout.addWidget(self.address)
         layout.addWidget(self.status)
-        layout.addLayout(grid)
+        layout.addWidget(self.details)
+        self.details.setVisible(False)  # what the device says, once it is connected
         self.expected_protocol: str | None = None
         self.prescribed_mso: int | None = None
         self.is_connected = False
@@ -138,6 +159,9 @@ class DevicePanel(QFrame):
         self.join()
         self.is_connected = False
         self.url.setEnabled(True)
+        self.url.setVisible(True)
+        self.address.setVisible(False)
+        self.details.setVisible(False)
         self.connect_button.setEnabled(True)
         self.connect_button.setVisible(True)
         self.status.setText("Not connected")
@@ -184,7 +208,13 @@ class DevicePanel(QFrame):
         url = self.url.currentText().strip()
         recent = [url] + [u for u in (QSettings().value(RECENT_KEY, []) or []) if u != url]
         QSettings().setValue(RECENT_KEY, recent[:8])
+        # Connected: the choice gives way to what the device says (one device per session).
         self.connect_button.setVisible(False)
+        self.url.setVisible(False)
+        self.address.setText(url)
+        self.address.setToolTip(url)
+        self.address.setVisible(True)
+        self.details.setVisible(True)
         self.status.setText("Connected")
         self.connected.emit(runner)
 

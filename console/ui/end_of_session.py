@@ -63,10 +63,12 @@ class ObservationForm(QFrame):
         self.patient_said.setAccessibleName("What the patient said, in their own words")
         self.patient_said.setPlaceholderText("Their own words, as said")
         self.patient_said.setTabChangesFocus(True)
+        self.patient_said.setMaximumHeight(130)
         self.technician_saw = QPlainTextEdit(self)
         self.technician_saw.setAccessibleName("What you saw")
         self.technician_saw.setPlaceholderText("What you saw: behaviour, not interpretation")
         self.technician_saw.setTabChangesFocus(True)
+        self.technician_saw.setMaximumHeight(130)
         self.wants_to_work_on = QLineEdit(self)
         self.wants_to_work_on.setAccessibleName("What they would like to work on")
         self.wants_to_work_on.setPlaceholderText("What they said they'd like to work on in therapy")
@@ -89,6 +91,7 @@ class ObservationForm(QFrame):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(caption)
         layout.addLayout(grid)
+        layout.addStretch(1)
 
     def values(self) -> dict[str, str]:
         return {
@@ -197,17 +200,18 @@ class EndOfSession(QWidget):
 
     # ----------------------------------------------------------------- content
     def show_session(self, snap: LiveSnapshot, *, user: User | None, patient_id: int | None,
-                     course_id: int | None) -> None:
+                     course_id: int | None, context: str = "") -> None:
         """Fill the screen from the session's final snapshot."""
         self.user = user
         self.session_id = snap.session_id
         self.patient_id = patient_id
         self.course_id = course_id
-        self.title.setText(END_WORDS.get(snap.end_status or "", "Session ended"))
+        title = END_WORDS.get(snap.end_status or "", "Session ended")
+        self.title.setText(f"{title} — {context}" if context else title)
         self.reason.setText(f"Reason: {snap.end_reason}" if snap.end_reason else "")
         planned = f" / {snap.pulses_planned:,}".replace(",", " ") if snap.pulses_planned else ""
-        recorded = ("" if snap.pulses_recorded == snap.pulses_delivered
-                    else f"{snap.pulses_recorded} recorded")
+        lost = snap.pulses_delivered - snap.pulses_recorded
+        recorded = "" if lost <= 0 else f"{lost} fired while not recorded"
         self.pulses.show_values(f"{snap.pulses_delivered:,}".replace(",", " ") + planned, recorded)
         self.on_target.show_values(percent(snap.on_target_share), "of pulses with a pose")
         self.faults.show_values(str(snap.faults))

@@ -171,16 +171,13 @@ class LivePlots(QWidget):
             widget.viewport().setAccessibleName(widget.accessibleName())
         self.distance_plot = self.distance_widget.getPlotItem()
         self.intensity_plot = self.intensity_widget.getPlotItem()
-        for plot, label, unit in (
-            (self.distance_plot, "Distance", "mm"),
-            (self.intensity_plot, "Intensity", "% MSO"),
-        ):
+        for plot, label in ((self.distance_plot, "distance, mm"), (self.intensity_plot, "% MSO")):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
             plot.enableAutoRange(enable=False)
             plot.showGrid(x=True, y=True, alpha=0.15)
-            plot.setLabel("left", f"{label} ({unit})")
+            plot.setLabel("left", label)
             plot.getAxis("left").setWidth(64)
         self.intensity_plot.setLabel("bottom", "minutes")
         self.intensity_plot.setXLink(self.distance_plot)
@@ -218,7 +215,7 @@ class LivePlots(QWidget):
         self.near_line.setValue(2 * tol_mm)
         self._x_max = max(1.0, (planned_s or 600.0) / 60.0 * 1.02)
         self.distance_plot.setXRange(0, self._x_max, padding=0)
-        self._d_max = max(4.0 * tol_mm, 1.0)
+        self._d_max = max(2.5 * tol_mm, 1.0)  # the tolerance and twice it, with room above
         self.distance_plot.setYRange(0, self._d_max, padding=0)
         centre = prescribed_mso if prescribed_mso is not None else 60
         self._m_range = (max(0.0, centre - 15.0), min(100.0, centre + 15.0))

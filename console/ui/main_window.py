@@ -101,6 +101,8 @@ class MainWindow(QMainWindow):
         self.lock_button.setAccessibleName("Lock the screen")
         self.logout_button = QPushButton("Log out", self.top)
         self.logout_button.setAccessibleName("Log out")
+        for button in (self.lock_button, self.logout_button):
+            button.setObjectName("small")
         self.lock_button.clicked.connect(self.lock_now)
         self.logout_button.clicked.connect(self.log_out)
         bar = QHBoxLayout(self.top)

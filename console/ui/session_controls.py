@@ -25,8 +25,9 @@ def side_effect_kinds() -> list[dict[str, str]]:
     return list(load_json("session_lists.json")["side_effects"])
 
 
-def _button(parent: QWidget, text: str, keys: str, name: str, object_name: str = "") -> QPushButton:
-    button = QPushButton(f"{text}   {keys}", parent)
+def _button(parent: QWidget, text: str, keys: str, name: str, object_name: str = "",
+            two_lines: bool = False) -> QPushButton:
+    button = QPushButton(f"{text}\n{keys}" if two_lines else f"{text}   {keys}", parent)
     button.setShortcut(QKeySequence(keys))
     button.setAccessibleName(name)
     button.setToolTip(f"{name} ({keys})")
@@ -79,14 +80,16 @@ class SessionControls(QFrame):
         self.side_effects: dict[str, QPushButton] = {}
         for i, item in enumerate(side_effect_kinds()):
             keys = f"Alt+{i + 1}"
-            button = _button(self, item["label"], keys, f"Side effect: {item['label']}", "sideEffect")
+            button = _button(self, item["label"], keys, f"Side effect: {item['label']}", "sideEffect",
+                             two_lines=True)
             button.clicked.connect(self._side_effect_handler(item["kind"], item["label"]))
             self.side_effects[item["kind"]] = button
-            effects.addWidget(button, i, 0)
+            effects.addWidget(button, i // 2, i % 2)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.setSpacing(6)
         layout.addLayout(run)
-        layout.addSpacing(8)
+        layout.addSpacing(4)
         layout.addWidget(caption)
         layout.addLayout(effects)
         layout.addStretch(1)

@@ -79,7 +79,7 @@ class TargetPlot(QWidget):
             painter.setFont(font)
             painter.drawText(
                 QRectF(centre.x() - radius, centre.y() + radius / 3, 2 * radius, 30),
-                Qt.AlignmentFlag.AlignCenter, "coil not visible",
+                Qt.AlignmentFlag.AlignCenter, "no data" if zone == "no_device" else "coil not visible",
             )
             painter.end()
             return
@@ -116,6 +116,7 @@ class TargetView(QFrame):
         self.zone_word = QLabel(theme.ZONE_WORDS["none"], self)
         self.zone_word.setObjectName("midValue")
         self.zone_word.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.zone_word.setWordWrap(True)
         self.distance = QLabel(DASH, self)
         self.depth = QLabel(DASH, self)
         self.angle = QLabel(DASH, self)
@@ -142,6 +143,8 @@ class TargetView(QFrame):
 
     def show_snapshot(self, snap: LiveSnapshot) -> None:
         zone = snap.zone if snap.pose_visible else "none"
+        if not snap.device_connected and snap.session_id is not None:
+            zone = "no_device"
         self.plot.show_offset(zone, snap.offset_x_mm, snap.offset_y_mm, snap.tol_distance_mm)
         if zone != self._zone:
             self._zone = zone

@@ -18,7 +18,15 @@ from typing import Any
 import sqlite_utils
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console import session_entries
 from console.accounts import User
@@ -109,6 +117,8 @@ class TechnicianWorkspace(QStackedWidget):
         page.setAccessibleName("Handoff note")
         self.note_title = QLabel("Handoff note", page)
         self.note_title.setObjectName("screenTitle")
+        self.note_title.setMinimumWidth(200)
+        self.note_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.note_message = QLabel("", page)
         self.note_message.setObjectName("error")
         self.note_message.setWordWrap(True)
@@ -336,6 +346,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.end_page.show_session(
             snap, user=self.user, patient_id=overview.patient.id if overview else None,
             course_id=overview.course.id if overview and overview.course else None,
+            context=overview.title() if overview else "",
         )
         self.setCurrentWidget(self.end_page)
 

@@ -24,8 +24,9 @@ NONE = "#65727f"
 ACCENT = "#7fb2e5"
 INTENSITY = "#c9a8f0"
 
-ZONE_COLOURS = {"on": ON, "near": NEAR, "off": OFF, "none": NONE}
-ZONE_WORDS = {"on": "On target", "near": "Near target", "off": "Off target", "none": "Coil not visible"}
+ZONE_COLOURS = {"on": ON, "near": NEAR, "off": OFF, "none": NONE, "no_device": NONE}
+ZONE_WORDS = {"on": "On target", "near": "Slightly off target", "off": "Off target",
+              "none": "Coil not visible", "no_device": "No data from the device"}
 
 
 def qcolor(name: str, alpha: int = 255) -> QColor:

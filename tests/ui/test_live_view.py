@@ -53,7 +53,7 @@ def test_big_numbers_say_when_the_intensity_is_not_the_prescription(qtbot) -> No
 
 @pytest.mark.parametrize(
     ("zone", "visible", "word"),
-    [("on", True, "On target"), ("near", True, "Near target"), ("off", True, "Off target"),
+    [("on", True, "On target"), ("near", True, "Slightly off target"), ("off", True, "Off target"),
      ("none", False, "Coil not visible")],
 )
 def test_target_view_names_the_zone(qtbot, zone: str, visible: bool, word: str) -> None:

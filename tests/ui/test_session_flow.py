@@ -58,7 +58,7 @@ def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
             # The run goes to its end; the end-of-session screen sums it up.
             qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)
             end = ws.end_page
-            assert end.title.text() == "Session completed"
+            assert end.title.text().startswith("Session completed — P-1001")
             assert end.pulses.value.text() == "3 000 / 3 000"
             assert end.pauses.value.text() == "1"
             assert end.on_target.value.text() == "100 %"
