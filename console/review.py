@@ -163,7 +163,9 @@ def _where(f: ReviewFilter, cfg: FlagConfig) -> tuple[list[str], dict[str, Any]]
     params: dict[str, Any] = mask_params(cfg)
     if f.review not in REVIEW_STATES:
         raise ClinicError(f"Review state is one of {', '.join(REVIEW_STATES)}, not {f.review!r}.")
-    signed = "SELECT session_id FROM signatures WHERE addendum_id IS NULL"
+    # Any signature row means signed: an addendum is signed only on a session already signed
+    # (console.signoff), and the session ids alone are read from the narrow index.
+    signed = "SELECT session_id FROM signatures INDEXED BY idx_signatures_session"
     if f.review == "unsigned":
         where += [f"s.id NOT IN ({signed})", "s.status != 'recording'"]
     elif f.review == "signed":
@@ -212,7 +214,11 @@ def _flag_condition(f: ReviewFilter, cfg: FlagConfig) -> str | None:
 
 def find_sessions(db: sqlite_utils.Database, f: ReviewFilter | None = None,
                   config: FlagConfig | None = None) -> ReviewList:
-    """The ids and flag masks of the sessions ``f`` selects, in its order (the queue by default)."""
+    """The ids and flag masks of the sessions ``f`` selects, in its order (the queue by default).
+
+    One statement: the filter and the flags on the session rows (read through
+    the narrow idx_sessions_review where it covers them), then the order.
+    """
     f = f or ReviewFilter()
     cfg = config or flag_config(db)
     if f.sort not in SORTS:
@@ -221,25 +227,38 @@ def find_sessions(db: sqlite_utils.Database, f: ReviewFilter | None = None,
     direction = "DESC" if f.descending else "ASC"
     if f.sort in ("problems", "flags"):
         # Problems first: heaviest first, then the longest waiting.
+        key = "0"
         order = f"score {direction}, listed.started_at {'ASC' if f.descending else 'DESC'}, listed.id"
-        join = ""
     else:
-        order = (f"{SORTS[f.sort]} {direction} NULLS LAST, listed.started_at {direction}, "
+        key = SORTS[f.sort]
+        order = (f"listed.sort_key {direction} NULLS LAST, listed.started_at {direction}, "
                  f"listed.id {direction}")
-        join = "JOIN sessions s ON s.id = listed.id JOIN patients p ON p.id = s.patient_id "
-    inner = (f"SELECT s.id AS id, s.started_at AS started_at, {mask_sql('s', 'fl')} AS mask FROM sessions s "
-             "JOIN patients p ON p.id = s.patient_id LEFT JOIN flagged fl ON fl.session_id = s.id"
+    # The patients table only when a filter or the order needs it.
+    needs_patient = bool(f.patient or (f.search and f.search.strip()) or f.sort == "patient")
+    inner = (f"SELECT s.id AS id, s.started_at AS started_at, {key} AS sort_key, "
+             f"{mask_sql('s', 'fl')} AS mask FROM sessions s "
+             + ("JOIN patients p ON p.id = s.patient_id " if needs_patient else "")
+             + "LEFT JOIN flagged fl ON fl.session_id = s.id"
              + (" WHERE " + " AND ".join(where) if where else ""))
     flag_cond = _flag_condition(f, cfg)
     # MATERIALIZED: the mask is computed once per row, not once per use.
     sql = (f"WITH {flag_ctes()}, listed AS MATERIALIZED ({inner}) "
-           f"SELECT listed.id, listed.mask, {score_sql(cfg, 'listed.mask')} AS score FROM listed {join}"
+           f"SELECT listed.id, listed.mask, {score_sql(cfg, 'listed.mask')} AS score FROM listed "
            + (f"WHERE {flag_cond} " if flag_cond else "")
            + f"ORDER BY {order}")
     rows = db.execute(sql, params).fetchall()
     result = ReviewList(f, cfg, [r[0] for r in rows], [r[1] for r in rows])
     log.debug("review list %s: %d sessions", f, len(result))
     return result
+
+
+PAGE_CACHE_KIB = 32 * 1024
+
+
+def tune_connection(db: sqlite_utils.Database) -> None:
+    """Give the review's connection a page cache that holds the session summaries (a few MB for a
+    clinic-year), so moving between lists reads them from memory, not again from the file."""
+    db.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
 
 
 _ROW_SQL = """

@@ -9,10 +9,10 @@ session's own wall-clock-to-device-time offset, never guessed from order.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import logging
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -131,21 +131,37 @@ def _epoch(iso: str | None) -> float | None:
 
 
 class _Clock:
-    """Device seconds from the run start for any event, through the session's wall/device offset."""
+    """Device seconds from the run start for any event.
+
+    An event without a device time (the console's own: a pause pressed, the
+    device lost) is placed by wall-clock time between the nearest events that
+    carry both times, interpolated, and after the last of them at real-time
+    pace. A real device's clock runs with the wall clock, so this is exact to
+    the host's scheduling; a simulator run faster than life is only bracketed.
+    """
 
     def __init__(self, events: list[dict[str, Any]], t0_ms: int) -> None:
-        self.t0_ms = t0_ms
-        offsets = [_epoch(e["at"]) - e["device_t_ms"] / 1000.0 for e in events
-                   if e["device_t_ms"] is not None and _epoch(e["at"]) is not None]
-        self.offset = statistics.median(offsets) if offsets else None  # type: ignore[type-var]
+        self.t0 = t0_ms / 1000.0
+        anchors = sorted((w, e["device_t_ms"] / 1000.0) for e in events
+                         if e["device_t_ms"] is not None and (w := _epoch(e["at"])) is not None)
+        self.walls = [w for w, _ in anchors]
+        self.devices = [d for _, d in anchors]
 
     def seconds(self, event: dict[str, Any]) -> float | None:
         if event["device_t_ms"] is not None:
-            return (event["device_t_ms"] - self.t0_ms) / 1000.0
+            return event["device_t_ms"] / 1000.0 - self.t0
         at = _epoch(event["at"])
-        if at is None or self.offset is None:
+        if at is None or not self.walls:
             return None
-        return at - self.offset - self.t0_ms / 1000.0
+        i = bisect.bisect_right(self.walls, at)
+        if i == 0:
+            device = self.devices[0] - (self.walls[0] - at)
+        elif i == len(self.walls):
+            device = self.devices[-1] + (at - self.walls[-1])
+        else:
+            w0, w1, d0, d1 = self.walls[i - 1], self.walls[i], self.devices[i - 1], self.devices[i]
+            device = d0 + (d1 - d0) * ((at - w0) / (w1 - w0) if w1 > w0 else 0.0)
+        return device - self.t0
 
 
 def _run_start_ms(events: list[dict[str, Any]], first_pulse_ms: int | None) -> int:

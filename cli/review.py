@@ -1,0 +1,144 @@
+"""``review``: the supervisor's review lists without a window.
+
+    python main.py review list [filters] [--limit N] [--db PATH]
+    python main.py review export-csv --out FILE [filters] [--db PATH]
+
+Filters: ``--review unsigned|signed|all`` (default unsigned: the queue),
+``--from``/``--to`` (local dates, inclusive), ``--technician``, ``--patient``
+(clinic id), ``--protocol``, ``--status``, ``--flag`` (a flag code, ``any`` or
+``none``), ``--search`` (part of a clinic id), ``--sort KEY`` and ``--asc``.
+``list`` prints one line per session, problems first, with the flags' reasons
+under each flagged one; ``export-csv`` writes the filtered list as CSV (with
+the sign-off of each session). Bad input is one line on stderr and a
+non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from console.clinic import ClinicError
+from console.paths import default_db_path
+from console.review import (
+    ANY_FLAG,
+    NO_FLAG,
+    REVIEW_STATES,
+    SESSION_STATUSES,
+    SORTS,
+    ReviewFilter,
+    find_sessions,
+    local_words,
+    rows_for,
+    write_csv,
+)
+from console.review_flags import CODES, flag_reasons
+from db.database import DatabaseUnusable, open_database
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-03-01") from None
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
+                   help="the SQLite database file (default: the user data folder)")
+    p.add_argument("--review", choices=REVIEW_STATES, default="unsigned",
+                   help="unsigned (the queue, default), signed or all")
+    p.add_argument("--from", dest="date_from", type=_day, default=None, metavar="DATE",
+                   help="sessions started on or after this local day")
+    p.add_argument("--to", dest="date_to", type=_day, default=None, metavar="DATE",
+                   help="sessions started on or before this local day")
+    p.add_argument("--technician", default=None)
+    p.add_argument("--patient", default=None, metavar="CLINIC_ID")
+    p.add_argument("--protocol", default=None, metavar="NAME", help="the protocol's full name")
+    p.add_argument("--status", choices=SESSION_STATUSES, default=None)
+    p.add_argument("--flag", choices=(*CODES, ANY_FLAG, NO_FLAG), default=None)
+    p.add_argument("--search", default=None, metavar="TEXT", help="part of a clinic id")
+    p.add_argument("--sort", choices=tuple(SORTS), default="problems", help="default: problems first")
+    p.add_argument("--asc", action="store_true", help="sort ascending")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("review", help="list sessions to review, export the list as CSV",
+                              description="The supervisor's review lists, without a window.")
+    sub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="print the list (the unsigned queue by default), problems first")
+    _filters(listing)
+    listing.add_argument("--limit", type=int, default=50, metavar="N", help="at most N sessions (default 50)")
+    listing.set_defaults(func=run)
+    export = sub.add_parser("export-csv", help="write the filtered list as CSV")
+    _filters(export)
+    export.add_argument("--out", type=Path, required=True, metavar="FILE")
+    export.set_defaults(func=run)
+
+
+def _filter(args: argparse.Namespace) -> ReviewFilter:
+    return ReviewFilter(
+        review=args.review, date_from=args.date_from, date_to=args.date_to, technician=args.technician,
+        patient=args.patient, protocol=args.protocol, status=args.status, flag=args.flag, search=args.search,
+        sort=args.sort, descending=not args.asc,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    db_path = Path(getattr(args, "db", None) or default_db_path())
+    if not db_path.exists():
+        print(f"review: the database {db_path} does not exist; check --db.", file=sys.stderr)
+        return 2
+    try:
+        db = open_database(db_path, create=False)
+    except DatabaseUnusable as exc:
+        print(f"review: {exc}", file=sys.stderr)
+        return 2
+    try:
+        listed = find_sessions(db, _filter(args))
+        if args.review_command == "list":
+            _print(db, listed, args.limit)
+        else:
+            n = _write_file(db, listed, args.out)
+            print(f"{n} session(s) written to {args.out}")
+    except ClinicError as exc:
+        print(f"review: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"review: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    return 0
+
+
+def _print(db: Any, listed: Any, limit: int) -> None:
+    rows = rows_for(db, listed, 0, max(0, limit))
+    print(f"{len(listed)} session(s); showing {len(rows)}")
+    for row in rows:
+        pulses = str(row.pulses_delivered) + (f"/{row.pulses_planned}" if row.pulses_planned else "")
+        share = row.on_target_share
+        print(f"{row.id:>7}  {local_words(row.started_at)}  {row.clinic_id:<10} {row.status:<11} "
+              f"{pulses:>9}  {'–' if share is None else f'{100 * share:5.1f} %'}  {row.review_words}")
+        if row.mask:
+            for flag in flag_reasons(db, row.id, listed.config):
+                print(f"         ! {flag.label}: {flag.reason}")
+
+
+def _write_file(db: Any, listed: Any, path: Path) -> int:
+    """Write beside the target and rename, so a half-written export never takes its name."""
+    path = path.expanduser()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            n = write_csv(db, listed, out)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n

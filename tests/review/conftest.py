@@ -1,0 +1,64 @@
+"""The review tests' database: a session for every flag, recorded once per test run, copied per test.
+
+Building it records eleven sessions from the simulator through the record
+command (some 20 s on a loaded machine), so it is made once; every test gets
+its own copy of the file, because signing and addenda write to it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from argon2 import PasswordHasher
+
+from console import accounts
+from console.accounts import User, get_user
+from db.database import open_database
+
+from .flag_db import PASSWORDS, build
+
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with small parameters: signing re-checks a password, which need not be slow here."""
+    monkeypatch.setattr(accounts, "HASHER", FAST)
+    monkeypatch.setattr(accounts, "_dummy_hash", None)
+
+
+@pytest.fixture(scope="session")
+def flag_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    folder = tmp_path_factory.mktemp("review-flags")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(accounts, "HASHER", FAST)
+        mp.setattr(accounts, "_dummy_hash", None)
+        ids = build(folder / "clinic.db", folder)
+    return folder / "clinic.db", ids
+
+
+@dataclass
+class FlagDb:
+    path: Path
+    db: sqlite_utils.Database
+    ids: dict[str, int]
+    users: dict[str, User]
+
+    def user(self, name: str) -> User:
+        return self.users[name]
+
+
+@pytest.fixture
+def flag_db(flag_source: tuple[Path, dict[str, int]], tmp_path: Path) -> Iterator[FlagDb]:
+    source, ids = flag_source
+    path = tmp_path / "clinic.db"
+    shutil.copy2(source, path)
+    db = open_database(path)
+    users = {name: get_user(db, name) for name in PASSWORDS}
+    yield FlagDb(path, db, dict(ids), users)  # type: ignore[arg-type]
+    db.close()
