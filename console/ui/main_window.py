@@ -45,15 +45,16 @@ log = logging.getLogger(__name__)
 
 TITLE = "TMS Session Console"
 
-# role -> [(tab title, "module:Class")]; each class is built as Class(db, user, parent=...).
+# role -> [(tab title, "module:Class")], in tab order; each class is built as Class(db, user, parent=None).
+# CHAIR is the technician's workspace (it needs the database file and the device address too).
+CHAIR = "chair"
 SCREENS: dict[str, list[tuple[str, str]]] = {
-    "technician": [],
-    "supervisor": [("Review", "console.ui.review_page:ReviewPage"),
+    "technician": [("Chair", CHAIR)],
+    "supervisor": [("Review", "console.ui.review_window:ReviewWindow"), ("Chair", CHAIR),
                    ("Patients", "console.ui.patients:PatientsPage")],
     "admin": [("Patients", "console.ui.patients:PatientsPage"),
               ("Accounts", "console.ui.accounts_page:AccountsPage")],
 }
-CHAIR_ROLES = ("technician", "supervisor")  # who records sessions at the chair
 
 
 def _load_screen(spec: str) -> Callable[..., QWidget] | None:
@@ -199,11 +200,12 @@ class MainWindow(QMainWindow):
         self.who.setText(f"{user.full_name} ({user.role})")
         self._show_user_controls(True)
         tabs: list[tuple[str, QWidget]] = []
-        if user.role in CHAIR_ROLES:
-            self.chair = TechnicianWorkspace(self.db, self.db_path, user, device_url=self.device_url)
-            self.chair.session_view.bridge.updated.connect(self._session_frame)
-            tabs.append(("Chair", self.chair))
         for name, spec in SCREENS.get(user.role, []):
+            if spec == CHAIR:
+                self.chair = TechnicianWorkspace(self.db, self.db_path, user, device_url=self.device_url)
+                self.chair.session_view.bridge.updated.connect(self._session_frame)
+                tabs.append((name, self.chair))
+                continue
             factory = _load_screen(spec)
             if factory is None:
                 continue
@@ -246,7 +248,7 @@ class MainWindow(QMainWindow):
         """Someone unlocked: the same person goes on; another person takes over the chair."""
         if self.user is not None and user.id == self.user.id:
             return
-        if self.session_active and user.role in CHAIR_ROLES:
+        if self.session_active and any(spec == CHAIR for _, spec in SCREENS.get(user.role, [])):
             # A hand-over mid-session: the run goes on; what follows is recorded as theirs.
             self.user = user
             self.chair.user = user
