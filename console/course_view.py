@@ -51,7 +51,8 @@ class CourseView:
         p, c = self.patient, self.course
         spec = preset(c["protocol"])
         protocol = spec.name if spec else c["protocol"]
-        return (f"{p['clinic_id']} ({p['initials']}) · {protocol} · {c['target']} · "
+        target = "" if c["target"].casefold() in protocol.casefold() else f" · {c['target']}"
+        return (f"{p['clinic_id']} ({p['initials']}) · {protocol}{target} · "
                 f"{self.sessions_done} of {c['planned_sessions']} sessions")
 
     def phq9_words(self) -> str:

@@ -50,8 +50,10 @@ def _plot(title: str, left: str, date_axis: bool = False) -> pg.PlotWidget:
     return w
 
 
-def _hline(plot: pg.PlotWidget, y: float, colour: str, style: Qt.PenStyle, label: str) -> None:
-    options = {"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]}
+def _hline(plot: pg.PlotWidget, y: float, colour: str, style: Qt.PenStyle, label: str,
+           at: float = 0.02) -> None:
+    """A horizontal reference line with its label above it, ``at`` a fraction along the axis."""
+    options = {"position": at, "color": colour, "anchors": [(0, 1), (0, 1)]}
     line = pg.InfiniteLine(pos=y, angle=0, pen=pg.mkPen(colour, width=1.5, style=style), label=label,
                            labelOpts=options)
     plot.addItem(line)
@@ -68,7 +70,7 @@ class CourseViewWidget(QWidget):
         title.setObjectName("screenTitle")
         c = view.course
         sub = QLabel(f"Course {c['id']} · {c['status']} · opened {c['opened_at'][:10]} · "
-                     f"{view.pulses_delivered} pulses delivered · {view.signed} of {len(view.sessions)} "
+                     f"{view.pulses_delivered:,} pulses delivered · {view.signed} of {len(view.sessions)} "
                      f"sessions signed · {view.phq9_words()}", self)
         sub.setObjectName("hint")
         sub.setWordWrap(True)
@@ -147,7 +149,7 @@ class CourseViewWidget(QWidget):
         if o.remission_at_most is not None:
             # As on the handoff note: the line at 5, remission below it (PHQ-9 of 4 or less).
             _hline(w, o.remission_at_most + 1, theme.NEAR, Qt.PenStyle.DotLine,
-                   f"remission < {o.remission_at_most + 1}")
+                   f"remission < {o.remission_at_most + 1}", at=0.8)
         w.setYRange(0, 27)
         return w
 

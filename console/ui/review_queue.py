@@ -33,14 +33,14 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("Patient", "patient", "Clinic id (initials)"),
     ("Session", "session", "Session number in the course"),
     ("Status", "status", "How the session ended"),
+    ("Review", "review", "Sign-off: meaning, by whom, when"),
     ("Pulses", "pulses", "Delivered / planned"),
     ("On target", "on_target", "Share of the recorded pulses on target"),
-    ("Review", "review", "Sign-off: meaning, by whom, when"),
     ("Technician", "technician", ""),
     ("Protocol", "protocol", ""),
     ("Duration", "duration", ""),
 )
-WIDTHS = (230, 145, 125, 85, 100, 100, 95, 230, 140, 190, 85)
+WIDTHS = (215, 165, 125, 80, 100, 330, 100, 95, 140, 190, 85)
 SEVERE = 50  # a flag weight from which the row is marked as an alarm rather than a warning
 _QRole = Qt.ItemDataRole
 

@@ -76,7 +76,7 @@ class ReviewWindow(QMainWindow):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        split.setSizes([700, 900])
+        split.setSizes([760, 840])
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
         self._courses: list[QWidget] = []
