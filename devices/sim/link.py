@@ -61,6 +61,9 @@ class FrameLink:
         self.noise = noise
         self.seq = 0
         self._unresolved: list[dict[str, Any]] = []
+        self.run_ended = False
+        """Noise garbles frames until the run's EOS is on the line: the scenario is a noisy
+        session, and a session's counts end with its run (so tests can compare exactly)."""
 
     def connection_opened(self) -> None:
         """A new connection starts the frame count again at 0 (the host sees HELLO first)."""
@@ -87,10 +90,12 @@ class FrameLink:
         """Frames to bytes, with sequence numbers; noise applies to scheduled frames only."""
         parts: list[bytes] = []
         seq = self.seq
-        noise = self.noise if scheduled else None
         for type_, payload in outs:
+            noise = self.noise if scheduled and not self.run_ended else None
             frame = encode(seq, type_, payload)
             kind = noise.pick() if noise is not None and type_ not in _NEVER_NOISED else None
+            if type_ == "EOS":
+                self.run_ended = True
             if kind is None:
                 if self._unresolved:
                     self._accepted(type_)
