@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.paths import default_db_path
@@ -22,6 +24,26 @@ from db.database import DatabaseUnusable, open_database
 from db.recovery import mark_interrupted_sessions
 
 log = logging.getLogger(__name__)
+
+
+def _quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C or a TERM signal ends the program the orderly way: an open session is closed
+    (stopped, "program closed") and the demo's device stopped, instead of dying mid-write.
+    Qt's event loop does not run Python's signal handlers, so a timer lets them in."""
+
+    def stop(signum: int, _frame: object) -> None:
+        log.warning("signal %d: closing", signum)
+        app.quit()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    timer = QTimer(app)
+    timer.timeout.connect(_wake)
+    timer.start(250)
+
+
+def _wake() -> None:
+    """Nothing to do: returning to Python is what lets a pending signal handler run."""
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -49,6 +71,7 @@ def run_app(args: argparse.Namespace) -> int:
             window.show_notice(device.problem)
         window.show()
         window.start()
+        _quit_on_signals(app)
         code = app.exec()
         window.shutdown()
         return code
