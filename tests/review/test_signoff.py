@@ -109,6 +109,7 @@ def test_addenda_appear_with_their_signatures(qtbot, flag_db) -> None:
     dialog.text.setPlainText("Coil swapped for the spare after the fault.")
     press_ok(dialog)
     assert closed == [1]
+    assert sid in find_sessions(db).ids  # an addendum is not a sign-off: still in the queue
     sign_session(db, flag_db.user("sue"), sid, PASSWORDS["sue"], "reviewed", "Fault handled")
     widget.show_session(sid)
     # After: the author signs it with the password.
