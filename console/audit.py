@@ -11,18 +11,19 @@ written down or sent elsewhere: a log rebuilt from scratch will not match it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlite_utils
 
-from db.database import utc_now
+from db.database import utc_now, write_transaction
+
+__all__ = ["audit", "verify", "write_transaction"]
 
 log = logging.getLogger(__name__)
 
@@ -46,28 +47,6 @@ class VerifyResult:
     head_hash: str | None
     first_bad_row: int | None = None
     problem: str | None = None
-
-
-@contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One transaction that takes the write lock at once (BEGIN IMMEDIATE).
-
-    Inside a caller's transaction it nests as a savepoint. Taking the lock
-    before reading means two programs writing the same file never both read
-    the same audit head and fork the chain: the second one waits.
-    """
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield
-        return
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
 
 
 def _actor_name(actor: _HasUsername | str | None) -> str:

@@ -10,11 +10,12 @@ migration that fails leaves the file exactly at the previous version.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -218,3 +219,26 @@ def open_database(
         db.close()
         raise
     return db
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One transaction that takes the write lock at once (BEGIN IMMEDIATE).
+
+    Inside a caller's transaction it nests as a savepoint. Taking the lock
+    before reading means two programs writing the same file wait for each
+    other (busy_timeout) instead of one failing with "database is locked" when
+    its read lock cannot be upgraded, and never both read the same audit head.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from db.database import write_transaction
+
 log = logging.getLogger(__name__)
 
 
@@ -169,7 +171,7 @@ def begin_locked_session(
     row.setdefault("recorder_host", socket.gethostname())
     lock: SessionLock | None = None
     try:
-        with db.atomic():
+        with write_transaction(db):
             session_id = int(db["sessions"].insert(row).last_pk)
             lock = SessionLock(db_path, session_id)
             lock.acquire()

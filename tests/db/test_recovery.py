@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from db.session_lock import (
     lock_dir,
     lock_path,
 )
-from tests.db.helpers import Child, new_db_with_session, pulse
+from tests.db.helpers import ROOT, Child, new_db_with_session, pulse
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v1.db"
 
@@ -132,3 +133,36 @@ def test_begin_locked_session_leaves_nothing_when_it_fails(tmp_path: Path) -> No
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == before
     assert list(lock_dir(path).glob("*.lock")) == []
     db.close()
+
+
+def test_many_processes_starting_sessions_at_once_all_get_one(tmp_path: Path) -> None:
+    """Six chairs' recorders starting together on one file: each waits its turn (BEGIN
+    IMMEDIATE + busy timeout) instead of failing with "database is locked"."""
+    import subprocess
+    import sys
+    import textwrap
+
+    db, _ = new_db_with_session(tmp_path / "clinic.db")
+    db.close()
+    child = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from db.database import open_database, new_uuid, utc_now
+        from db.session_lock import begin_locked_session
+        path = {str(tmp_path / "clinic.db")!r}
+        db = open_database(path)
+        start = float(sys.argv[1])
+        while time.time() < start:
+            time.sleep(0.001)
+        sid, lock = begin_locked_session(db, path, {{"uuid": new_uuid(), "patient_id": 1,
+                                          "started_at": utc_now(), "device_url": "sim://"}})
+        print(sid)
+        lock.release()
+    """)
+    start = time.time() + 1.5
+    procs = [subprocess.Popen([sys.executable, "-c", child, str(start)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    ids = sorted(int(out) for out, _ in outs)
+    assert len(set(ids)) == 6
