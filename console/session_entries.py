@@ -27,6 +27,7 @@ from console.accounts import User
 from console.audit import audit, write_transaction
 from console.clinic import ClinicError
 from console.permissions import require
+from console.signoff import is_signed
 from db.database import utc_now
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ ANSWERS = ("yes", "no")
 def _session_exists(db: sqlite_utils.Database, session_id: int) -> None:
     if db.execute("SELECT 1 FROM sessions WHERE id = ?", [session_id]).fetchone() is None:
         raise ClinicError(f"There is no session {session_id}.")
+    if is_signed(db, session_id):
+        raise ClinicError(f"Session {session_id} has been signed and is locked: "
+                          "add an addendum instead.")
 
 
 def _append(db: sqlite_utils.Database, user: User, session_id: int, kind: str, code: str | None,

@@ -123,3 +123,18 @@ def test_the_record_hash_shows_a_record_changed_after_signing(db, people) -> Non
     db.execute("DROP TRIGGER pulses_no_update")
     db.execute("UPDATE pulses SET mso = 51 WHERE session_id = ? AND count = 3", [session])
     assert not signoff.record_unchanged(db, signature)
+
+
+def test_entries_on_a_signed_session_are_refused_with_a_clear_message(db, people) -> None:
+    from console import session_entries
+    from console.clinic import ClinicError
+
+    session = add_session(db)
+    session_entries.add_side_effect(db, people["tom"], session, "headache", 3)
+    sign_session(db, people["sue"], session, PASSWORDS["sue"], "approved")
+    before = dump(db)
+    with pytest.raises(ClinicError, match="signed and is locked: add an addendum"):
+        session_entries.add_side_effect(db, people["tom"], session, "headache", 5)
+    with pytest.raises(ClinicError, match="signed and is locked"):
+        session_entries.add_observation(db, people["tom"], session, mood="fine")
+    assert dump(db) == before
