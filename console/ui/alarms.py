@@ -64,19 +64,30 @@ class AlarmSound(QObject):
         self.played = 0
         self._active: set[str] = set()
         self._muted: set[str] = set()
+        self._quiet: set[str] = set()  # never sound this session (an override was recorded)
         self._timer = QTimer(self)
         self._timer.setInterval(self.REPEAT_MS)
         self._timer.timeout.connect(self._repeat)
 
     @property
     def audible(self) -> bool:
-        return bool(self._active - self._muted)
+        return bool(self._active - self._muted - self._quiet)
+
+    def quiet(self, kind: str) -> None:
+        """``kind`` stays silent for the rest of the session (it is still shown)."""
+        self._quiet.add(kind)
+        self.set_active(self._active)
+
+    def reset(self) -> None:
+        """A new session: nothing muted, nothing quiet."""
+        self._timer.stop()
+        self._active, self._muted, self._quiet = set(), set(), set()
 
     def set_active(self, kinds: set[str]) -> None:
         started = kinds - self._active
         self._muted &= kinds  # an alarm that ended and comes back sounds again
         self._active = set(kinds)
-        if started - self._muted:
+        if started - self._muted - self._quiet:
             self._beep()
         if self.audible and not self._timer.isActive():
             self._timer.start()

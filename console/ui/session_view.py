@@ -128,6 +128,7 @@ class SessionView(QWidget):
         self._ended_sent = False
         self._has_session = False
         self.band.pause_reason = ""
+        self.band.sound.reset()
         self.plots.clear()
         self.plots.set_session_frame(planned_s, tol_mm, prescribed_mso)
         self.show_frame(LiveSnapshot(tol_distance_mm=tol_mm, prescribed_mso=prescribed_mso), [])

@@ -45,6 +45,7 @@ from console.ui.note_view import NoteView
 from console.ui.session_dialogs import ReasonDialog, open_dialog
 from console.ui.session_view import SessionView
 from console.ui.start_of_day import StartOfDay
+from devices.adapter import CommandUnsupported
 from devices.registry import create_adapter
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,10 @@ def open_runner(db_path: Path, plan: SessionPlan, url: str) -> SessionRunner:
     return runner
 
 
-class _Closed(QObject):
-    done = Signal()
+class _Relay(QObject):
+    """Carries a worker thread's outcome into the GUI thread."""
+
+    done = Signal(str, str)  # outcome, message
 
 
 class TechnicianWorkspace(QStackedWidget):
@@ -85,7 +88,9 @@ class TechnicianWorkspace(QStackedWidget):
         self.runner: SessionRunner | None = None
         self.dialog = None
         self._closers: list[threading.Thread] = []
-        self._closed_relay = _Closed(self)
+        self._probing = False
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._probed)
 
         self.start_page = StartOfDay(db, self)
         self.checklist = ChecklistPage(self)
@@ -270,31 +275,78 @@ class TechnicianWorkspace(QStackedWidget):
         self.device_panel.show_snapshot(snap)
 
     def start(self) -> None:
-        """Start, after the intensity check: a device at another setting than the prescription
-        (that the console cannot set itself) needs an explicit override with a reason."""
+        """Start, after the intensity check: a device set to something other than the
+        prescription is set by the console when it takes commands; one that refuses (a
+        recording-only device) may start only with an explicit override and its reason."""
         runner, plan = self.runner, self.plan
-        if runner is None or plan is None:
+        if runner is None or plan is None or self._probing:
             return
         snap = runner.snapshot()
         if not snap.device_connected:
             self.session_view.show_message("The device is not connected.")
             return
         prescribed = plan.prescribed_mso
-        if prescribed is not None and not runner.adapter.supports("SET"):
+        if prescribed is None or snap.mso == prescribed:
+            self._start_runner()
+            return
+        if runner.adapter.supports("SET"):
             if snap.mso is None:
-                self.session_view.show_message(
-                    "The device has not reported its intensity yet: wait for its status, then Start again."
-                )
+                self._start_runner()  # the runner sets the prescription before START
                 return
-            if snap.mso != prescribed:
-                dialog = start_checks.intensity_dialog(
-                    snap.mso, prescribed, plan.percent_mt, plan.mt_mso, self
-                )
-                self._override_mso = snap.mso
-                dialog.submitted.connect(self._intensity_reason)
-                self._open(dialog)
+            self._probe_set(runner, prescribed)
+            return
+        if snap.mso is None:
+            self.session_view.show_message(
+                "The device has not reported its intensity yet: wait for its status, then Start again."
+            )
+            return
+        self._ask_intensity_override(snap.mso)
+
+    def _probe_set(self, runner: SessionRunner, prescribed: int) -> None:
+        """Ask the device to take the prescription before anything starts (a worker thread:
+        a device may take its time to answer)."""
+        self._probing = True
+        self.session_view.show_message(f"Setting the device to {prescribed} % MSO …")
+
+        def work() -> None:
+            try:
+                runner.adapter.command("SET", prescribed)
+            except CommandUnsupported:
+                self._relay.done.emit("unsupported", "")
+            except Exception as exc:  # refused, timed out, link lost: said in words
+                self._relay.done.emit("failed", str(exc))
+            else:
+                self._relay.done.emit("set", "")
+
+        thread = threading.Thread(target=work, name="set-intensity")
+        self._closers.append(thread)
+        thread.start()
+
+    def _probed(self, outcome: str, message: str) -> None:
+        self._probing = False
+        runner = self.runner
+        if runner is None:
+            return
+        if outcome == "set":
+            self.session_view.show_message("")
+            self._start_runner()
+        elif outcome == "unsupported":
+            snap = runner.snapshot()
+            if snap.mso is None:
+                self.session_view.show_message("The device does not report its intensity: it cannot start.")
                 return
-        self._start_runner()
+            self._ask_intensity_override(snap.mso)
+        else:
+            self.session_view.show_message(f"The device did not take the prescribed intensity: {message}")
+
+    def _ask_intensity_override(self, device_mso: int) -> None:
+        plan = self.plan
+        dialog = start_checks.intensity_dialog(
+            device_mso, plan.prescribed_mso, plan.percent_mt, plan.mt_mso, self
+        )
+        self._override_mso = device_mso
+        dialog.submitted.connect(self._intensity_reason)
+        self._open(dialog)
 
     def _intensity_reason(self, reason: str) -> None:
         runner, plan = self.runner, self.plan
@@ -304,11 +356,20 @@ class TechnicianWorkspace(QStackedWidget):
         except Exception as exc:
             self.session_view.show_message(f"The override was not recorded: {exc}")
             return
+        # Overridden on purpose: the band still shows the difference, but it does not sound all session.
+        self.session_view.band.sound.quiet("intensity")
         self._start_runner()
 
     def _start_runner(self) -> None:
+        runner = self.runner
+        if runner is None:
+            return
+        if runner.snapshot().state != "ready":
+            # A device that runs on its own started meanwhile: the recording follows it already.
+            self.session_view.show_message("")
+            return
         try:
-            self.runner.start(by=self.user.username)
+            runner.start(by=self.user.username)
         except Exception as exc:
             self.session_view.show_message(f"Could not start: {exc}")
             return

@@ -16,13 +16,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from console.ui.main_window import MainWindow  # noqa: E402
-from console.ui.theme import apply_style  # noqa: E402
-from devices.sim.process import SimulatorProcess  # noqa: E402
-from tests.ui.conftest import make_clinic  # noqa: E402
+from console.ui.main_window import MainWindow
+from console.ui.theme import apply_style
+from devices.sim.process import SimulatorProcess
+from tests.ui.conftest import make_clinic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,7 +102,6 @@ def main(out: Path) -> None:
                 window.close()
                 clinic.db.close()
     print(f"screenshots in {out}")
-    _ = Qt  # keeps the import used for readers who extend the script
 
 
 if __name__ == "__main__":

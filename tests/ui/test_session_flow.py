@@ -91,3 +91,44 @@ def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
     }
     checklist = json.loads(next(r for r in rows if r["kind"] == "checklist")["detail"])
     assert [a["answer"] for a in checklist["answers"]] == ["yes", "no", "no", "no", "yes"]
+
+
+def test_a_recording_only_device_at_another_intensity_needs_an_override(qtbot, itbs_clinic) -> None:
+    """The device takes no commands and is set to 58 % MSO, the prescription is 62: the
+    console says so before the start, asks for a reason, records it, then arms and waits
+    for the device's own run."""
+    clinic = itbs_clinic
+    with SimulatorProcess("itbs", speed=20, seed=6, pose_hz=10, no_commands=True, mso=58) as sim:
+        ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician, device_url=sim.url)
+        show(qtbot, ws)
+        try:
+            choose_patient(qtbot, ws, "P-1001")
+            answer_checklist_with_keys(qtbot, ws)
+            ws.device_panel.connect_button.click()
+            wait_connected(qtbot, ws)
+            qtbot.waitUntil(lambda: snapshot(ws).mso is not None, timeout=WAIT_MS)
+            assert "58 % MSO ≠ prescribed 62" in ws.device_panel.intensity.text()
+            ws.session_view.controls.start.click()  # the console first tries to set 62; the device refuses
+            qtbot.waitUntil(lambda: ws.dialog is not None, timeout=WAIT_MS)
+            dialog = ws.dialog
+            assert "58 % MSO" in dialog.prompt.text() and "62 % MSO" in dialog.prompt.text()
+            assert snapshot(ws).state == "ready"  # nothing starts before the reason is given
+            dialog.choice.setCurrentText("Supervisor instruction")
+            dialog.details.setText("Dr Super: stay at 58 today after last week's headache")
+            dialog.buttons.accepted.emit()
+            qtbot.waitUntil(lambda: snapshot(ws).state in ("armed", "running"), timeout=WAIT_MS)
+            session_id = ws.runner.session_id
+            qtbot.waitUntil(lambda: "intensity" in ws.session_view.band.kinds, timeout=WAIT_MS)
+            assert not ws.session_view.band.sound.audible  # shown, but not sounding all session
+            qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)
+        finally:
+            ws.shutdown()
+    db = clinic.db
+    override = next(db.query("SELECT reason, by_user, session_id FROM overrides WHERE kind = 'intensity'"))
+    assert override["session_id"] == session_id and override["by_user"] == "tina"
+    assert override["reason"].startswith("Supervisor instruction: Dr Super")
+    events = [r["kind"] for r in db.query("SELECT kind FROM session_events WHERE session_id = ?",
+                                          [session_id])]
+    assert "run_started" in events and ws.session_view.message.text() == ""
+    s = db["sessions"].get(session_id)
+    assert (s["status"], s["pulses_delivered"]) == ("completed", 600)
