@@ -96,9 +96,10 @@ def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
 def test_a_recording_only_device_at_another_intensity_needs_an_override(qtbot, itbs_clinic) -> None:
     """The device takes no commands and is set to 58 % MSO, the prescription is 62: the
     console says so before the start, asks for a reason, records it, then arms and waits
-    for the device's own run."""
+    for the device's own run (real time here: the device starts itself a second after
+    the console connects, so the technician answers within that second)."""
     clinic = itbs_clinic
-    with SimulatorProcess("itbs", speed=20, seed=6, pose_hz=10, no_commands=True, mso=58) as sim:
+    with SimulatorProcess("itbs", speed=1, seed=6, pose_hz=10, no_commands=True, mso=58) as sim:
         ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician, device_url=sim.url)
         show(qtbot, ws)
         try:
@@ -112,14 +113,16 @@ def test_a_recording_only_device_at_another_intensity_needs_an_override(qtbot, i
             qtbot.waitUntil(lambda: ws.dialog is not None, timeout=WAIT_MS)
             dialog = ws.dialog
             assert "58 % MSO" in dialog.prompt.text() and "62 % MSO" in dialog.prompt.text()
-            assert snapshot(ws).state == "ready"  # nothing starts before the reason is given
             dialog.choice.setCurrentText("Supervisor instruction")
             dialog.details.setText("Dr Super: stay at 58 today after last week's headache")
             dialog.buttons.accepted.emit()
-            qtbot.waitUntil(lambda: snapshot(ws).state in ("armed", "running"), timeout=WAIT_MS)
+            qtbot.waitUntil(lambda: snapshot(ws).state == "running" and snapshot(ws).pulses_delivered > 3,
+                            timeout=WAIT_MS)
             session_id = ws.runner.session_id
             qtbot.waitUntil(lambda: "intensity" in ws.session_view.band.kinds, timeout=WAIT_MS)
             assert not ws.session_view.band.sound.audible  # shown, but not sounding all session
+            assert ws.session_view.message.text() == ""
+            ws.session_view.stop("Test ends here")  # the device ignores STOP: the record ends after its grace
             qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)
         finally:
             ws.shutdown()
@@ -129,6 +132,5 @@ def test_a_recording_only_device_at_another_intensity_needs_an_override(qtbot, i
     assert override["reason"].startswith("Supervisor instruction: Dr Super")
     events = [r["kind"] for r in db.query("SELECT kind FROM session_events WHERE session_id = ?",
                                           [session_id])]
-    assert "run_started" in events and ws.session_view.message.text() == ""
-    s = db["sessions"].get(session_id)
-    assert (s["status"], s["pulses_delivered"]) == ("completed", 600)
+    assert events.index("armed") < events.index("run_started")  # armed, then the device's own run
+    assert db["sessions"].get(session_id)["status"] == "stopped"
