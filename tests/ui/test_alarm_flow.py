@@ -23,7 +23,7 @@ def alarm_events(db, session_id: int) -> list[tuple[str, str]]:
 def test_drift_raises_the_off_target_alarm_and_it_is_recorded(qtbot, itbs_clinic) -> None:
     clinic = itbs_clinic
     seen: list[str] = []
-    with SimulatorProcess("itbs", speed=25, seed=3, pose_hz=30, scenarios=["drift"]) as sim:
+    with SimulatorProcess("itbs", speed=40, seed=3, pose_hz=30, scenarios=["drift"]) as sim:
         ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician, device_url=sim.url)
         show(qtbot, ws)
         band = ws.session_view.band
@@ -55,7 +55,7 @@ def test_drift_raises_the_off_target_alarm_and_it_is_recorded(qtbot, itbs_clinic
 def test_unplug_shows_the_device_lost_banner_and_it_clears(qtbot, itbs_clinic, tmp_path: Path) -> None:
     clinic = itbs_clinic
     link = tmp_path / "ttyTMS"
-    with SimulatorProcess("itbs", speed=20, seed=5, pose_hz=10, scenarios=["unplug"], link=link) as sim:
+    with SimulatorProcess("itbs", speed=40, seed=5, pose_hz=10, scenarios=["unplug"], link=link) as sim:
         ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician, device_url=sim.url)
         show(qtbot, ws)
         band = ws.session_view.band

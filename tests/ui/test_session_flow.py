@@ -22,7 +22,7 @@ def events(db, session_id: int) -> list[dict]:
 
 
 def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
-    with SimulatorProcess("10hz", speed=250, seed=7, pose_hz=10) as sim:
+    with SimulatorProcess("10hz", speed=400, seed=7, pose_hz=10) as sim:
         ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician, device_url=sim.url)
         show(qtbot, ws)
         try:
