@@ -18,6 +18,11 @@ class FakeRunner:
         self.snapshots_taken = 0
         self.session_id = self.snap.session_id
 
+    @classmethod
+    def for_session(cls, session_id: int) -> FakeRunner:
+        """A runner whose session row exists (the test made it)."""
+        return cls(LiveSnapshot(session_id=session_id, state="ready", device_connected=True))
+
     # LiveSource
     def snapshot(self) -> LiveSnapshot:
         self.snapshots_taken += 1
