@@ -137,10 +137,10 @@ class AlarmBand(QFrame):
         text.addWidget(self.headline)
         text.addWidget(self.detail)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(18, 10, 18, 10)
+        layout.setContentsMargins(18, 6, 18, 6)
         layout.addLayout(text, 1)
         layout.addWidget(self.mute_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.setMinimumHeight(76)
+        self.setMinimumHeight(64)
         self.kinds: tuple[str, ...] = ()
         self.pause_reason = ""  # the reason given at the console, shown while paused
 

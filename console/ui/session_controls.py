@@ -17,6 +17,7 @@ SHORTCUTS = {
     "stop": "F8",
     "note": "Ctrl+N",
     "adverse": "F12",
+    "back": "Esc",
 }
 
 
@@ -46,6 +47,7 @@ class SessionControls(QFrame):
     note_clicked = Signal()
     side_effect_clicked = Signal(str, str)  # kind, label
     adverse_clicked = Signal()
+    back_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +68,10 @@ class SessionControls(QFrame):
         self.stop.clicked.connect(self.stop_clicked)
         self.note.clicked.connect(self.note_clicked)
         self.adverse.clicked.connect(self.adverse_clicked)
+        self.back = _button(self, "Not now: back to patients", SHORTCUTS["back"],
+                            "Back to the patients without starting")
+        self.back.setObjectName("small")
+        self.back.clicked.connect(self.back_clicked)
         run = QGridLayout()
         run.setSpacing(8)
         run.addWidget(self.start, 0, 0)
@@ -93,6 +99,7 @@ class SessionControls(QFrame):
         layout.addWidget(caption)
         layout.addLayout(effects)
         layout.addStretch(1)
+        layout.addWidget(self.back)
         layout.addWidget(self.adverse)
         self.set_state("ready", connected=False, has_session=False)
 
@@ -111,5 +118,6 @@ class SessionControls(QFrame):
         live = has_session and state != "ended"
         self.note.setEnabled(live)
         self.adverse.setEnabled(has_session)
+        self.back.setVisible(state == "ready")
         for button in self.side_effects.values():
             button.setEnabled(live)

@@ -46,6 +46,7 @@ class SessionView(QWidget):
 
     start_requested = Signal()
     adverse_requested = Signal()
+    back_requested = Signal()
     ended = Signal(object)  # the final LiveSnapshot, once
     message_shown = Signal(str)
 
@@ -114,6 +115,7 @@ class SessionView(QWidget):
         self.controls.note_clicked.connect(self.ask_note)
         self.controls.side_effect_clicked.connect(self.ask_side_effect)
         self.controls.adverse_clicked.connect(self.adverse_requested)
+        self.controls.back_clicked.connect(self.back_requested)
         QShortcut(QKeySequence("Ctrl+M"), self, activated=self.band.mute)
         self._ended_sent = False
         self._has_session = False

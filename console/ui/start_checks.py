@@ -42,6 +42,10 @@ def early_start(db: sqlite_utils.Database, course_id: int | None) -> EarlyStart 
     return early_start_check(db, course_id, datetime.now().astimezone())
 
 
+def not_started_reasons() -> list[str]:
+    return list(load_json("session_lists.json").get("not_started_reasons", [])) or ["Other"]
+
+
 def override_reasons() -> list[str]:
     return list(load_json("session_lists.json").get("override_reasons", []))
 

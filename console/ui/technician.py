@@ -112,6 +112,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.session_view.start_requested.connect(self.start)
         self.session_view.ended.connect(self.ended)
         self.session_view.adverse_requested.connect(self.adverse_event)
+        self.session_view.back_requested.connect(self.leave_before_start)
         self.end_page.finished.connect(self.show_note)
         self.show_day()
 
@@ -375,6 +376,34 @@ class TechnicianWorkspace(QStackedWidget):
             return
         self.session_view.show_message("")
         self.session_view.bridge.tick()
+
+    def leave_before_start(self) -> None:
+        """Back to the day's list before the start; an open record ends as stopped, with the reason."""
+        runner = self.runner
+        if runner is None:
+            if self.device_panel.connecting:
+                self.session_view.show_message("Connecting to the device: wait a moment.")
+                return
+            self.session_view.prepare()
+            self.show_day()
+            return
+        if runner.snapshot().state != "ready":
+            return  # once started, Stop (F8) ends it
+        dialog = ReasonDialog("Back without starting",
+                              "The device is connected. Why is there no session now?",
+                              start_checks.not_started_reasons(), self)
+        dialog.submitted.connect(self._not_started)
+        self._open(dialog)
+
+    def _not_started(self, reason: str) -> None:
+        runner = self.runner
+        if runner is None:
+            return
+        self.runner = None
+        self.session_view.detach()
+        self._close_in_background(runner, f"not started: {reason}")
+        self.session_view.prepare()
+        self.show_day()
 
     def adverse_event(self) -> None:
         """One key: the run stops at once (aborted), then the first-aid steps and the record."""

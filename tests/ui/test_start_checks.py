@@ -86,3 +86,26 @@ def test_a_second_session_the_same_day_asks_for_a_reason(qtbot, clinic) -> None:
         assert (row["by_user"], row["reason"]) == ("tina", "Make-up for the missed Monday session")
     finally:
         ws.shutdown()
+
+
+def test_back_to_the_patients_before_the_start_keeps_why(qtbot, clinic) -> None:
+    ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician)
+    show(qtbot, ws)
+    try:
+        begin(qtbot, ws, "P-1001")
+        for item in ws.checklist.items:
+            (item.yes if "no" in item.note_on else item.no).setChecked(True)
+        ws.checklist.proceed.click()
+        assert ws.session_view.controls.back.isVisible()
+        course_id = clinic.db.execute("SELECT id FROM courses").fetchone()[0]
+        runner = FakeRunner.for_session(a_session_row(clinic.db, clinic.patient.id, course_id))
+        ws.connected(runner)
+        ws.session_view.controls.back.click()
+        dialog = ws.dialog
+        dialog.choice.setCurrentText("Patient declined today")
+        dialog.buttons.accepted.emit()
+        qtbot.waitUntil(lambda: ws.currentWidget() is ws.start_page, timeout=5000)
+        qtbot.waitUntil(lambda: runner.names()[-1:] == ["close"], timeout=5000)
+        assert runner.calls[-1][1] == ("not started: Patient declined today",)
+    finally:
+        ws.shutdown()
