@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from console.adverse_event import record_adverse_event
 from console.audit import history, verify
+from console.clinic import ClinicError
 from console.note import build_note
 from console.review import ReviewFilter, find_sessions, rows_for
 from console.review_detail import load_detail
@@ -83,9 +84,9 @@ def test_a_signed_session_refuses_edits(flag_db) -> None:
     sign_session(db, flag_db.user("sue"), sid, PASSWORDS["sue"], "reviewed")
     before = load_detail(db, sid)
     assert before.record_unchanged is True
-    with pytest.raises(sqlite3.IntegrityError, match="signed and locked"):
+    with pytest.raises(ClinicError, match="signed and is locked: add an addendum"):
         add_side_effect(db, tom, sid, "headache", 9)
-    with pytest.raises(sqlite3.IntegrityError, match="signed and locked"):
+    with pytest.raises(ClinicError, match="signed and is locked: add an addendum"):
         add_observation(db, tom, sid, patient_said="It was fine")
     patient = db.execute("SELECT patient_id FROM sessions WHERE id = ?", [sid]).fetchone()[0]
     with pytest.raises(sqlite3.IntegrityError, match="signed and locked"):
