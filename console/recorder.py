@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 T_WRAP = 1 << 32
 SIDE_EFFECT_RATING = (0, 10)
 REPEATS_RECORDED = 20
+PAUSE_ECHO_S = 3.0
+"""How long after a console pause a device PAUSED status is taken as that pause obeyed."""
 """Repeated pulse counts recorded as events (all are counted; a device that restarted its count
 would otherwise fill the record)."""
 
@@ -160,6 +162,9 @@ class SessionRecorder:
         self.frames_missing = 0
         self.faults = 0
         self.pauses = 0
+        self._console_pause_echo_until = -1.0
+        """Until this host time, a device PAUSED is the echo of the console's own pause
+        (the device obeys the command a little later), not a second pause."""
         self.active_faults: dict[str, str | None] = {}
         self.alarms: dict[str, Alarm] = {}
         self.acknowledged: set[str] = set()
@@ -283,6 +288,8 @@ class SessionRecorder:
         if self.state != "running":
             raise InvalidAction(f"cannot pause a session that is {self.state}")
         self._enter_pause(host_t, None, reason, by, source="console")
+        if self.device_state == "RUNNING":
+            self._console_pause_echo_until = host_t + PAUSE_ECHO_S
 
     def resume(self, host_t: float, *, by: str | None = None) -> None:
         if self.state != "paused":
@@ -529,6 +536,9 @@ class SessionRecorder:
             pass
         elif e.state == "RUNNING" and self.state == "armed":
             self._begin_run(e.host_t, e.device_t, "status")
+        elif e.state == "PAUSED" and e.host_t <= self._console_pause_echo_until:
+            # the device obeying the console's PAUSE after the console already resumed
+            self._console_pause_echo_until = -1.0
         elif e.state in ("PAUSED", "FAULT") and previous == "RUNNING" and self.state == "running":
             # a fault halts the run as a pause does: the delivery stopped, and why
             reason = f"device fault {', '.join(self.active_faults)}".strip() if e.state == "FAULT" else None

@@ -469,3 +469,32 @@ def test_device_time_wrapping_at_32_bits_keeps_durations_right() -> None:
     f.pulse(2)
     f.eos(2)
     assert f.rec.final_changes()["duration_s"] == 1.0
+
+
+def test_a_quick_console_pause_and_resume_is_one_pause_when_the_device_obeys_late() -> None:
+    f = Feed()
+    f.rec.start(f.h)
+    f.status("RUNNING")
+    f.rec.pause(f.h, "adjusting the coil", by="tech")
+    f.wait(200)
+    f.rec.resume(f.h, by="tech")
+    f.wait(100)
+    f.status("PAUSED")  # the device obeys PAUSE after the console already resumed
+    f.wait(300)
+    f.status("RUNNING")  # ... and RESUME
+    assert f.rec.state == "running" and f.rec.pauses == 1
+    assert [d["source"] for d in f.detail("pause")] == ["console"]
+
+
+def test_a_device_pause_long_after_a_console_pause_is_its_own() -> None:
+    f = Feed()
+    f.rec.start(f.h)
+    f.status("RUNNING")
+    f.rec.pause(f.h, "adjusting the coil", by="tech")
+    f.status("PAUSED")
+    f.rec.resume(f.h, by="tech")
+    f.status("RUNNING")
+    f.wait(60_000)
+    f.status("PAUSED")  # the technician paused at the device's own panel
+    assert f.rec.state == "paused" and f.rec.pauses == 2
+    assert [d["source"] for d in f.detail("pause")] == ["console", "device"]
