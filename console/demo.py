@@ -135,10 +135,27 @@ def _say(progress: Callable[[str], None] | None, text: str) -> None:
 
 
 def build_demo_database(
-    db_path: Path | str, *, speed: float = 1000.0, progress: Callable[[str], None] | None = None
+    db_path: Path | str, *, speed: float = 1000.0, progress: Callable[[str], None] | None = None,
+    patients: tuple[DemoPatient, ...] = PATIENTS,
 ) -> list[int]:
-    """Fill a new database at ``db_path`` with the demo; returns the recorded session ids."""
+    """Fill a new database at ``db_path`` with the demo; returns the recorded session ids.
+
+    The demo's scenarios (noise, unplug, ...) make the recorder log the warnings it
+    would log at a chair; they are the point of the demo, so they are held back here
+    below ERROR and the progress lines say what is happening instead.
+    """
     db_path = Path(db_path)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))
+    try:
+        return _build(db_path, speed, progress, patients)
+    finally:
+        root.setLevel(level)
+
+
+def _build(db_path: Path, speed: float, progress: Callable[[str], None] | None,
+           patients: tuple[DemoPatient, ...]) -> list[int]:
     db = open_database(db_path)
     try:
         accounts.mark_demo_database(db)
@@ -146,7 +163,7 @@ def build_demo_database(
         tech = _user(db, "technician")
         supervisor = _user(db, "supervisor")
         session_ids: list[int] = []
-        for spec in PATIENTS:
+        for spec in patients:
             _say(progress, f"demo: patient {spec.clinic_id}")
             patient = _enter_patient(db, spec, tech, supervisor)
             for n, session in enumerate(spec.sessions):

@@ -1,0 +1,51 @@
+"""The demo database is made the real way and holds what a person exploring it expects."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+from console import accounts
+from console.demo import PATIENTS, build_demo_database
+from console.export import session_export
+from console.signoff import signatures_for
+from db.database import open_database
+from tests.conftest import SHARED
+
+
+def test_demo_patient_with_recorded_sessions_accounts_and_a_signature(tmp_path: Path) -> None:
+    carter = next(p for p in PATIENTS if p.clinic_id == "MRN-1002")  # three short iTBS sessions
+    lines: list[str] = []
+    ids = build_demo_database(tmp_path / "demo.db", progress=lines.append, patients=(carter,))
+    assert len(ids) == 3 and any("noise" in line for line in lines)
+    db = open_database(tmp_path / "demo.db")
+    try:
+        assert accounts.is_demo_database(db)
+        for username, _name, role, password in accounts.DEMO_ACCOUNTS:
+            assert accounts.authenticate(db, username, password).role == role
+        rows = db.execute(
+            "SELECT status, pulses_delivered, pulses_recorded, frames_rejected FROM sessions ORDER BY id"
+        ).fetchall()
+        assert [r[0] for r in rows] == ["completed"] * 3
+        assert all(r[1] == 600 for r in rows)
+        assert rows[1][3] > 0 and rows[1][2] < 600  # the noisy line lost frames, never invented them
+        assert [s.meaning for s in signatures_for(db, ids[0])] == ["reviewed"]
+        schema = json.loads((SHARED / "protocol" / "session-export.schema.json").read_text())
+        jsonschema.validate(session_export(db, ids[2]), schema)
+    finally:
+        db.close()
+
+
+def test_demo_data_refuses_an_existing_database(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.db"
+    open_database(path).close()
+    out = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "main.py"), "demo-data",
+                          "--db", str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "already exists" in out.stderr
+    db = open_database(path)
+    assert not accounts.is_demo_database(db)
+    db.close()
