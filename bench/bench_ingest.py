@@ -40,6 +40,7 @@ from console.session_runner import SessionRunner  # noqa: E402
 from db.database import open_database  # noqa: E402
 from devices.registry import create_adapter  # noqa: E402
 from tests.engine.capture import TARGET, write_run  # noqa: E402
+from tests.engine.clinic_setup import screen_uneventfully  # noqa: E402
 
 GOAL_FRAMES_PER_S = 20_000
 GOAL_GROWTH_BYTES = 1_000_000
@@ -54,6 +55,7 @@ def new_clinic(db_path: Path, protocol: str) -> None:
         p = create_patient(db, "BENCH-1", "Bench Patient")
         open_course(db, p.id, protocol, 120.0, target_pose=dict(zip(POSE_KEYS, TARGET, strict=True)))
         record_motor_threshold(db, p.id, 52.0, "EMG")
+        screen_uneventfully(db, p.id)  # a course needs a safety screening to start
     finally:
         db.close()
 

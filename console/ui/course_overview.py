@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from console import clinic
+from console import clinic, schedule, screening
 from console.motor_threshold import mt_flags
 from console.protocol_spec import ProtocolSpec, preset
 from console.settings import get_setting
@@ -55,6 +55,11 @@ class CourseOverview:
         return " · ".join(p for p in parts if p)
 
 
+def _minutes(wait: timedelta) -> str:
+    minutes = max(1, round(wait.total_seconds() / 60))
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def _days_since(iso: str, now: datetime) -> int:
     when = datetime.fromisoformat(iso)
     if when.tzinfo is None:
@@ -81,6 +86,16 @@ def overview_for(
         protocol = preset(course.protocol)
         if protocol is None:
             blockers.append(f"The course's protocol {course.protocol!r} is not among the clinic's presets.")
+        # The safety screening gates every session of the course (issue 8): an absolute
+        # contraindication without a supervisor's signed clearance, or no screening, blocks.
+        blockers.extend(screening.course_start_blockers(db, patient.id, today=now.astimezone().date()))
+        wait = schedule.next_session_countdown(db, course.id, now)
+        if wait:
+            at = (now + wait).astimezone().strftime("%H:%M")
+            warnings.append(
+                f"Next session of the day from {at} (in {_minutes(wait)}): the schedule keeps "
+                f"sessions apart; starting sooner asks for a reason."
+            )
         prescription = clinic.prescription(db, course.id)
         number = clinic.next_session_number(db, course.id)
         if number > course.planned_sessions:

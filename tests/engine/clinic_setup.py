@@ -46,7 +46,8 @@ def screen_uneventfully(db, patient_id: int) -> None:
     try:
         tech = accounts.get_user(db, "screener")
         if tech is None:
-            admin = accounts.get_user(db, "setup-admin") or accounts.create_user(
+            row = db.execute("SELECT username FROM users WHERE role = 'admin' LIMIT 1").fetchone()
+            admin = accounts.get_user(db, row[0]) if row else accounts.create_user(
                 db, None, "setup-admin", "Setup Admin", "admin", "setup-admin-pass-1")
             tech = accounts.create_user(db, admin, "screener", "Sam Screener", "technician",
                                         "screener-pass-1")

@@ -13,7 +13,7 @@ import sqlite_utils
 from console.accounts import User, create_user
 from console.clinic import Patient, create_patient, open_course, record_motor_threshold
 from db.database import open_database
-from tests.engine.clinic_setup import simulator_target
+from tests.engine.clinic_setup import screen_uneventfully, simulator_target
 
 
 @dataclass
@@ -33,6 +33,7 @@ def make_clinic(path: Path, protocol: str = "10hz") -> Clinic:
     patient = create_patient(db, "P-1001", "Alex Example", "1980-02-03")
     open_course(db, patient.id, protocol, 120.0, target_pose=simulator_target())
     record_motor_threshold(db, patient.id, 52.0, "EMG")
+    screen_uneventfully(db, patient.id)
     return Clinic(path, db, tech, sup, patient)
 
 

@@ -12,6 +12,7 @@ from console.clinic import create_patient, open_course, record_motor_threshold
 from console.ui.checklist import ChecklistPage
 from console.ui.course_overview import overview_for, todays_patients
 from console.ui.start_of_day import StartOfDay
+from tests.engine.clinic_setup import screen_uneventfully
 
 
 def test_todays_list_and_search_by_id_or_name(qtbot, clinic) -> None:
@@ -33,6 +34,7 @@ def test_course_card_reads_the_prescription_and_warns_on_an_old_mt(qtbot, clinic
     patient = create_patient(clinic.db, "P-3003", "Old Threshold")
     open_course(clinic.db, patient.id, "itbs", 110.0)
     record_motor_threshold(clinic.db, patient.id, 50.0, "visual", measured_at=old)
+    screen_uneventfully(clinic.db, patient.id)
     page = StartOfDay(clinic.db)
     qtbot.addWidget(page)
     page.search.setText("P-3003")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from console.clinic import create_patient, open_course, record_motor_threshold
 from console.ui.technician import TechnicianWorkspace
 from db.database import new_uuid, utc_now
+from tests.engine.clinic_setup import screen_uneventfully
 from tests.ui.drive import show
 from tests.ui.fakes import FakeRunner
 
@@ -30,6 +31,7 @@ def test_outside_the_limits_needs_a_supervisors_signature(qtbot, clinic) -> None
     patient = create_patient(clinic.db, "P-5005", "High Intensity")
     course = open_course(clinic.db, patient.id, "10hz", 130.0)  # above the clinic's 120 % MT
     record_motor_threshold(clinic.db, patient.id, 50.0, "EMG")
+    screen_uneventfully(clinic.db, patient.id)
     ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician)
     show(qtbot, ws)
     try:
