@@ -120,13 +120,40 @@ def prepare_demo(args: argparse.Namespace) -> None:
         build_demo_database(path, progress=lambda line: print(line, flush=True))
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(*, verbose: bool = False) -> None:
+    """Warnings to stderr; device connects, faults and errors also to a rotating file in the
+    platform's log folder (the program's own messages carry ids, never patient names)."""
+    from logging.handlers import RotatingFileHandler
+
+    from console.paths import log_dir
+
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    console = logging.StreamHandler()
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(console)
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(folder / "tms-console.log", maxBytes=2_000_000, backupCount=5,
+                                      encoding="utf-8")
+    except OSError as exc:  # a read-only home must not stop a session from being recorded
+        console.handle(logging.makeLogRecord({"msg": f"no log file: {exc}", "levelno": logging.WARNING,
+                                               "levelname": "WARNING", "name": "main"}))
+        return
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(verbose=args.verbose)
     if args.command is None:
         return run_gui(args)
     try:

@@ -33,3 +33,16 @@ def test_gui_without_a_display_says_so_in_one_line() -> None:
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "xvfb-run" in lines[0]
+
+
+def test_commands_write_the_rotating_log_file(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    out = run_main("record", "--device", "sim://itbs?speed=1000", "--patient", "LOG-1",
+                   "--create-patient", "--db", str(tmp_path / "c.db"), env=env)
+    assert out.returncode == 0, out.stderr
+    logs = list((tmp_path / "state").rglob("tms-console.log"))
+    assert logs, "no log file in the platform's log folder"
+    text = logs[0].read_text()
+    assert "recording from sim://itbs" in text
+    assert "Demo Patient" not in text  # ids, never names
