@@ -23,11 +23,14 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("tms_console")
 
 
-def _run(db: Database, statements: list[str]) -> None:
-    # One statement at a time: executescript() would COMMIT the migration's
-    # transaction behind our back.
+def run_statements(db: Database, statements: list[str]) -> None:
+    """Run a migration's SQL one statement at a time: executescript() would COMMIT the
+    migration's transaction behind our back (and a failing migration must roll back whole)."""
     for sql in statements:
         db.execute(sql)
+
+
+_run = run_statements
 
 
 @migrations(name="0001_initial")

@@ -14,13 +14,11 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from db.schema import run_statements as _run
+
 migrations = Migrations("tms_console_accounts")
 
 
-def _run(db: Database, statements: list[str]) -> None:
-    # One statement at a time: executescript() would COMMIT the migration's transaction.
-    for sql in statements:
-        db.execute(sql)
 
 
 @migrations(name="0001_users")
