@@ -16,9 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
+from cli.common import add_db_option, open_existing
 from console.export import ExportError, find_session, write_csv, write_json
-from console.paths import default_db_path
-from db.database import DatabaseUnusable, open_database
 
 
 def register(subparsers: Any) -> None:
@@ -29,21 +28,14 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("session", metavar="SESSION_ID", help="the session's number or UUID")
     p.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
-    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-                   help="the SQLite database file (default: the user data folder)")
+    add_db_option(p)
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here instead of stdout")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    db_path = Path(getattr(args, "db", None) or default_db_path())
-    if not db_path.exists():
-        print(f"export: the database {db_path} does not exist; check --db.", file=sys.stderr)
-        return 2
-    try:
-        db = open_database(db_path, create=False)
-    except DatabaseUnusable as exc:
-        print(f"export: {exc}", file=sys.stderr)
+    db = open_existing(args, "export")
+    if db is None:
         return 2
     try:
         find_session(db, args.session)

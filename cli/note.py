@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli.common import add_db_option
 from console.note import NoteUnavailable, build_note
 from console.note_render import render_note
 from console.paths import default_db_path
@@ -41,8 +42,7 @@ def register(subparsers: Any) -> None:
                    help="the format (default: from the file's ending)")
     p.add_argument("--page", choices=("a4", "letter"), default=None,
                    help="paper size of a PDF (default: from the computer's locale)")
-    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-                   help="the SQLite database file (default: the user data folder)")
+    add_db_option(p)
     p.set_defaults(func=run)
 
 

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from cli.common import add_db_option
 from console.clinic import ClinicError, create_patient, find_patient
 from console.paths import default_db_path
 from console.prestart import pre_start_checks
@@ -48,8 +49,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--patient", required=True, metavar="CLINIC_ID", help="the patient's clinic id")
     p.add_argument("--course", type=int, default=None, metavar="ID",
                    help="record against this course (default: the patient's open course)")
-    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-                   help="the SQLite database file (default: the user data folder)")
+    add_db_option(p)
     p.add_argument("--create-patient", action="store_true",
                    help=f"create the patient (named {DEMO_NAME!r}) when the clinic id is unknown")
     p.add_argument("--technician", default=None, metavar="NAME", help="who runs the session")

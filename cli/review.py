@@ -23,8 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cli.common import add_db_option, open_existing
 from console.clinic import ClinicError
-from console.paths import default_db_path
 from console.review import (
     ANY_FLAG,
     NO_FLAG,
@@ -38,7 +38,6 @@ from console.review import (
     write_csv,
 )
 from console.review_flags import CODES, flag_reasons
-from db.database import DatabaseUnusable, open_database
 
 
 def _day(text: str) -> date:
@@ -49,8 +48,7 @@ def _day(text: str) -> date:
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-                   help="the SQLite database file (default: the user data folder)")
+    add_db_option(p)
     p.add_argument("--review", choices=REVIEW_STATES, default="unsigned",
                    help="unsigned (the queue, default), signed or all")
     p.add_argument("--from", dest="date_from", type=_day, default=None, metavar="DATE",
@@ -90,14 +88,8 @@ def _filter(args: argparse.Namespace) -> ReviewFilter:
 
 
 def run(args: argparse.Namespace) -> int:
-    db_path = Path(getattr(args, "db", None) or default_db_path())
-    if not db_path.exists():
-        print(f"review: the database {db_path} does not exist; check --db.", file=sys.stderr)
-        return 2
-    try:
-        db = open_database(db_path, create=False)
-    except DatabaseUnusable as exc:
-        print(f"review: {exc}", file=sys.stderr)
+    db = open_existing(args, "review")
+    if db is None:
         return 2
     try:
         listed = find_sessions(db, _filter(args))
