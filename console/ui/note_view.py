@@ -60,6 +60,7 @@ class NoteView(QWidget):
 
         self.browser = QTextBrowser()
         self.browser.setObjectName("notePreview")
+        self.browser.setAccessibleName("Handoff note preview")
         # Paper, not the dark console theme: the preview should look like the page.
         self.browser.setStyleSheet("QTextBrowser#notePreview { background: white; color: #1f2933; }")
         self.browser.setDocument(note_document(self._html.text, content.trajectory))
@@ -70,12 +71,17 @@ class NoteView(QWidget):
             self.page_choice.addItem(label, key)
         self.page_choice.setCurrentIndex(self.page_choice.findData(default_page()))
         self.page_choice.setToolTip("Paper size for printing and for the PDF")
+        self.page_choice.setAccessibleName("Paper size")
 
         self.print_button = QPushButton("Print…")
         self.print_button.setObjectName("primary")
         self.save_button = QPushButton("Save as PDF…")
         self.copy_button = QPushButton("Copy as text")
         self.copy_button.setToolTip("Plain text for a secure message or an EHR text field")
+        for button, name in ((self.print_button, "Print the note"),
+                             (self.save_button, "Save the note as PDF"),
+                             (self.copy_button, "Copy the note as text")):
+            button.setAccessibleName(name)
         self.print_button.clicked.connect(self.print_note)
         self.save_button.clicked.connect(self.choose_and_save_pdf)
         self.copy_button.clicked.connect(self.copy_text)

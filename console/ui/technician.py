@@ -146,15 +146,6 @@ class TechnicianWorkspace(QStackedWidget):
         self.note_view: QWidget | None = None
         return page
 
-    @staticmethod
-    def _name_note_controls(view: QWidget) -> None:
-        """Every control on the technician's screens carries a name a screen reader can say."""
-        names = {"browser": "Handoff note preview", "page_choice": "Paper size"}
-        for attribute, name in names.items():
-            widget = getattr(view, attribute, None)
-            if widget is not None and not widget.accessibleName():
-                widget.setAccessibleName(name)
-
     def _note_done_key(self) -> None:
         if self.currentWidget() is self.note_page:
             self.show_day()
@@ -460,7 +451,6 @@ class TechnicianWorkspace(QStackedWidget):
             log.exception("note of session %s not built", session_id)
             self.note_message.setText(f"The handoff note could not be made: {exc}")
         else:
-            self._name_note_controls(self.note_view)
             self.note_holder.addWidget(self.note_view, 1)
         self.setCurrentWidget(self.note_page)
         self.note_done.setFocus()
