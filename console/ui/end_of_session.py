@@ -214,7 +214,10 @@ class EndOfSession(QWidget):
         recorded = "" if lost <= 0 else f"{lost} fired while not recorded"
         self.pulses.show_values(f"{snap.pulses_delivered:,}".replace(",", " ") + planned, recorded)
         self.on_target.show_values(percent(snap.on_target_share), "of pulses with a pose")
-        self.faults.show_values(str(snap.faults))
+        losses = len(session_entries.session_events(self.db, snap.session_id, ["device_lost"])) \
+            if snap.session_id is not None else 0
+        self.faults.show_values(str(snap.faults),
+                                f"device connection lost {losses}×" if losses else "")
         self.pauses.show_values(str(snap.pauses))
         self.duration.show_values(clock(snap.elapsed_s))
         self.observations.clear()

@@ -72,6 +72,7 @@ def test_unplug_shows_the_device_lost_banner_and_it_clears(qtbot, itbs_clinic, t
                             timeout=WAIT_MS)
             qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)
             recorded_after = ws.end_page.pulses.value.text()
+            losses_said = ws.end_page.faults.sub.text()
         finally:
             ws.shutdown()
     kinds = [r["kind"] for r in clinic.db.query(
@@ -81,6 +82,7 @@ def test_unplug_shows_the_device_lost_banner_and_it_clears(qtbot, itbs_clinic, t
     s = clinic.db["sessions"].get(session_id)
     assert (s["status"], s["pulses_delivered"]) == ("completed", 600)
     assert recorded_after.startswith("600")
+    assert losses_said == "device connection lost 1×"  # the summary says the link went, too
 
 
 def test_adverse_event_key_stops_the_run_and_records_the_event(qtbot, itbs_clinic) -> None:
