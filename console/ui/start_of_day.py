@@ -35,6 +35,8 @@ from console.ui.formatting import DASH
 
 log = logging.getLogger(__name__)
 
+CARD_REFRESH_MS = 30_000
+
 ROLE_PATIENT = Qt.ItemDataRole.UserRole
 
 
@@ -183,7 +185,18 @@ class StartOfDay(QWidget):
         self.card.begin.clicked.connect(self.begin)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         self.search.installEventFilter(self)
+        # The card's facts move with the clock (an accelerated day's wait for the next
+        # session counts down, an MT grows old at midnight): re-read them while shown.
+        self._clock = QTimer(self)
+        self._clock.setInterval(CARD_REFRESH_MS)
+        self._clock.timeout.connect(self.refresh_card)
+        self._clock.start()
         self.refresh()
+
+    def refresh_card(self) -> None:
+        """Re-read the chosen patient's facts (cheap: a few indexed queries)."""
+        if self.isVisible():
+            self._current_changed(self.list.currentItem(), None)
 
     def eventFilter(self, obj, event) -> bool:
         """Down arrow in the search field moves to the list."""

@@ -40,3 +40,28 @@ def test_an_accelerated_day_shows_the_wait_for_the_next_session(clinic) -> None:
     })
     plan = overview_for(db, patient, now)
     assert any("Next session of the day" in w and "in 30 min" in w for w in plan.warnings)
+
+
+def test_the_start_of_day_card_follows_the_clock(qtbot, clinic) -> None:
+    from console.ui.start_of_day import StartOfDay
+
+    db = clinic.db
+    patient = create_patient(db, "P-4004", "Sam Accel")
+    course = open_course(db, patient.id, "accel-itbs", 90.0, planned_sessions=50, schedule="accelerated")
+    record_motor_threshold(db, patient.id, 55.0, "EMG")
+    screening.record_screening(db, clinic.technician, patient.id,
+                               {i.id: "no" for i in screening.load_questionnaire().items})
+    page = StartOfDay(db)
+    qtbot.addWidget(page)
+    page.show()
+    page.search.setText("P-4004")
+    page.refresh()
+    assert "Next session" not in page.card.warnings.text()
+    started = datetime.now(UTC) - timedelta(minutes=10)
+    db["sessions"].insert({
+        "uuid": new_uuid(), "patient_id": patient.id, "course_id": course.id, "number_in_course": 1,
+        "status": "completed", "started_at": to_utc_iso(started), "ended_at": to_utc_iso(started),
+        "device_url": "sim://", "pulses_delivered": 1800, "pulses_recorded": 1800,
+    })
+    page.refresh_card()  # what the card's timer does every 30 s
+    assert "Next session of the day" in page.card.warnings.text()
