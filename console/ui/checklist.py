@@ -232,6 +232,14 @@ class ChecklistPage(QWidget):
             if first is not None:
                 first.focus_first()
 
+    def keyPressEvent(self, event) -> None:
+        """Enter continues from anywhere on the page once all is answered (the button says so),
+        also after answering with the mouse, when the focus is still on an answer."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.proceed.isEnabled():
+            self._proceed()
+            return
+        super().keyPressEvent(event)
+
     def _proceed(self) -> None:
         if self.problems():
             return

@@ -93,3 +93,19 @@ def test_the_checklist_cannot_be_skipped_and_asks_for_configured_notes(qtbot) ->
     assert answers["metal_removed"].answer == "yes" and answers["metal_removed"].note == ""
     page.begin("next patient")
     assert all(item.answer is None for item in page.items)  # nothing carries over
+
+
+def test_enter_continues_after_answering_with_the_mouse(qtbot) -> None:
+    page = ChecklistPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.begin("P-1001 · AE")
+    completed: list = []
+    page.completed.connect(completed.append)
+    for item in page.items:
+        qtbot.mouseClick(item.yes if "no" in item.note_on else item.no, Qt.MouseButton.LeftButton)
+    last = page.items[-1]
+    focused = last.yes if "no" in last.note_on else last.no
+    assert focused.hasFocus() or page.focusWidget() is not page.proceed  # the focus is on an answer
+    qtbot.keyClick(page.focusWidget() or page, Qt.Key.Key_Return)
+    assert len(completed) == 1 and all(a.answer in ("yes", "no") for a in completed[0])
