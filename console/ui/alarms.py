@@ -208,5 +208,5 @@ class AlarmBand(QFrame):
         if snap.state == "running":
             return snap.protocol_name or ""
         if snap.state == "ready":
-            return "Answer the checklist, connect the device, then start."
+            return "Checklist done: connect the device (Ctrl+D), check the coil, then start (F5)."
         return ""

@@ -46,6 +46,11 @@ def not_started_reasons() -> list[str]:
     return list(load_json("session_lists.json").get("not_started_reasons", [])) or ["Other"]
 
 
+def early_start_reasons() -> list[str]:
+    """Why a session starts sooner than the course schedule allows (the clinic's list)."""
+    return list(load_json("session_lists.json").get("early_start_reasons", [])) or ["Other"]
+
+
 def override_reasons() -> list[str]:
     return list(load_json("session_lists.json").get("override_reasons", []))
 

@@ -195,7 +195,7 @@ class TechnicianWorkspace(QStackedWidget):
             return
         if early is not None:
             dialog = ReasonDialog("Sooner than the schedule", f"{early.message}\nStart anyway? Why?",
-                                  start_checks.override_reasons(), self)
+                                  start_checks.early_start_reasons(), self)
             dialog.submitted.connect(self._early_reason)
             self._early = early
             self._open(dialog)

@@ -80,6 +80,8 @@ def test_a_second_session_the_same_day_asks_for_a_reason(qtbot, clinic) -> None:
         begin(qtbot, ws, "P-1001")
         dialog = ws.dialog
         assert dialog is not None and "session 2 today" in dialog.prompt.text()
+        offered = [dialog.choice.itemText(i) for i in range(dialog.choice.count())]
+        assert offered[0].startswith("Make-up for a missed session")  # the clinic's schedule reasons
         dialog.choice.setCurrentText("Other")
         dialog.details.setText("Make-up for the missed Monday session")
         dialog.buttons.accepted.emit()
