@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,11 +51,12 @@ PAUSE_ECHO_S = 3.0
 would otherwise fill the record)."""
 
 
-@dataclass(frozen=True)
-class RecorderConfig:
-    """What a session is recorded against: target, tolerances, prescription, plan."""
+@dataclass(frozen=True, kw_only=True)
+class RecordingTerms:
+    """What a session is recorded against: target, tolerances, pose thinning, prescription,
+    protocol. The session plan carries them and the recorder's configuration extends them,
+    so the two can never drift apart."""
 
-    session_id: int | None = None
     target: PoseValue | None = None
     tol_distance_mm: float = 3.0
     tol_angle_deg: float = 3.0
@@ -66,6 +67,17 @@ class RecorderConfig:
     mt_mso: float | None = None
     percent_mt: float | None = None
     protocol: ProtocolSpec | None = None
+
+    def terms(self) -> dict[str, Any]:
+        """Just the recording terms, e.g. to build a RecorderConfig from a plan."""
+        return {f.name: getattr(self, f.name) for f in fields(RecordingTerms)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecorderConfig(RecordingTerms):
+    """The recording terms plus the session's id and the recorder's own timing rules."""
+
+    session_id: int | None = None
     off_target_alarm_ms: int = 1000
     tracker_lost_alarm_ms: int = 500
     pose_max_age_ms: int = 1000

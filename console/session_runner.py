@@ -28,10 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from console.geometry import PoseValue
 from console.live import LiveSnapshot, SeriesPoint
-from console.protocol_spec import ProtocolSpec
-from console.recorder import InvalidAction, RecorderConfig, SessionRecorder, WallClock
+from console.recorder import InvalidAction, RecorderConfig, RecordingTerms, SessionRecorder, WallClock
 from db.database import connect, new_uuid, utc_now
 from db.session_lock import SessionLock, begin_locked_session
 from db.writer import Writer
@@ -47,25 +45,16 @@ SUMMARY_S = 1.0
 """How often the session row's summary and heartbeat are written."""
 
 
-@dataclass(frozen=True)
-class SessionPlan:
-    """Who is treated, by whom, against what: everything the session row starts with."""
+@dataclass(frozen=True, kw_only=True)
+class SessionPlan(RecordingTerms):
+    """Who is treated, by whom, against what: everything the session row starts with
+    (the recording terms — target, tolerances, prescription, protocol — come from RecordingTerms)."""
 
     patient_id: int
     course_id: int | None = None
     number_in_course: int | None = None
     technician: str | None = None
-    protocol: ProtocolSpec | None = None
     load_protocol: bool = False  # send LOAD with ``protocol`` before START
-    mt_mso: float | None = None
-    percent_mt: float | None = None
-    prescribed_mso: int | None = None
-    target: PoseValue | None = None
-    tol_distance_mm: float = 3.0
-    tol_angle_deg: float = 3.0
-    pose_thin_mm: float = 0.5
-    pose_thin_deg: float = 0.5
-    pose_keep_hz: float = 1.0
 
 
 class SessionRunner:
@@ -142,13 +131,7 @@ class SessionRunner:
         finally:
             db.close()
         self.session_id, self.session_uuid, self._session_lock = session_id, row["uuid"], lock
-        config = RecorderConfig(
-            session_id=session_id, target=plan.target,
-            tol_distance_mm=plan.tol_distance_mm, tol_angle_deg=plan.tol_angle_deg,
-            pose_thin_mm=plan.pose_thin_mm, pose_thin_deg=plan.pose_thin_deg,
-            pose_keep_hz=plan.pose_keep_hz, prescribed_mso=plan.prescribed_mso,
-            mt_mso=plan.mt_mso, percent_mt=plan.percent_mt, protocol=plan.protocol,
-        )
+        config = RecorderConfig(session_id=session_id, **plan.terms())
         self._recorder = SessionRecorder(config, clock)
         self._recorder.connected(clock.mono0, identity)
         writer = Writer(self.db_path, max_latency_s=0.1)
