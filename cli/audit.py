@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+from typing import Any
 
+from cli.common import add_db_option, db_path_of
 from console.audit import history, verify
-from console.paths import default_db_path
 from db.database import DatabaseUnusable, connect
 
 
@@ -21,24 +21,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("audit", help="check or show the audit trail")
     commands = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     check = commands.add_parser("verify", help="check that no audit row was changed, removed or inserted")
-    check.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="the database file")
+    add_db_option(check)
     check.set_defaults(func=run_verify)
     show = commands.add_parser("show", help="print the latest audit rows")
-    show.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="the database file")
+    add_db_option(show)
     show.add_argument("--last", type=int, default=20, metavar="N", help="how many rows (default 20)")
     show.set_defaults(func=run_show)
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    return getattr(args, "db", None) or default_db_path()
+def _connect(args: argparse.Namespace) -> Any:
+    """The database as it is (no migration: checking must not change the file), or None
+    after one line on stderr."""
+    try:
+        return connect(db_path_of(args))
+    except DatabaseUnusable as exc:
+        print(exc, file=sys.stderr)
+        return None
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    path = _db_path(args)
-    try:
-        db = connect(path)
-    except DatabaseUnusable as exc:
-        print(exc, file=sys.stderr)
+    path = db_path_of(args)
+    db = _connect(args)
+    if db is None:
         return 2
     try:
         result = verify(db)
@@ -55,11 +59,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    path = _db_path(args)
-    try:
-        db = connect(path)
-    except DatabaseUnusable as exc:
-        print(exc, file=sys.stderr)
+    db = _connect(args)
+    if db is None:
         return 2
     try:
         rows = history(db, limit=max(1, args.last))

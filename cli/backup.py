@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from cli.common import add_db_option, db_path_of
 from console.audit import VerifyResult, verify
-from console.paths import default_db_path
 from db.database import BUSY_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("dest", type=Path, metavar="DEST",
                         help="the backup file, or a folder to put a dated backup file in")
-    parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="the database file")
+    add_db_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -97,7 +97,7 @@ def backup_database(source: Path, dest: Path) -> BackupResult:
 
 
 def run(args: argparse.Namespace) -> int:
-    source = getattr(args, "db", None) or default_db_path()
+    source = db_path_of(args)
     try:
         result = backup_database(source, args.dest)
     except (BackupError, OSError) as exc:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli.common import add_db_option
 from console.paths import default_db_path
 
 
@@ -23,8 +24,7 @@ def register(subparsers: Any) -> None:
         description="Fill a NEW database with demo accounts, patients, courses and sessions "
                     "recorded from the simulated device.",
     )
-    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-                   help="the SQLite database file to create (default: demo.db in the user data folder)")
+    add_db_option(p, "the SQLite database file to create (default: demo.db in the user data folder)")
     p.add_argument("--speed", type=float, default=1000.0,
                    help="simulator speed factor while recording (default 1000)")
     p.set_defaults(func=run)

@@ -19,10 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_db_option
+from cli.common import add_db_option, db_path_of
 from console.note import NoteUnavailable, build_note
 from console.note_render import render_note
-from console.paths import default_db_path
 from db.database import DatabaseUnusable, open_database
 
 log = logging.getLogger(__name__)
@@ -74,7 +73,7 @@ def _note(args: argparse.Namespace) -> int:
     fmt = _format(args)
     if fmt == "pdf" and args.out == "-":
         raise _Failed("a PDF needs a file name (--out note.pdf)")
-    db_path = Path(getattr(args, "db", None) or default_db_path())
+    db_path = db_path_of(args)
     try:
         db = open_database(db_path, create=False)
     except DatabaseUnusable as exc:

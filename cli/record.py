@@ -19,12 +19,10 @@ import logging
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
-from cli.common import add_db_option
+from cli.common import add_db_option, db_path_of
 from console.clinic import ClinicError, create_patient, find_patient
-from console.paths import default_db_path
 from console.prestart import pre_start_checks
 from console.session_plan import plan_session
 from console.session_runner import SessionRunner
@@ -87,7 +85,7 @@ def _refuse_unsafe_start(db: Any, course_id: int) -> None:
 
 
 def _record(args: argparse.Namespace) -> int:
-    db_path = Path(getattr(args, "db", None) or default_db_path())
+    db_path = db_path_of(args)
     try:
         db = open_database(db_path)
     except DatabaseUnusable as exc:

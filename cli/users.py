@@ -19,11 +19,10 @@ import argparse
 import getpass
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
+from cli.common import add_db_option, db_path_of
 from console import accounts
 from console.clinic import ClinicError
-from console.paths import default_db_path
 from db.database import DatabaseUnusable, open_database
 
 
@@ -37,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reset = commands.add_parser("reset-password", help="give an account a temporary password")
     reset.add_argument("username")
     for sub, func in ((create, run_create_admin), (show, run_list), (reset, run_reset_password)):
-        sub.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="the database file")
+        add_db_option(sub)
         sub.set_defaults(func=func)
     for sub in (create, reset):
         sub.add_argument("--password-stdin", action="store_true",
@@ -45,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace):
-    return open_database(getattr(args, "db", None) or default_db_path())
+    return open_database(db_path_of(args))
 
 
 def _password(args: argparse.Namespace) -> str:
