@@ -36,6 +36,28 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
 
 
+FAST_HASHER_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+"""Argon2id with small parameters (1 pass over 1 MiB): a test that logs in or signs twenty
+times stays quick. The shipped parameters are checked in tests/accounts/test_accounts.py."""
+
+
+def fast_password_hasher():  # -> argon2.PasswordHasher
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(**FAST_HASHER_PARAMS)
+
+
+@pytest.fixture
+def fast_hasher(monkeypatch: pytest.MonkeyPatch):
+    """Accounts made in this test hash with the fast parameters."""
+    from console import accounts
+
+    hasher = fast_password_hasher()
+    monkeypatch.setattr(accounts, "HASHER", hasher)
+    monkeypatch.setattr(accounts, "_dummy_hash", None)
+    return hasher
+
+
 _started_qthreads: list = []
 
 

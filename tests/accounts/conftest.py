@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from console import accounts
 from console.accounts import User
@@ -20,11 +19,9 @@ PASSWORDS = {"ada": "admin-pass-1", "tom": "tech-pass-1", "sue": "super-pass-1",
 
 
 @pytest.fixture(autouse=True)
-def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
-    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "HASHER", hasher)
-    monkeypatch.setattr(accounts, "_dummy_hash", None)
-    return hasher
+def _fast_passwords(fast_hasher):
+    """Every test here hashes with the fast parameters (tests/conftest.py)."""
+    return fast_hasher
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from console import accounts, clinic
 from console.accounts import User
@@ -17,9 +16,9 @@ PASSWORDS = {"ada": "admin-pass-1", "tom": "tech-pass-1", "sue": "super-pass-1"}
 
 
 @pytest.fixture(autouse=True)
-def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(accounts, "_dummy_hash", None)
+def _fast_passwords(fast_hasher):
+    """Every test here hashes with the fast parameters (tests/conftest.py)."""
+    return fast_hasher
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from argon2 import PasswordHasher
 from PySide6.QtWidgets import QApplication, QWidget
 
 from console import accounts, clinic, outcomes, screening
@@ -23,6 +22,7 @@ from console.ui.phq9_dialog import Phq9Dialog
 from console.ui.screening_dialog import ClearanceDialog, ScreeningDialog
 from console.ui.theme import apply_style
 from db.database import new_uuid, open_database, to_utc_iso
+from tests.conftest import fast_password_hasher
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -40,7 +40,7 @@ def grab(widget: QWidget, name: str, app: QApplication) -> Path:
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
-    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts.HASHER = fast_password_hasher()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(Path(tmp) / "demo.db")

@@ -7,12 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from argon2 import PasswordHasher
-
 from console import accounts, screening
 from console.clinic import create_patient, open_course, record_motor_threshold
 from db.database import open_database
 from resources import load_json
+from tests.conftest import fast_password_hasher
 
 ROOT = Path(__file__).resolve().parents[2]
 POSE_KEYS = ("x", "y", "z", "qw", "qx", "qy", "qz")
@@ -41,8 +40,7 @@ def clinic(db_path: Path, protocol: str | None = "itbs", clinic_id: str = "P-1")
 
 def screen_uneventfully(db, patient_id: int) -> None:
     """A safety screening with every answer "no", by a technician (a course needs one to start)."""
-    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    saved, accounts.HASHER = accounts.HASHER, fast
+    saved, accounts.HASHER = accounts.HASHER, fast_password_hasher()
     try:
         tech = accounts.get_user(db, "screener")
         if tech is None:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from console import accounts, clinic, screening
 from db.database import open_database
@@ -16,9 +15,7 @@ from db.database import open_database
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_hasher")
 
 
 def record(db_path: Path) -> subprocess.CompletedProcess:

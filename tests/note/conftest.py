@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from console import accounts
 from console.accounts import User
@@ -20,13 +19,6 @@ def recorded(tmp_path: Path) -> Recorded:
     rec = typical(tmp_path / "clinic.db")
     yield rec
     rec.db.close()
-
-
-@pytest.fixture
-def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with small parameters: sign-off re-checks a password, which need not be slow here."""
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(accounts, "_dummy_hash", None)
 
 
 @pytest.fixture

@@ -14,22 +14,21 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from argon2 import PasswordHasher
 
 from console import accounts
 from console.accounts import User, get_user
 from db.database import open_database
+from tests.conftest import fast_password_hasher
 
 from .flag_db import PASSWORDS, build
 
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+FAST = fast_password_hasher()
 
 
 @pytest.fixture(autouse=True)
-def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with small parameters: signing re-checks a password, which need not be slow here."""
-    monkeypatch.setattr(accounts, "HASHER", FAST)
-    monkeypatch.setattr(accounts, "_dummy_hash", None)
+def _fast_passwords(fast_hasher):
+    """Signing re-checks a password, which need not be slow here (tests/conftest.py)."""
+    return fast_hasher
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from argon2 import PasswordHasher
 from PySide6.QtWidgets import QApplication
 
 from bench.clinic_year import generate
@@ -24,6 +23,7 @@ from console.ui.course_view import CourseWindow
 from console.ui.review_window import ReviewWindow
 from console.ui.theme import apply_style
 from db.database import open_database
+from tests.conftest import fast_password_hasher
 from tests.review.flag_db import PASSWORDS, build
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -35,7 +35,7 @@ def settle(app: QApplication, rounds: int = 10) -> None:
 
 
 def main() -> int:
-    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts.HASHER = fast_password_hasher()
     accounts._dummy_hash = None
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
