@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import clinic
-from console.ui.course_overview import CourseOverview, overview_for, todays_patients
+from console.course_overview import CourseOverview, overview_for, todays_patients
 from console.ui.formatting import DASH
 
 log = logging.getLogger(__name__)

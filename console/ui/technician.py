@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from console import session_entries
 from console.accounts import User
+from console.course_overview import CourseOverview
 from console.overrides import attach_to_session
 from console.safety_limits import record_intensity_override
 from console.schedule import record_early_start
@@ -38,7 +39,6 @@ from console.session_runner import SessionPlan, SessionRunner
 from console.ui import start_checks
 from console.ui.adverse_event_dialog import AdverseEventDialog
 from console.ui.checklist import ChecklistAnswer, ChecklistPage
-from console.ui.course_overview import CourseOverview
 from console.ui.device_panel import DevicePanel
 from console.ui.end_of_session import EndOfSession
 from console.ui.note_view import NoteView

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from console import screening
 from console.clinic import create_patient, open_course, record_motor_threshold
-from console.ui.course_overview import overview_for
+from console.course_overview import overview_for
 from db.database import new_uuid, to_utc_iso
 
 
