@@ -1,8 +1,8 @@
 """Creates the QApplication and the main window; the GUI's composition root.
 
 Opens the database (checked and migrated), marks sessions a crash left
-behind as interrupted and says so once, starts the demo's simulated device
-with ``--demo``, and closes all of it when the window closes.
+behind as interrupted and says so once, offers the demo's simulated device
+(``sim://``) with ``--demo``, and closes all of it when the window closes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.paths import default_db_path
-from console.ui.demo import DemoDevice
+from console.ui.demo import demo_device_url
 from console.ui.main_window import TITLE, MainWindow
 from console.ui.theme import apply_style
 from db.database import DatabaseUnusable, open_database
@@ -58,17 +58,14 @@ def run_app(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, TITLE, str(exc))
         return 2
     demo = bool(getattr(args, "demo", False))
-    device = DemoDevice() if demo else None
     try:
         interrupted = mark_interrupted_sessions(db, db_path)
-        device_url = device.start() if device is not None else None
+        device_url = demo_device_url() if demo else None
         window = MainWindow(db, db_path, demo=demo, device_url=device_url)
         if interrupted:
             ids = ", ".join(str(i) for i in interrupted)
             window.show_notice(f"Found after a stop of the program: session {ids} marked interrupted, "
                                "with everything recorded up to then.")
-        if device is not None and device.problem:
-            window.show_notice(device.problem)
         window.show()
         window.start()
         _quit_on_signals(app)
@@ -76,6 +73,4 @@ def run_app(args: argparse.Namespace) -> int:
         window.shutdown()
         return code
     finally:
-        if device is not None:
-            device.stop()
         db.close()

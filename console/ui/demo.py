@@ -1,21 +1,18 @@
-"""The demo's device: the simulator started as its own process on a pty, the
-way a separate stimulator would be plugged in, so the console reads it
-through pyserial exactly as it reads hardware.
+"""The demo's device: the simulated stimulator, as a ``sim://`` address.
 
-The simulator's speed is real time by default (a 10 Hz session takes its
-37 minutes); ``TMS_CONSOLE_DEMO_SPEED`` (1 to 1000) makes it faster for a
-quick look, and ``TMS_CONSOLE_DEMO_SCENARIOS`` (comma-separated: drift,
-tracker-loss, overheat, noise, unplug) shows what the alarms look like.
+Each connection starts the simulator as its own process on a pseudo-terminal,
+as a separate device would be (devices/sim/adapter.py), and closing the
+session's adapter stops it. The simulator's speed is real time by default (a
+10 Hz session takes its 37 minutes); ``TMS_CONSOLE_DEMO_SPEED`` (1 to 1000)
+makes it faster for a quick look, and ``TMS_CONSOLE_DEMO_SCENARIOS``
+(comma-separated: drift, tracker-loss, overheat, noise, unplug) shows what the
+alarms look like.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import tempfile
-from pathlib import Path
-
-from devices.sim.process import SimulatorError, SimulatorProcess
 
 log = logging.getLogger(__name__)
 
@@ -34,29 +31,10 @@ def _scenarios() -> list[str]:
     return [s.strip() for s in raw.split(",") if s.strip()]
 
 
-class DemoDevice:
-    """Starts and stops the demo's simulated stimulator; ``url`` is what the device panel offers."""
-
-    def __init__(self, protocol: str = "10hz") -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="tms-demo-")
-        # A stable name for the device (like /dev/serial/by-id): the unplug scenario re-points it.
-        self.link = Path(self._dir.name) / "tms-demo-device"
-        self.sim = SimulatorProcess(protocol, speed=_speed(), scenarios=_scenarios(), link=self.link)
-        self.url: str | None = None
-        self.problem: str | None = None
-
-    def start(self) -> str | None:
-        """The device's address, or None (``problem`` says why) when the simulator did not start."""
-        try:
-            self.sim.start()
-        except SimulatorError as exc:
-            self.problem = f"The demo device did not start: {exc}"
-            log.error("%s", self.problem)
-            return None
-        self.url = self.sim.url
-        log.info("demo device on %s (speed x%g)", self.url, _speed())
-        return self.url
-
-    def stop(self) -> None:
-        self.sim.stop()
-        self._dir.cleanup()
+def demo_device_url(protocol: str = "10hz") -> str:
+    """The address the device panel offers in the demo."""
+    url = f"sim://{protocol}?speed={_speed():g}"
+    scenarios = _scenarios()
+    if scenarios:
+        url += "&scenario=" + ",".join(scenarios)
+    return url
