@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 from cli.backup import backup_database
-from console import accounts
 from console.audit import audit, verify
+from console.people.admin import create_user
+from console.people.login import authenticate
 from db.database import open_database
 
 ROWS = 100_000
@@ -24,10 +25,10 @@ def main() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         db = open_database(path)
-        accounts.create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
+        create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
         start = time.perf_counter()
         for _ in range(5):
-            accounts.authenticate(db, "ada", "admin-pass-1")
+            authenticate(db, "ada", "admin-pass-1")
         login_ms = (time.perf_counter() - start) / 5 * 1000
 
         start = time.perf_counter()

@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from console.clinic import create_patient, open_course, record_motor_threshold  # noqa: E402
-from console.protocol_spec import preset  # noqa: E402
-from console.session_plan import plan_session  # noqa: E402
-from console.session_runner import SessionRunner  # noqa: E402
+from console.clinic.protocols import preset  # noqa: E402
+from console.clinic.records import create_patient, open_course, record_motor_threshold  # noqa: E402
+from console.session.plan import plan_session  # noqa: E402
+from console.session.runner import SessionRunner  # noqa: E402
 from db.database import open_database  # noqa: E402
 from devices.registry import create_adapter  # noqa: E402
 from tests.engine.capture import TARGET, write_run  # noqa: E402
@@ -97,7 +97,7 @@ def ingest_rate(tmp: Path) -> dict:
     tty.setraw(slave)
     db = open_database(db_path)
     patient = db.execute("SELECT id FROM patients").fetchone()[0]
-    from console.clinic import get_patient
+    from console.clinic.records import get_patient
 
     plan = plan_session(db, get_patient(db, patient))
     db.close()

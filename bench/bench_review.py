@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from bench.clinic_year import cached
-from console.review import ReviewFilter, find_sessions, rows_for, tune_connection
+from console.review.queue import ReviewFilter, find_sessions, rows_for, tune_connection
 from db.database import connect, migrate
 from db.schema import migration_sets
 
@@ -61,8 +61,8 @@ def main() -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from console.ui.review_queue import COLUMNS, ReviewQueueModel
-    from console.ui.session_detail import SessionDetailWidget
+    from console.ui.review.review_queue import COLUMNS, ReviewQueueModel
+    from console.ui.review.session_detail import SessionDetailWidget
 
     path, made = cached()
     how = "cached" if made["cached"] else f"made in {made['seconds']} s"
@@ -120,9 +120,9 @@ def main() -> dict:
     results["details"] = details
     widget.close()
 
-    from console.review_detail import load_detail
-    from console.ui.course_view import CourseWindow
-    from console.ui.session_report_pdf import write_report
+    from console.review.detail import load_detail
+    from console.ui.review.course_view import CourseWindow
+    from console.ui.review.session_report_pdf import write_report
 
     sid = picks["10 Hz, 3000 pulses, signed"]
     course_id = db.execute("SELECT course_id FROM sessions WHERE id = ?", [sid]).fetchone()[0]

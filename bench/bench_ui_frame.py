@@ -23,9 +23,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from console.live import LiveSnapshot, SeriesPoint
-from console.ui.session_view import SessionView
-from console.ui.theme import apply_style
+from console.session.snapshot import LiveSnapshot, SeriesPoint
+from console.ui.chair.session_view import SessionView
+from console.ui.widgets.theme import apply_style
 
 GOAL_MS = 16.0
 SESSION_S = 40 * 60

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from console.audit import row_hash
-from console.protocol_spec import preset
+from console.clinic.protocols import preset
 from db.database import new_uuid, open_database
 from devices.sim.plan import RunPlan
 

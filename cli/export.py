@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cli.common import add_db_option, open_existing
-from console.export import ExportError, find_session, write_csv, write_json
+from console.review.export import ExportError, find_session, write_csv, write_json
 
 
 def register(subparsers: Any) -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import add_db_option, db_path_of
-from console.note import NoteUnavailable, build_note
-from console.note_render import render_note
+from console.note.content import NoteUnavailable, build_note
+from console.note.render import render_note
 from db.database import DatabaseUnusable, open_database
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def _write_pdf(content: Any, out: Path, page: str | None) -> tuple[int, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication
 
-    from console.ui.note_pdf import default_page, write_pdf
+    from console.ui.note.note_pdf import default_page, write_pdf
 
     _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
     try:

@@ -22,10 +22,11 @@ import threading
 from typing import Any
 
 from cli.common import add_db_option, db_path_of
-from console.clinic import ClinicError, create_patient, find_patient
-from console.prestart import pre_start_checks
-from console.session_plan import plan_session
-from console.session_runner import SessionRunner
+from console.clinic.records import create_patient, find_patient
+from console.errors import ClinicError
+from console.safety.start_gate import pre_start_checks
+from console.session.plan import plan_session
+from console.session.runner import SessionRunner
 from db.database import DatabaseUnusable, open_database
 from db.recovery import mark_interrupted_sessions
 from devices.adapter import DeviceError

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import add_db_option, open_existing
-from console.clinic import ClinicError
-from console.review import (
+from console.errors import ClinicError
+from console.review.flags import CODES, flag_reasons
+from console.review.queue import (
     ANY_FLAG,
     NO_FLAG,
     REVIEW_STATES,
@@ -37,7 +38,6 @@ from console.review import (
     rows_for,
     write_csv,
 )
-from console.review_flags import CODES, flag_reasons
 
 
 def _day(text: str) -> date:

@@ -21,8 +21,9 @@ import sys
 from datetime import UTC, datetime
 
 from cli.common import add_db_option, db_path_of
-from console import accounts
-from console.clinic import ClinicError
+from console.errors import ClinicError
+from console.people.admin import create_user, reset_password_from_command_line
+from console.people.user import needs_first_admin
 from db.database import DatabaseUnusable, open_database
 
 
@@ -73,9 +74,9 @@ def _run(args: argparse.Namespace, action) -> int:
 
 def run_create_admin(args: argparse.Namespace) -> int:
     def action(db) -> int:
-        if not accounts.needs_first_admin(db):
+        if not needs_first_admin(db):
             raise ClinicError("This database already has an admin account; that admin creates the others.")
-        user = accounts.create_user(db, None, args.username, args.full_name, "admin", _password(args))
+        user = create_user(db, None, args.username, args.full_name, "admin", _password(args))
         print(f"created admin account {user.username} ({user.full_name})")
         return 0
     return _run(args, action)
@@ -99,7 +100,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_reset_password(args: argparse.Namespace) -> int:
     def action(db) -> int:
-        accounts.reset_password_from_command_line(db, args.username, _password(args), getpass.getuser())
+        reset_password_from_command_line(db, args.username, _password(args), getpass.getuser())
         print(f"{args.username}: temporary password set; it must be changed at the next login")
         return 0
     return _run(args, action)

@@ -23,11 +23,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-from console import accounts, outcomes, patient_records, screening, session_entries, signoff
-from console.accounts import User
-from console.clinic import Patient, find_patient
-from console.session_plan import plan_session
-from console.session_runner import SessionRunner
+from console.clinic import outcomes, patient_records
+from console.clinic.records import Patient, find_patient
+from console.people.admin import DEMO_ACCOUNTS, create_demo_accounts, mark_demo_database
+from console.people.user import User, get_user
+from console.review import signoff
+from console.safety import screening
+from console.session import entries as session_entries
+from console.session.plan import plan_session
+from console.session.runner import SessionRunner
 from db.database import open_database
 from devices.registry import create_adapter
 from devices.sim.process import SimulatorProcess
@@ -158,8 +162,8 @@ def _build(db_path: Path, speed: float, progress: Callable[[str], None] | None,
            patients: tuple[DemoPatient, ...]) -> list[int]:
     db = open_database(db_path)
     try:
-        accounts.mark_demo_database(db)
-        accounts.create_demo_accounts(db)
+        mark_demo_database(db)
+        create_demo_accounts(db)
         tech = _user(db, "technician")
         supervisor = _user(db, "supervisor")
         session_ids: list[int] = []
@@ -178,7 +182,7 @@ def _build(db_path: Path, speed: float, progress: Callable[[str], None] | None,
 
 
 def _user(db: sqlite_utils.Database, username: str) -> User:
-    user = accounts.get_user(db, username)
+    user = get_user(db, username)
     if user is None:  # pragma: no cover - create_demo_accounts made it
         raise RuntimeError(f"demo account {username} is missing")
     return user
@@ -253,6 +257,6 @@ def _after_session(db: sqlite_utils.Database, session_id: int, session: DemoSess
     if session.observation:
         session_entries.add_observation(db, tech, session_id, **session.observation)
     if session.sign:
-        password = dict((u, p) for u, _n, _r, p in accounts.DEMO_ACCOUNTS)["supervisor"]
+        password = dict((u, p) for u, _n, _r, p in DEMO_ACCOUNTS)["supervisor"]
         signoff.sign_session(db, supervisor, session_id, password, session.sign,
                              "Demo sign-off: record complete.")

@@ -22,6 +22,8 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from db import schema
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -208,8 +210,6 @@ def open_database(
     """
     path = Path(path)
     if migration_sets is None:
-        from db import schema
-
         migration_sets = schema.migration_sets()
     db = connect(path, create=create)
     try:

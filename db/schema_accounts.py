@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from db.schema import run_statements as _run
+from db.migration_sql import run_statements as _run
 
 migrations = Migrations("tms_console_accounts")
 

@@ -50,11 +50,11 @@ def fast_password_hasher():  # -> argon2.PasswordHasher
 @pytest.fixture
 def fast_hasher(monkeypatch: pytest.MonkeyPatch):
     """Accounts made in this test hash with the fast parameters."""
-    from console import accounts
-
+    from console.people import login as people_login
+    from console.people import passwords
     hasher = fast_password_hasher()
-    monkeypatch.setattr(accounts, "HASHER", hasher)
-    monkeypatch.setattr(accounts, "_dummy_hash", None)
+    monkeypatch.setattr(passwords, "HASHER", hasher)
+    monkeypatch.setattr(people_login, "_dummy_hash", None)
     return hasher
 
 

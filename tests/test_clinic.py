@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console import clinic
-from console.clinic import ClinicError
-from console.settings import all_settings, get_setting, set_setting
+from console.clinic import records as clinic
+from console.clinic.settings import all_settings, get_setting, set_setting
+from console.errors import ClinicError
 from db.database import new_uuid, open_database, utc_now
 
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import jsonschema
 
-from console import accounts
 from console.demo import PATIENTS, build_demo_database
-from console.export import session_export
-from console.signoff import signatures_for
+from console.people.admin import DEMO_ACCOUNTS
+from console.people.login import authenticate
+from console.people.user import is_demo_database
+from console.review.export import session_export
+from console.review.signoff import signatures_for
 from db.database import open_database
 from tests.conftest import SHARED
 
@@ -24,9 +26,9 @@ def test_demo_patient_with_recorded_sessions_accounts_and_a_signature(tmp_path: 
     assert len(ids) == 3 and any("noise" in line for line in lines)
     db = open_database(tmp_path / "demo.db")
     try:
-        assert accounts.is_demo_database(db)
-        for username, _name, role, password in accounts.DEMO_ACCOUNTS:
-            assert accounts.authenticate(db, username, password).role == role
+        assert is_demo_database(db)
+        for username, _name, role, password in DEMO_ACCOUNTS:
+            assert authenticate(db, username, password).role == role
         rows = db.execute(
             "SELECT status, pulses_delivered, pulses_recorded, frames_rejected FROM sessions ORDER BY id"
         ).fetchall()
@@ -47,5 +49,5 @@ def test_demo_data_refuses_an_existing_database(tmp_path: Path) -> None:
                           "--db", str(path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "already exists" in out.stderr
     db = open_database(path)
-    assert not accounts.is_demo_database(db)
+    assert not is_demo_database(db)
     db.close()

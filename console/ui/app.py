@@ -17,9 +17,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.paths import default_db_path
-from console.ui.demo import demo_device_url
+from console.ui.chair.demo import demo_device_url
 from console.ui.main_window import TITLE, MainWindow
-from console.ui.theme import apply_style
+from console.ui.widgets.theme import apply_style
 from db.database import DatabaseUnusable, open_database
 from db.recovery import mark_interrupted_sessions
 

@@ -33,13 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console import __version__, accounts
-from console.accounts import User
-from console.idle_lock import IdleLock, idle_timeout_s
-from console.ui.idle_watcher import IdleWatcher
-from console.ui.lock_screen import LockScreen, connect_idle_lock
-from console.ui.login import LoginDialog
-from console.ui.technician import TechnicianWorkspace
+from console import __version__
+from console.clinic.idle_lock import IdleLock, idle_timeout_s
+from console.people.login import authenticate
+from console.people.user import User
+from console.ui.chair.technician import TechnicianWorkspace
+from console.ui.people.idle_watcher import IdleWatcher
+from console.ui.people.lock_screen import LockScreen, connect_idle_lock
+from console.ui.people.login import LoginDialog
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,9 @@ TITLE = "TMS Session Console"
 CHAIR = "chair"
 SCREENS: dict[str, list[tuple[str, str]]] = {
     "technician": [("Chair", CHAIR)],
-    "supervisor": [("Review", "console.ui.review_window:ReviewWindow"), ("Chair", CHAIR),
-                   ("Patients", "console.ui.patients:PatientsPage")],
-    "admin": [("Patients", "console.ui.patients:PatientsPage"),
+    "supervisor": [("Review", "console.ui.review.review_window:ReviewWindow"), ("Chair", CHAIR),
+                   ("Patients", "console.ui.clinic.patients:PatientsPage")],
+    "admin": [("Patients", "console.ui.clinic.patients:PatientsPage"),
               ("Accounts", "console.ui.accounts_page:AccountsPage")],
 }
 
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def _authenticate(self, username: str, password: str) -> User:
-        return accounts.authenticate(self.db, username, password)
+        return authenticate(self.db, username, password)
 
     # ------------------------------------------------------------ workspace
     def set_user(self, user: User) -> None:

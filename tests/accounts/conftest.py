@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from console import accounts
-from console.accounts import User
+from console.people.admin import create_user
+from console.people.user import User
 from db.database import new_uuid, open_database, utc_now
 
 PASSWORDS = {"ada": "admin-pass-1", "tom": "tech-pass-1", "sue": "super-pass-1", "sam": "super-pass-2"}
@@ -39,12 +39,12 @@ def db(db_path: Path):
 @pytest.fixture
 def people(db) -> dict[str, User]:
     """An admin (ada), a technician (tom) and two supervisors (sue, sam)."""
-    admin = accounts.create_user(db, None, "ada", "Ada Admin", "admin", PASSWORDS["ada"])
+    admin = create_user(db, None, "ada", "Ada Admin", "admin", PASSWORDS["ada"])
     return {
         "ada": admin,
-        "tom": accounts.create_user(db, admin, "tom", "Tom Tech", "technician", PASSWORDS["tom"]),
-        "sue": accounts.create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", PASSWORDS["sue"]),
-        "sam": accounts.create_user(db, admin, "sam", "Dr. Sam Second", "supervisor", PASSWORDS["sam"]),
+        "tom": create_user(db, admin, "tom", "Tom Tech", "technician", PASSWORDS["tom"]),
+        "sue": create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", PASSWORDS["sue"]),
+        "sam": create_user(db, admin, "sam", "Dr. Sam Second", "supervisor", PASSWORDS["sam"]),
     }
 
 

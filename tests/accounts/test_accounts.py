@@ -8,31 +8,40 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from console import accounts
-from console.accounts import AccountError, AuthError, authenticate
 from console.audit import history
-from console.permissions import PermissionDenied
+from console.people import passwords
+from console.people.admin import (
+    create_demo_accounts,
+    create_user,
+    list_users,
+    reset_password,
+    set_active,
+    set_role,
+)
+from console.people.login import authenticate, change_password
+from console.people.permissions import PermissionDenied
+from console.people.user import AccountError, AuthError, get_user, is_demo_database, needs_first_admin
 from tests.accounts.conftest import PASSWORDS, dump
 
 T0 = datetime(2026, 3, 2, 13, 59, 30, tzinfo=UTC)
 
 
 def test_first_start_asks_for_an_admin_and_only_then(db) -> None:
-    assert accounts.needs_first_admin(db)
+    assert needs_first_admin(db)
     with pytest.raises(PermissionDenied):
-        accounts.create_user(db, None, "tom", "Tom Tech", "technician", "tech-pass-1")
-    admin = accounts.create_user(db, None, "Ada", "Ada  Admin", "admin", "admin-pass-1")
+        create_user(db, None, "tom", "Tom Tech", "technician", "tech-pass-1")
+    admin = create_user(db, None, "Ada", "Ada  Admin", "admin", "admin-pass-1")
     assert (admin.username, admin.full_name, admin.role, admin.active) == ("ada", "Ada Admin", "admin", True)
-    assert not accounts.needs_first_admin(db)
+    assert not needs_first_admin(db)
     with pytest.raises(PermissionDenied):
-        accounts.create_user(db, None, "eve", "Eve", "admin", "another-pass")
+        create_user(db, None, "eve", "Eve", "admin", "another-pass")
     assert authenticate(db, "ADA", "admin-pass-1") == admin
     assert history(db, "user", "ada")[-1]["action"] == "create_user"
 
 
 def test_passwords_are_stored_as_argon2id_with_the_shipped_parameters(db, db_path, monkeypatch) -> None:
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher())
-    accounts.create_user(db, None, "ada", "Ada Admin", "admin", "correct horse battery")
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher())
+    create_user(db, None, "ada", "Ada Admin", "admin", "correct horse battery")
     stored = db.execute("SELECT password_hash FROM users").fetchone()[0]
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -47,7 +56,7 @@ def test_the_database_file_is_readable_by_its_owner_only(db, db_path, people) ->
 
 
 def test_login_rehashes_when_the_parameters_were_raised(db, people, monkeypatch) -> None:
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
     authenticate(db, "tom", PASSWORDS["tom"])
     stored = db.execute("SELECT password_hash FROM users WHERE username = 'tom'").fetchone()[0]
     assert "$m=2048,t=2,p=1$" in stored
@@ -81,23 +90,23 @@ def test_five_wrong_passwords_lock_the_account_for_five_minutes(db, people) -> N
 def test_unknown_names_and_disabled_accounts_get_plain_messages(db, people) -> None:
     with pytest.raises(AuthError, match=r"^Wrong user name or password\.$"):
         authenticate(db, "nobody", "whatever-1")
-    accounts.set_active(db, people["ada"], "tom", False)
+    set_active(db, people["ada"], "tom", False)
     with pytest.raises(AuthError, match=r"^Wrong user name or password\.$"):
         authenticate(db, "tom", "not-his-password")  # a wrong password reveals nothing
     with pytest.raises(AuthError, match=r"^Account disabled\.$"):
         authenticate(db, "tom", PASSWORDS["tom"])
     # The typed name of an unknown account is not kept (people type passwords there by mistake).
     assert "nobody" not in str(history(db))
-    accounts.set_active(db, people["ada"], "tom", True)
+    set_active(db, people["ada"], "tom", True)
     assert authenticate(db, "tom", PASSWORDS["tom"]).active
 
 
 @pytest.mark.parametrize("call", [
-    lambda db, u: accounts.create_user(db, u, "new", "New Person", "technician", "new-pass-12"),
-    lambda db, u: accounts.reset_password(db, u, "sue", "reset-pass-1"),
-    lambda db, u: accounts.set_active(db, u, "sue", False),
-    lambda db, u: accounts.set_role(db, u, "tom", "supervisor"),
-    lambda db, u: accounts.list_users(db, u),
+    lambda db, u: create_user(db, u, "new", "New Person", "technician", "new-pass-12"),
+    lambda db, u: reset_password(db, u, "sue", "reset-pass-1"),
+    lambda db, u: set_active(db, u, "sue", False),
+    lambda db, u: set_role(db, u, "tom", "supervisor"),
+    lambda db, u: list_users(db, u),
 ])
 def test_a_technician_or_supervisor_cannot_manage_accounts_and_nothing_is_written(db, people, call) -> None:
     for who in ("tom", "sue"):
@@ -108,50 +117,50 @@ def test_a_technician_or_supervisor_cannot_manage_accounts_and_nothing_is_writte
 
 
 def test_a_disabled_admin_loses_the_right_at_once_even_while_logged_in(db, people) -> None:
-    second = accounts.create_user(db, people["ada"], "bob", "Bob Admin", "admin", "bob-pass-12")
-    accounts.set_active(db, second, "ada", False)
+    second = create_user(db, people["ada"], "bob", "Bob Admin", "admin", "bob-pass-12")
+    set_active(db, second, "ada", False)
     stale_ada = people["ada"]  # still holds active=True from her login
     before = dump(db)
     with pytest.raises(PermissionDenied, match="disabled"):
-        accounts.reset_password(db, stale_ada, "tom", "whatever-12")
+        reset_password(db, stale_ada, "tom", "whatever-12")
     assert dump(db) == before
 
 
 def test_the_last_admin_stays_and_no_one_disables_themselves(db, people) -> None:
     ada = people["ada"]
     with pytest.raises(AccountError, match="your own account"):
-        accounts.set_active(db, ada, "ada", False)
+        set_active(db, ada, "ada", False)
     with pytest.raises(AccountError, match="last active admin"):
-        accounts.set_role(db, ada, "ada", "supervisor")
-    accounts.set_role(db, ada, "sue", "admin")
-    accounts.set_role(db, ada, "ada", "supervisor")  # now allowed: sue is an admin
-    assert accounts.get_user(db, "ada").role == "supervisor"
+        set_role(db, ada, "ada", "supervisor")
+    set_role(db, ada, "sue", "admin")
+    set_role(db, ada, "ada", "supervisor")  # now allowed: sue is an admin
+    assert get_user(db, "ada").role == "supervisor"
 
 
 def test_names_and_passwords_follow_simple_rules(db, people) -> None:
     ada = people["ada"]
     with pytest.raises(AccountError, match="taken"):
-        accounts.create_user(db, ada, "TOM", "Another Tom", "technician", "tech-pass-2")
+        create_user(db, ada, "TOM", "Another Tom", "technician", "tech-pass-2")
     with pytest.raises(AccountError, match="no spaces"):
-        accounts.create_user(db, ada, "tom smith", "Tom Smith", "technician", "tech-pass-2")
+        create_user(db, ada, "tom smith", "Tom Smith", "technician", "tech-pass-2")
     with pytest.raises(AccountError, match="at least 8"):
-        accounts.create_user(db, ada, "tim", "Tim", "technician", "short")
+        create_user(db, ada, "tim", "Tim", "technician", "short")
     with pytest.raises(AccountError, match="must not be the user name"):
-        accounts.create_user(db, ada, "timothy1", "Tim", "technician", "Timothy1")
+        create_user(db, ada, "timothy1", "Tim", "technician", "Timothy1")
     with pytest.raises(AccountError, match="full name"):
-        accounts.create_user(db, ada, "tim", "   ", "technician", "tim-pass-12")
+        create_user(db, ada, "tim", "   ", "technician", "tim-pass-12")
     with pytest.raises(AccountError, match="Unknown role"):
-        accounts.create_user(db, ada, "tim", "Tim", "nurse", "tim-pass-12")
-    assert [u.username for u in accounts.list_users(db, ada)] == ["ada", "sam", "sue", "tom"]
+        create_user(db, ada, "tim", "Tim", "nurse", "tim-pass-12")
+    assert [u.username for u in list_users(db, ada)] == ["ada", "sam", "sue", "tom"]
 
 
 def test_an_admin_reset_makes_the_person_choose_a_new_password(db, people) -> None:
-    accounts.reset_password(db, people["ada"], "tom", "temporary-1")
+    reset_password(db, people["ada"], "tom", "temporary-1")
     tom = authenticate(db, "tom", "temporary-1")
     assert tom.must_change_password
     with pytest.raises(AccountError, match="different"):
-        accounts.change_password(db, tom, "temporary-1", "temporary-1")
-    tom = accounts.change_password(db, tom, "temporary-1", "my-own-secret")
+        change_password(db, tom, "temporary-1", "temporary-1")
+    tom = change_password(db, tom, "temporary-1", "my-own-secret")
     assert not tom.must_change_password
     assert authenticate(db, "tom", "my-own-secret") == tom
     with pytest.raises(AuthError):
@@ -169,13 +178,13 @@ def test_accounts_are_never_deleted_or_renamed(db, people) -> None:
 
 def test_demo_accounts_only_in_a_database_marked_as_demo(db) -> None:
     with pytest.raises(AccountError, match="demo database"):
-        accounts.create_demo_accounts(db)
-    assert not accounts.is_demo_database(db)
+        create_demo_accounts(db)
+    assert not is_demo_database(db)
     db.execute("INSERT INTO settings (key, value, changed_at) VALUES ('demo_database', 'true', 'x')")
-    assert accounts.is_demo_database(db)
-    created = accounts.create_demo_accounts(db)
+    assert is_demo_database(db)
+    created = create_demo_accounts(db)
     assert sorted(role for _, _, role in created) == ["admin", "supervisor", "technician"]
     for username, password, role in created:
         assert authenticate(db, username, password).role == role
-    assert accounts.create_demo_accounts(db) == created  # a second run changes nothing
-    assert not accounts.needs_first_admin(db)
+    assert create_demo_accounts(db) == created  # a second run changes nothing
+    assert not needs_first_admin(db)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from console import accounts
 from console.audit import audit, history, verify, write_transaction
+from console.people.login import authenticate
 from db.database import open_database
 from tests.accounts.conftest import PASSWORDS
 
@@ -26,7 +26,7 @@ def run_main(*args: str) -> subprocess.CompletedProcess:
 
 
 def fill(db, people) -> None:
-    accounts.authenticate(db, "tom", PASSWORDS["tom"])
+    authenticate(db, "tom", PASSWORDS["tom"])
     audit(db, people["tom"], "create", "patient", 7, None, {"clinic_id": "P-7", "note": "MARKER-ROW-x"})
     audit(db, "sue", "change", "course", 3, {"percent_mt": 110}, {"percent_mt": 120})
 

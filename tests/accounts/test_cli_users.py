@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from console import accounts
-from console.accounts import AccountError
 from console.audit import history
+from console.people.admin import create_demo_accounts, mark_demo_database
+from console.people.login import authenticate
+from console.people.user import AccountError, is_demo_database
 from db.database import open_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def test_create_the_first_admin_list_and_recover_a_forgotten_password(tmp_path) 
     assert out.returncode == 0, out.stderr
     db = open_database(path)
     try:
-        assert accounts.authenticate(db, "ada", "temporary-9").must_change_password
+        assert authenticate(db, "ada", "temporary-9").must_change_password
         assert history(db, "user", "ada")[1]["actor"].startswith("command line (")
     finally:
         db.close()
@@ -45,13 +46,13 @@ def test_create_the_first_admin_list_and_recover_a_forgotten_password(tmp_path) 
 
 def test_only_a_new_database_becomes_a_demo_database(db, people) -> None:
     with pytest.raises(AccountError, match="already has user accounts"):
-        accounts.mark_demo_database(db)
-    assert not accounts.is_demo_database(db)
+        mark_demo_database(db)
+    assert not is_demo_database(db)
 
 
 def test_a_demo_database_gets_its_accounts(db) -> None:
-    accounts.mark_demo_database(db)
-    accounts.mark_demo_database(db)  # twice is fine
-    made = accounts.create_demo_accounts(db)
+    mark_demo_database(db)
+    mark_demo_database(db)  # twice is fine
+    made = create_demo_accounts(db)
     assert [role for _, _, role in made] == ["technician", "supervisor", "admin"]
     assert history(db, "setting", "demo_database")[0]["action"] == "mark_demo_database"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.idle_lock import IdleLock, idle_timeout_s
+from console.clinic.idle_lock import IdleLock, idle_timeout_s
 
 
 class FakeClock:

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from console import accounts
-from console.idle_lock import IdleLock
-from console.ui.idle_watcher import IdleWatcher
-from console.ui.lock_screen import LockScreen, connect_idle_lock
+from console.clinic.idle_lock import IdleLock
+from console.people.login import authenticate
+from console.ui.people.idle_watcher import IdleWatcher
+from console.ui.people.lock_screen import LockScreen, connect_idle_lock
 from tests.accounts.conftest import PASSWORDS
 
 NAME = "Jane Roe"
@@ -119,7 +119,7 @@ class Harness:
         qtbot.waitExposed(self.window)
         self.clock = FakeClock()
         self.watcher = IdleWatcher(IdleLock(600, clock=self.clock), poll_ms=10, parent=self.window)
-        self.screen = LockScreen(self.window, lambda u, p: accounts.authenticate(db, u, p))
+        self.screen = LockScreen(self.window, lambda u, p: authenticate(db, u, p))
         self.current = people["tom"]
         self.switched: list[str] = []
         connect_idle_lock(self.watcher, self.screen, lambda: self.current, self._on_user)

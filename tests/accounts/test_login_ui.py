@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton
 
-from console import accounts
-from console.ui.login import LoginDialog
+from console.people.admin import DEMO_ACCOUNTS, create_demo_accounts, reset_password
+from console.people.login import authenticate
+from console.people.user import needs_first_admin
+from console.ui.people.login import LoginDialog
 from tests.accounts.conftest import PASSWORDS
 
 
@@ -34,7 +36,7 @@ def test_the_first_start_creates_the_admin_account(qtbot, db) -> None:
     dialog.repeat.setText("admin-pass-2")
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert dialog.error.isVisible() and dialog.error.text() == "The two passwords are not the same."
-    assert accounts.needs_first_admin(db)
+    assert needs_first_admin(db)
     dialog.password.setText("short")
     dialog.repeat.setText("short")
     dialog.submit()
@@ -44,7 +46,7 @@ def test_the_first_start_creates_the_admin_account(qtbot, db) -> None:
     qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert (dialog.user.username, dialog.user.role) == ("ada", "admin")
-    assert not accounts.needs_first_admin(db)
+    assert not needs_first_admin(db)
 
 
 def test_log_in_with_plain_error_messages(qtbot, db, people) -> None:
@@ -71,12 +73,12 @@ def test_log_in_with_plain_error_messages(qtbot, db, people) -> None:
 
 def test_a_demo_database_shows_the_demo_accounts_and_a_click_fills_them_in(qtbot, db) -> None:
     db.execute("INSERT INTO settings (key, value, changed_at) VALUES ('demo_database', 'true', 'x')")
-    accounts.create_demo_accounts(db)
+    create_demo_accounts(db)
     dialog = open_dialog(qtbot, db)
     assert dialog.mode == "login" and dialog.demo_banner.isVisible()
     text = visible_text(dialog)
     assert "DEMO DATABASE" in text and "not for patient care" in text
-    for username, _, _, password in accounts.DEMO_ACCOUNTS:
+    for username, _, _, password in DEMO_ACCOUNTS:
         assert username in text and password in text
     qtbot.mouseClick(dialog.demo_banner.buttons["supervisor"], Qt.MouseButton.LeftButton)
     assert (dialog.username.text(), dialog.password.text()) == ("supervisor", "demo-supervisor")
@@ -85,7 +87,7 @@ def test_a_demo_database_shows_the_demo_accounts_and_a_click_fills_them_in(qtbot
 
 
 def test_after_an_admin_reset_the_person_chooses_a_new_password(qtbot, db, people) -> None:
-    accounts.reset_password(db, people["ada"], "tom", "temporary-1")
+    reset_password(db, people["ada"], "tom", "temporary-1")
     dialog = open_dialog(qtbot, db)
     dialog.username.setText("tom")
     dialog.password.setText("temporary-1")
@@ -100,4 +102,4 @@ def test_after_an_admin_reset_the_person_chooses_a_new_password(qtbot, db, peopl
     dialog.repeat.setText("toms-own-pass")
     dialog.submit()
     assert dialog.result() == QDialog.DialogCode.Accepted and not dialog.user.must_change_password
-    assert accounts.authenticate(db, "tom", "toms-own-pass").username == "tom"
+    assert authenticate(db, "tom", "toms-own-pass").username == "tom"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from console.accounts import User
-from console.permissions import ACTIONS, PermissionDenied, allowed, require
+from console.people.permissions import ACTIONS, PermissionDenied, allowed, require
+from console.people.user import User
 
 
 def person(role: str, active: bool = True) -> User:

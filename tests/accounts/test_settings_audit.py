@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from console import accounts, settings
 from console.audit import history, verify
-from console.permissions import PermissionDenied
+from console.clinic import settings
+from console.people.admin import create_user, set_active
+from console.people.permissions import PermissionDenied
 from tests.accounts.conftest import dump
 
 
@@ -25,7 +26,7 @@ def test_only_an_admin_changes_a_setting_and_the_change_is_audited(db, people) -
 
 
 def test_a_disabled_admin_cannot_change_settings_with_an_old_login(db, people) -> None:
-    bob = accounts.create_user(db, people["ada"], "bob", "Bob Admin", "admin", "bob-pass-123")
-    accounts.set_active(db, bob, "ada", False)
+    bob = create_user(db, people["ada"], "bob", "Bob Admin", "admin", "bob-pass-123")
+    set_active(db, bob, "ada", False)
     with pytest.raises(PermissionDenied, match="disabled"):
         settings.change_setting(db, people["ada"], "idle_lock_minutes", 5)

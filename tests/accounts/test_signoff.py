@@ -6,11 +6,12 @@ import sqlite3
 
 import pytest
 
-from console import accounts, signoff
-from console.accounts import AuthError
 from console.audit import history, verify
-from console.permissions import PermissionDenied
-from console.signoff import SignOffError, add_addendum, is_signed, sign_session, signatures_for
+from console.people.admin import set_active
+from console.people.permissions import PermissionDenied
+from console.people.user import AuthError
+from console.review import signoff
+from console.review.signoff import SignOffError, add_addendum, is_signed, sign_session, signatures_for
 from tests.accounts.conftest import PASSWORDS, add_session, dump
 
 
@@ -112,7 +113,7 @@ def test_who_may_add_addenda_and_what_an_addendum_needs(db, people) -> None:
     with pytest.raises(SignOffError, match="Write the addendum"):
         add_addendum(db, people["sue"], session, "   ")
     assert dump(db) == before
-    accounts.set_active(db, people["ada"], "tom", False)
+    set_active(db, people["ada"], "tom", False)
     with pytest.raises(PermissionDenied, match="disabled"):
         add_addendum(db, people["tom"], session, "written after the account was disabled")
 
@@ -126,8 +127,8 @@ def test_the_record_hash_shows_a_record_changed_after_signing(db, people) -> Non
 
 
 def test_entries_on_a_signed_session_are_refused_with_a_clear_message(db, people) -> None:
-    from console import session_entries
-    from console.clinic import ClinicError
+    from console.errors import ClinicError
+    from console.session import entries as session_entries
 
     session = add_session(db)
     session_entries.add_side_effect(db, people["tom"], session, "headache", 3)

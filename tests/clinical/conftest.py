@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console import accounts, clinic
-from console.accounts import User
+from console.clinic import records as clinic
+from console.people.admin import create_user
+from console.people.user import User
 from db.database import new_uuid, open_database, to_utc_iso
 
 PASSWORDS = {"ada": "admin-pass-1", "tom": "tech-pass-1", "sue": "super-pass-1"}
@@ -31,11 +32,11 @@ def db(tmp_path: Path):
 @pytest.fixture
 def people(db) -> dict[str, User]:
     """An admin (ada), a technician (tom) and a supervisor (sue)."""
-    admin = accounts.create_user(db, None, "ada", "Ada Admin", "admin", PASSWORDS["ada"])
+    admin = create_user(db, None, "ada", "Ada Admin", "admin", PASSWORDS["ada"])
     return {
         "ada": admin,
-        "tom": accounts.create_user(db, admin, "tom", "Tom Tech", "technician", PASSWORDS["tom"]),
-        "sue": accounts.create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", PASSWORDS["sue"]),
+        "tom": create_user(db, admin, "tom", "Tom Tech", "technician", PASSWORDS["tom"]),
+        "sue": create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", PASSWORDS["sue"]),
     }
 
 

@@ -13,14 +13,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from console import accounts, clinic, outcomes, screening
-from console.ui.adverse_event_dialog import AdverseEventDialog
-from console.ui.course_editor import CourseEditorDialog
-from console.ui.mt_dialog import MtDialog
-from console.ui.patients import PatientsPage
-from console.ui.phq9_dialog import Phq9Dialog
-from console.ui.screening_dialog import ClearanceDialog, ScreeningDialog
-from console.ui.theme import apply_style
+from console.clinic import outcomes
+from console.clinic import records as clinic
+from console.people import passwords
+from console.people.admin import create_user
+from console.safety import screening
+from console.ui.chair.adverse_event_dialog import AdverseEventDialog
+from console.ui.clinic.course_editor import CourseEditorDialog
+from console.ui.clinic.mt_dialog import MtDialog
+from console.ui.clinic.patients import PatientsPage
+from console.ui.clinic.phq9_dialog import Phq9Dialog
+from console.ui.clinic.screening_dialog import ClearanceDialog, ScreeningDialog
+from console.ui.widgets.theme import apply_style
 from db.database import new_uuid, open_database, to_utc_iso
 from tests.conftest import fast_password_hasher
 
@@ -40,13 +44,13 @@ def grab(widget: QWidget, name: str, app: QApplication) -> Path:
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
-    accounts.HASHER = fast_password_hasher()
+    passwords.HASHER = fast_password_hasher()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(Path(tmp) / "demo.db")
-        admin = accounts.create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
-        sue = accounts.create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
-        tom = accounts.create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
+        admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
+        sue = create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
+        tom = create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
         jane = clinic.create_patient(db, "P-0042", "Jane Q. Roe", "1980-04-23")
         clinic.create_patient(db, "P-0043", "Omar Haddad", "1969-11-02")
         clinic.create_patient(db, "P-0051", "Mei Lin", "1991-06-15")

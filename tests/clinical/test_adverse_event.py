@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console import adverse_event, audit
-from console.adverse_event import AdverseEventError, first_aid_steps, record_adverse_event
+from console import audit
+from console.safety import adverse_event
+from console.safety.adverse_event import AdverseEventError, first_aid_steps, record_adverse_event
 from resources import load_json
 from tests.clinical.conftest import add_session, open_course
 
@@ -53,7 +54,7 @@ def test_an_event_needs_a_description_and_the_right_patient(db, people, patient)
         record_adverse_event(db, people["tom"], patient.id, "seizure", "  ")
     course = open_course(db, patient.id)
     session_id = add_session(db, course, datetime.now())
-    from console import clinic
+    from console.clinic import records as clinic
 
     other = clinic.create_patient(db, "P-9", "Other Person")
     with pytest.raises(AdverseEventError, match="not a session of this patient"):

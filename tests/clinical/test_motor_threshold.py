@@ -6,9 +6,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from console import audit, clinic, patient_records, settings
-from console.clinic import ClinicError
-from console.motor_threshold import mt_flags, validate_mt
+from console import audit
+from console.clinic import patient_records, settings
+from console.clinic import records as clinic
+from console.clinic.motor_threshold import mt_flags, validate_mt
+from console.errors import ClinicError
 
 
 def measure(db, patient_id: int, mso: float, days_ago: int) -> None:

@@ -7,9 +7,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from console import audit, clinic, outcomes
-from console.outcomes import OutcomeError, course_outcomes, phq9_due, record_phq9, record_total
-from console.permissions import PermissionDenied
+from console import audit
+from console.clinic import outcomes
+from console.clinic import records as clinic
+from console.clinic.outcomes import OutcomeError, course_outcomes, phq9_due, record_phq9, record_total
+from console.people.permissions import PermissionDenied
 from resources import load_json
 from tests.clinical.conftest import open_course
 
@@ -131,7 +133,7 @@ def test_entries_are_audited_and_need_a_clinical_role(db, people, patient) -> No
 
 
 def test_the_phq9_interval_is_a_clinic_setting(db, people, patient) -> None:
-    from console import settings
+    from console.clinic import settings
 
     course = open_course(db, patient.id)
     record_phq9(db, people["tom"], patient.id, course.id, items_for(12))

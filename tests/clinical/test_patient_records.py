@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from console import audit, patient_records
-from console.clinic import ClinicError
-from console.permissions import PermissionDenied
+from console import audit
+from console.clinic import patient_records
+from console.errors import ClinicError
+from console.people.permissions import PermissionDenied
 
 
 def test_create_and_edit_a_patient_are_audited(db, people) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from console import clinic, overrides, screening
-from console.prestart import pre_start_checks
-from console.safety_limits import record_intensity_override, record_override
-from console.schedule import record_early_start
+from console.clinic import records as clinic
+from console.safety import overrides, screening
+from console.safety.limits import record_intensity_override, record_override
+from console.safety.schedule import record_early_start
+from console.safety.start_gate import pre_start_checks
 from tests.clinical.conftest import PASSWORDS, add_session, open_course
 
 TWENTY_HZ = {"name": "20 Hz", "freq_hz": 20, "pulses_per_train": 40, "trains": 20, "iti_s": 28, "burst": 1}

@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console import audit, overrides
-from console.overrides import Scope
-from console.permissions import PermissionDenied
-from console.protocol_spec import ProtocolSpec, preset
-from console.safety_limits import (
+from console import audit
+from console.clinic.protocols import ProtocolSpec, preset
+from console.people.permissions import PermissionDenied
+from console.people.signing import SignatureRejected
+from console.safety import overrides
+from console.safety.limits import (
     LimitsFileError,
     check_intensity,
     check_protocol,
@@ -24,7 +25,7 @@ from console.safety_limits import (
     record_intensity_override,
     record_override,
 )
-from console.signing import SignatureRejected
+from console.safety.overrides import Scope
 from devices.events import ProtocolLoaded
 from resources import load_json
 from tests.clinical.conftest import PASSWORDS, add_session, open_course

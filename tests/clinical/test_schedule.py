@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from console import overrides
-from console.schedule import (
+from console.safety import overrides
+from console.safety.schedule import (
     early_start_check,
     load_schedules,
     missed_sessions,
@@ -126,7 +126,7 @@ def test_maintenance_booster_is_due_after_the_interval_and_missed_once(db, patie
 
 
 def test_a_closed_course_plans_nothing(db, people, patient) -> None:
-    from console import patient_records
+    from console.clinic import patient_records
 
     course = open_course(db, patient.id)
     patient_records.close_course(db, people["sue"], course.id, "patient moved away")

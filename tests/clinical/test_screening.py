@@ -7,10 +7,11 @@ import sqlite3
 
 import pytest
 
-from console import audit, screening
-from console.permissions import PermissionDenied
-from console.screening import ScreeningError, course_start_blockers, record_clearance, record_screening
-from console.signing import SignatureRejected
+from console import audit
+from console.people.permissions import PermissionDenied
+from console.people.signing import SignatureRejected
+from console.safety import screening
+from console.safety.screening import ScreeningError, course_start_blockers, record_clearance, record_screening
 from tests.clinical.conftest import PASSWORDS
 
 

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from PySide6.QtCore import Qt
 
-from console import adverse_event, clinic, outcomes
-from console.ui.adverse_event_dialog import AdverseEventDialog
-from console.ui.course_editor import CloseCourseDialog
-from console.ui.phq9_dialog import Phq9Dialog, RatingTotalDialog
+from console.clinic import outcomes
+from console.clinic import records as clinic
+from console.safety import adverse_event
+from console.ui.chair.adverse_event_dialog import AdverseEventDialog
+from console.ui.clinic.course_editor import CloseCourseDialog
+from console.ui.clinic.phq9_dialog import Phq9Dialog, RatingTotalDialog
 from resources import load_json
 from tests.clinical.conftest import add_session, open_course
 

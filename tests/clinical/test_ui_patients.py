@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from console import audit, clinic, screening
-from console.ui.course_editor import CourseEditorDialog
-from console.ui.mt_dialog import MtDialog
-from console.ui.patient_dialog import PatientDialog
-from console.ui.patients import PatientsPage
-from console.ui.screening_dialog import ClearanceDialog, ScreeningDialog
+from console import audit
+from console.clinic import records as clinic
+from console.safety import screening
+from console.ui.clinic.course_editor import CourseEditorDialog
+from console.ui.clinic.mt_dialog import MtDialog
+from console.ui.clinic.patient_dialog import PatientDialog
+from console.ui.clinic.patients import PatientsPage
+from console.ui.clinic.screening_dialog import ClearanceDialog, ScreeningDialog
 from tests.clinical.conftest import PASSWORDS
 
 

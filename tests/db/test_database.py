@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from db import schema
+from db import schema, schema_core
 from db.database import DatabaseUnusable, open_database, to_utc_iso, utc_now
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v1.db"
@@ -105,7 +105,7 @@ def test_first_version_database_migrates_keeping_its_records(tmp_path: Path) -> 
 
 
 def test_failing_migration_leaves_the_previous_version(tmp_path: Path) -> None:
-    core = copy.deepcopy(schema.migrations)
+    core = copy.deepcopy(schema_core.migrations)
 
     @core(name="0999_fails_halfway")
     def fails_halfway(db) -> None:
@@ -134,7 +134,7 @@ def test_failing_migration_leaves_the_previous_version(tmp_path: Path) -> None:
 
 
 def test_migration_breaking_a_foreign_key_is_rolled_back(tmp_path: Path) -> None:
-    core = copy.deepcopy(schema.migrations)
+    core = copy.deepcopy(schema_core.migrations)
 
     @core(name="0999_orphan")
     def orphan(db) -> None:

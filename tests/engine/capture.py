@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.protocol_spec import ProtocolSpec
+from console.clinic.protocols import ProtocolSpec
 from devices.tscp import encode_frame, format_pose_fields
 
 TARGET = (-42.1, 38.55, 61.2, 0.9239, 0.0, 0.3827, 0.0)

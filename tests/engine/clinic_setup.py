@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from console import accounts, screening
-from console.clinic import create_patient, open_course, record_motor_threshold
+from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.people import passwords
+from console.people.admin import create_user
+from console.people.user import get_user
+from console.safety import screening
 from db.database import open_database
 from resources import load_json
 from tests.conftest import fast_password_hasher
@@ -40,17 +43,17 @@ def clinic(db_path: Path, protocol: str | None = "itbs", clinic_id: str = "P-1")
 
 def screen_uneventfully(db, patient_id: int) -> None:
     """A safety screening with every answer "no", by a technician (a course needs one to start)."""
-    saved, accounts.HASHER = accounts.HASHER, fast_password_hasher()
+    saved, passwords.HASHER = passwords.HASHER, fast_password_hasher()
     try:
-        tech = accounts.get_user(db, "screener")
+        tech = get_user(db, "screener")
         if tech is None:
             row = db.execute("SELECT username FROM users WHERE role = 'admin' LIMIT 1").fetchone()
-            admin = accounts.get_user(db, row[0]) if row else accounts.create_user(
+            admin = get_user(db, row[0]) if row else create_user(
                 db, None, "setup-admin", "Setup Admin", "admin", "setup-admin-pass-1")
-            tech = accounts.create_user(db, admin, "screener", "Sam Screener", "technician",
+            tech = create_user(db, admin, "screener", "Sam Screener", "technician",
                                         "screener-pass-1")
     finally:
-        accounts.HASHER = saved
+        passwords.HASHER = saved
     answers = {item.id: "no" for item in screening.load_questionnaire().items}
     screening.record_screening(db, tech, patient_id, answers)
 

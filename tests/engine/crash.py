@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.protocol_spec import preset
+from console.clinic.protocols import preset
 from db.database import open_database
 from db.recovery import mark_interrupted_sessions
 from devices import events as ev

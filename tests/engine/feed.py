@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.geometry import PoseValue
-from console.recorder import RecorderConfig, SessionRecorder, WallClock
+from console.session.recorder import RecorderConfig, SessionRecorder, WallClock
 from devices import events as ev
 
 TARGET = PoseValue(-42.0, 38.0, 61.0, 1.0, 0.0, 0.0, 0.0)

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from console.export import CSV_COLUMNS, ExportError, session_export, write_csv
+from console.review.export import CSV_COLUMNS, ExportError, session_export, write_csv
 from db.database import open_database
 from tests.conftest import SHARED
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from console.export import session_export
+from console.review.export import session_export
 from db.database import new_uuid, open_database, utc_now
 from devices.sim.process import SimulatorProcess
 from tests.conftest import SHARED

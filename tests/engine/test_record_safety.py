@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from console import accounts, clinic, screening
+from console.clinic import records as clinic
+from console.people.admin import create_user
+from console.safety import screening
 from db.database import open_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,9 +31,9 @@ def record(db_path: Path) -> subprocess.CompletedProcess:
 def test_a_pacemaker_blocks_recording_until_a_supervisor_clears_it(tmp_path: Path) -> None:
     db_path = tmp_path / "clinic.db"
     db = open_database(db_path)
-    admin = accounts.create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
-    tech = accounts.create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
-    sue = accounts.create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
+    admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
+    tech = create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
+    sue = create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
     patient = clinic.create_patient(db, "P-7", "Jane Roe")
     clinic.record_motor_threshold(db, patient.id, 50, "EMG")
     clinic.open_course(db, patient.id, "itbs", 120)

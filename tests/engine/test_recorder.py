@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.protocol_spec import ProtocolSpec
-from console.recorder import InvalidAction
+from console.clinic.protocols import ProtocolSpec
+from console.session.recorder import InvalidAction
 from devices import events as ev
 
 from .feed import Feed

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from console.clinic import create_patient, open_course, record_motor_threshold
-from console.export import session_export
-from console.live import LiveSnapshot
-from console.recorder import InvalidAction
-from console.session_plan import plan_session
-from console.session_runner import SessionPlan, SessionRunner
+from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.review.export import session_export
+from console.session.plan import plan_session
+from console.session.recorder import InvalidAction
+from console.session.runner import SessionPlan, SessionRunner
+from console.session.snapshot import LiveSnapshot
 from db.database import open_database
 from db.session_lock import is_session_live
 from devices.registry import create_adapter

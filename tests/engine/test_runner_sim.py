@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from console.clinic import get_patient
-from console.session_plan import plan_session
-from console.session_runner import SessionRunner
+from console.clinic.records import get_patient
+from console.session.plan import plan_session
+from console.session.runner import SessionRunner
 from db.database import open_database
 from devices.registry import create_adapter
 from devices.sim.faultlog import expected_counts, read_fault_log

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from console import accounts
-from console.accounts import User
+from console.people.admin import create_user
+from console.people.user import User
 
 from .recorded import Recorded, typical
 
@@ -23,8 +23,8 @@ def recorded(tmp_path: Path) -> Recorded:
 
 @pytest.fixture
 def supervisor(recorded: Recorded, fast_hasher: None) -> User:
-    admin = accounts.create_user(recorded.db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
-    return accounts.create_user(recorded.db, admin, "pnatarajan", "Dr. Priya Natarajan", "supervisor",
+    admin = create_user(recorded.db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
+    return create_user(recorded.db, admin, "pnatarajan", "Dr. Priya Natarajan", "supervisor",
                                 SUPERVISOR_PASSWORD)
 
 

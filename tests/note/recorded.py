@@ -113,7 +113,7 @@ def add_phq9(db: sqlite_utils.Database, patient: int, course: int, taken: dateti
     })
 
 
-# As console.session_entries.add_checklist stores it.
+# As console.session.entries.add_checklist stores it.
 CHECKLIST = {"answers": [
     {"id": "metal_removed", "question": "All metal removed?", "answer": "yes", "note": ""},
     {"id": "medication_change", "question": "Any change in medication?", "answer": "yes",

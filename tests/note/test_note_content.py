@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from console import outcomes
-from console.note import NoteUnavailable, build_note
-from console.note_render import render_note
+from console.clinic import outcomes
+from console.note.content import NoteUnavailable, build_note
+from console.note.render import render_note
 
 from .recorded import (
     START,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from console.accounts import User
-from console.note import build_note
-from console.note_render import markdown_escape, render_note
-from console.signoff import sign_session
+from console.note.content import build_note
+from console.note.render import markdown_escape, render_note
+from console.people.user import User
+from console.review.signoff import sign_session
 
 from .conftest import SUPERVISOR_PASSWORD
 from .recorded import Recorded

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from console.accounts import User
-from console.note import build_note
-from console.signoff import sign_session
-from console.ui.note_pdf import chart_image, write_pdf
+from console.note.content import build_note
+from console.people.user import User
+from console.review.signoff import sign_session
+from console.ui.note.note_pdf import chart_image, write_pdf
 
 from .conftest import SUPERVISOR_PASSWORD
 from .recorded import START, Recorded, add_patient_and_course, make_db, record_session

@@ -7,15 +7,15 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from console import accounts
-from console.clinic import create_patient, open_course, record_motor_threshold
-from console.note import build_note
-from console.outcomes import record_phq9
-from console.session_entries import add_checklist, add_observation, add_side_effect
-from console.session_plan import plan_session
-from console.session_runner import SessionRunner
-from console.signoff import sign_session
-from console.ui.note_pdf import write_pdf
+from console.clinic.outcomes import record_phq9
+from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.note.content import build_note
+from console.people.admin import create_user
+from console.review.signoff import sign_session
+from console.session.entries import add_checklist, add_observation, add_side_effect
+from console.session.plan import plan_session
+from console.session.runner import SessionRunner
+from console.ui.note.note_pdf import write_pdf
 from db.database import open_database
 from devices.registry import create_adapter
 from tests.engine.capture import TARGET, write_run
@@ -24,9 +24,9 @@ from tests.engine.capture import TARGET, write_run
 def test_note_of_a_really_recorded_session(tmp_path: Path, fast_hasher: None, qapp) -> None:
     db_path = tmp_path / "clinic.db"
     db = open_database(db_path)
-    admin = accounts.create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
-    tech = accounts.create_user(db, admin, "tina", "Tina Tech", "technician", "tech-pass-1")
-    boss = accounts.create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
+    admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
+    tech = create_user(db, admin, "tina", "Tina Tech", "technician", "tech-pass-1")
+    boss = create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
     patient = create_patient(db, "P-100", "Jane Q. Doe")
     keys = ("x", "y", "z", "qw", "qx", "qy", "qz")
     course = open_course(db, patient.id, "itbs", 120.0, target_pose=dict(zip(keys, TARGET, strict=True)))

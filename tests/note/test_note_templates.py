@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from console.note import build_note
-from console.note_render import NoteTemplateError, render_note, render_with
-from console.ui.note_pdf import write_pdf
+from console.note.content import build_note
+from console.note.render import NoteTemplateError, render_note, render_with
+from console.ui.note.note_pdf import write_pdf
 from resources import SHIPPED
 
 from .recorded import Recorded

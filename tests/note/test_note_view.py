@@ -8,9 +8,9 @@ from pypdf import PdfReader
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewWidget
 
-from console.note import build_note
-from console.note_render import render_note
-from console.ui.note_view import NoteDialog, NoteView
+from console.note.content import build_note
+from console.note.render import render_note
+from console.ui.note.note_view import NoteDialog, NoteView
 
 from .recorded import Recorded
 

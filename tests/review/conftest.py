@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from console import accounts
-from console.accounts import User, get_user
+from console.people import login as people_login
+from console.people import passwords
+from console.people.user import User, get_user
 from db.database import open_database
 from tests.conftest import fast_password_hasher
 
@@ -35,8 +36,8 @@ def _fast_passwords(fast_hasher):
 def flag_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
     folder = tmp_path_factory.mktemp("review-flags")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(accounts, "HASHER", FAST)
-        mp.setattr(accounts, "_dummy_hash", None)
+        mp.setattr(passwords, "HASHER", FAST)
+        mp.setattr(people_login, "_dummy_hash", None)
         ids = build(folder / "clinic.db", folder)
     return folder / "clinic.db", ids
 

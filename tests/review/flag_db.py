@@ -27,11 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from console import accounts
-from console.adverse_event import record_adverse_event
-from console.clinic import create_patient, open_course, record_motor_threshold
-from console.screening import load_questionnaire, record_screening
-from console.session_entries import add_side_effect
+from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.people.admin import create_user
+from console.people.user import User
+from console.safety.adverse_event import record_adverse_event
+from console.safety.screening import load_questionnaire, record_screening
+from console.session.entries import add_side_effect
 from db.database import connect, new_uuid, open_database, utc_now
 from db.recovery import mark_interrupted_sessions
 from devices.sim.process import SimulatorProcess
@@ -80,17 +81,17 @@ MAYBE: dict[str, set[str]] = {"unplug": {"off_target", "frames"}}
 PATIENTS = ("P-1", "P-2", "P-3", "P-4", "P-5", "P-6", "OLD-MT")
 
 
-def people(db: Any) -> dict[str, accounts.User]:
-    admin = accounts.create_user(db, None, "ada", "Ada Admin", "admin", PASSWORDS["ada"])
+def people(db: Any) -> dict[str, User]:
+    admin = create_user(db, None, "ada", "Ada Admin", "admin", PASSWORDS["ada"])
     return {
         "ada": admin,
-        "tom": accounts.create_user(db, admin, "tom", "Tom Tech", "technician", PASSWORDS["tom"]),
-        "sue": accounts.create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", PASSWORDS["sue"]),
-        "sam": accounts.create_user(db, admin, "sam", "Dr. Sam Second", "supervisor", PASSWORDS["sam"]),
+        "tom": create_user(db, admin, "tom", "Tom Tech", "technician", PASSWORDS["tom"]),
+        "sue": create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", PASSWORDS["sue"]),
+        "sam": create_user(db, admin, "sam", "Dr. Sam Second", "supervisor", PASSWORDS["sam"]),
     }
 
 
-def _clinic(db_path: Path) -> dict[str, accounts.User]:
+def _clinic(db_path: Path) -> dict[str, User]:
     """The accounts, and every patient screened (nothing to declare) with an iTBS course and an MT."""
     db = open_database(db_path)
     try:
@@ -157,7 +158,7 @@ def _reap(proc: subprocess.Popen) -> None:
         proc.communicate(timeout=30)
 
 
-def _add_direct(db: Any, users: dict[str, accounts.User], ids: dict[str, int]) -> None:
+def _add_direct(db: Any, users: dict[str, User], ids: dict[str, int]) -> None:
     """What no simulator scenario produces, added as the program would."""
     add_side_effect(db, users["tom"], ids["side_effect"], "headache", 8, "asked for a cold pack")
     add_side_effect(db, users["tom"], ids["clean"], "scalp_discomfort", 2)  # mild: no flag

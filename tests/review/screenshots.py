@@ -17,11 +17,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from bench.clinic_year import generate
-from console import accounts
-from console.signoff import add_addendum, sign_session
-from console.ui.course_view import CourseWindow
-from console.ui.review_window import ReviewWindow
-from console.ui.theme import apply_style
+from console.people import login as people_login
+from console.people import passwords
+from console.people.user import get_user
+from console.review.signoff import add_addendum, sign_session
+from console.ui.review.course_view import CourseWindow
+from console.ui.review.review_window import ReviewWindow
+from console.ui.widgets.theme import apply_style
 from db.database import open_database
 from tests.conftest import fast_password_hasher
 from tests.review.flag_db import PASSWORDS, build
@@ -35,8 +37,8 @@ def settle(app: QApplication, rounds: int = 10) -> None:
 
 
 def main() -> int:
-    accounts.HASHER = fast_password_hasher()
-    accounts._dummy_hash = None
+    passwords.HASHER = fast_password_hasher()
+    people_login._dummy_hash = None
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -44,7 +46,7 @@ def main() -> int:
         folder = Path(tmp)
         ids = build(folder / "clinic.db", folder)
         db = open_database(folder / "clinic.db")
-        users = {name: accounts.get_user(db, name) for name in PASSWORDS}
+        users = {name: get_user(db, name) for name in PASSWORDS}
         sign_session(db, users["sue"], ids["clean"], PASSWORDS["sue"], "approved", "Uneventful session.")
         sign_session(db, users["sam"], ids["drift"], PASSWORDS["sam"], "reviewed",
                      "Drift mid-run; the technician re-positioned the coil within 20 s.")

@@ -9,8 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from console.clinic import ClinicError
-from console.review import (
+from console.errors import ClinicError
+from console.review.flags import CODES, flag_config, flag_reasons
+from console.review.queue import (
     SORTS,
     ReviewFilter,
     find_sessions,
@@ -19,8 +20,7 @@ from console.review import (
     rows_for,
     write_csv,
 )
-from console.review_flags import CODES, flag_config, flag_reasons
-from console.signoff import sign_session
+from console.review.signoff import sign_session
 
 from .flag_db import EXPECTED, MAYBE, PASSWORDS
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 import main
 from bench.clinic_year import Rates, generate
-from console.review import ReviewFilter, find_sessions
-from console.review_flags import CODES, flag_config, flag_reasons
+from console.review.flags import CODES, flag_config, flag_reasons
+from console.review.queue import ReviewFilter, find_sessions
 from db.database import open_database
 
 

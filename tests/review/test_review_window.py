@@ -13,14 +13,14 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 
 from console.audit import history
-from console.outcomes import record_phq9
-from console.permissions import PermissionDenied
-from console.review import ReviewFilter
-from console.review_detail import load_detail
-from console.signoff import sign_session
-from console.ui.course_view import CourseWindow
-from console.ui.review_queue import COLUMNS
-from console.ui.review_window import ReviewWindow
+from console.clinic.outcomes import record_phq9
+from console.people.permissions import PermissionDenied
+from console.review.detail import load_detail
+from console.review.queue import ReviewFilter
+from console.review.signoff import sign_session
+from console.ui.review.course_view import CourseWindow
+from console.ui.review.review_queue import COLUMNS
+from console.ui.review.review_window import ReviewWindow
 from tests.conftest import SHARED
 
 from .flag_db import PASSWORDS

@@ -7,16 +7,16 @@ import sqlite3
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
-from console.adverse_event import record_adverse_event
 from console.audit import history, verify
-from console.clinic import ClinicError
-from console.note import build_note
-from console.review import ReviewFilter, find_sessions, rows_for
-from console.review_detail import load_detail
-from console.session_entries import add_observation, add_side_effect
-from console.signoff import is_signed, sign_session, signatures_for
-from console.ui.session_detail import SessionDetailWidget
-from console.ui.signoff_dialog import AddendumDialog, SignOffDialog
+from console.errors import ClinicError
+from console.note.content import build_note
+from console.review.detail import load_detail
+from console.review.queue import ReviewFilter, find_sessions, rows_for
+from console.review.signoff import is_signed, sign_session, signatures_for
+from console.safety.adverse_event import record_adverse_event
+from console.session.entries import add_observation, add_side_effect
+from console.ui.review.session_detail import SessionDetailWidget
+from console.ui.review.signoff_dialog import AddendumDialog, SignOffDialog
 
 from .flag_db import PASSWORDS
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from console.accounts import User, create_user
-from console.clinic import Patient, create_patient, open_course, record_motor_threshold
+from console.clinic.records import Patient, create_patient, open_course, record_motor_threshold
+from console.people.admin import create_user
+from console.people.user import User
 from db.database import open_database
 from tests.engine.clinic_setup import screen_uneventfully, simulator_target
 

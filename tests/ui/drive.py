@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from console.ui.technician import TechnicianWorkspace
+from console.ui.chair.technician import TechnicianWorkspace
 
 WAIT_MS = 90_000
 

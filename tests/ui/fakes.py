@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from console.live import LiveSnapshot, SeriesPoint
+from console.session.snapshot import LiveSnapshot, SeriesPoint
 
 
 class FakeRunner:

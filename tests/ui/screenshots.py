@@ -19,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from console.ui.main_window import MainWindow
-from console.ui.theme import apply_style
+from console.ui.widgets.theme import apply_style
 from devices.sim.process import SimulatorProcess
 from tests.ui.conftest import make_clinic
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.ui.technician import TechnicianWorkspace
+from console.ui.chair.technician import TechnicianWorkspace
 from devices.sim.process import SimulatorProcess
 from tests.ui.drive import WAIT_MS, show, snapshot, to_running
 

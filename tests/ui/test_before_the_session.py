@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 
-from console.clinic import create_patient, open_course, record_motor_threshold
-from console.course_overview import overview_for, todays_patients
-from console.ui.checklist import ChecklistPage
-from console.ui.start_of_day import StartOfDay
+from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.session.course_overview import overview_for, todays_patients
+from console.ui.chair.checklist import ChecklistPage
+from console.ui.chair.start_of_day import StartOfDay
 from tests.engine.clinic_setup import screen_uneventfully
 
 

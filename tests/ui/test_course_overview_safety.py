@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from console import screening
-from console.clinic import create_patient, open_course, record_motor_threshold
-from console.course_overview import overview_for
+from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.safety import screening
+from console.session.course_overview import overview_for
 from db.database import new_uuid, to_utc_iso
 
 
@@ -43,7 +43,7 @@ def test_an_accelerated_day_shows_the_wait_for_the_next_session(clinic) -> None:
 
 
 def test_the_start_of_day_card_follows_the_clock(qtbot, clinic) -> None:
-    from console.ui.start_of_day import StartOfDay
+    from console.ui.chair.start_of_day import StartOfDay
 
     db = clinic.db
     patient = create_patient(db, "P-4004", "Sam Accel")

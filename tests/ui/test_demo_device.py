@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.ui.demo import demo_device_url
+from console.ui.chair.demo import demo_device_url
 from devices.registry import create_adapter
 
 

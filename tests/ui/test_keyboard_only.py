@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
-from console.ui.technician import TechnicianWorkspace
+from console.ui.chair.technician import TechnicianWorkspace
 from devices.sim.process import SimulatorProcess
 from tests.ui.drive import WAIT_MS, answer_checklist_with_keys, show, snapshot, wait_connected
 

@@ -9,13 +9,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
-from console.live import Alarm, LiveSnapshot, SeriesPoint
-from console.ui.alarms import AlarmBand
-from console.ui.big_numbers import BigNumbers
-from console.ui.live_bridge import LiveBridge
-from console.ui.live_plots import CHUNK, GrowingArray, LivePlots
-from console.ui.session_view import SessionView
-from console.ui.target_view import TargetView
+from console.session.snapshot import Alarm, LiveSnapshot, SeriesPoint
+from console.ui.chair.alarms import AlarmBand
+from console.ui.chair.live_bridge import LiveBridge
+from console.ui.chair.live_plots import CHUNK, GrowingArray, LivePlots
+from console.ui.chair.session_view import SessionView
+from console.ui.chair.target_view import TargetView
+from console.ui.widgets.big_numbers import BigNumbers
 from tests.ui.fakes import FakeRunner
 
 RUNNING = LiveSnapshot(

@@ -6,9 +6,9 @@ import dataclasses
 
 from PySide6.QtWidgets import QLabel, QTabWidget
 
-from console.live import LiveSnapshot
+from console.session.snapshot import LiveSnapshot
+from console.ui.chair.technician import TechnicianWorkspace
 from console.ui.main_window import MainWindow
-from console.ui.technician import TechnicianWorkspace
 from tests.ui.fakes import FakeRunner
 
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from console import session_entries
-from console.accounts import get_user
-from console.clinic import ClinicError
-from console.permissions import PermissionDenied
+from console.errors import ClinicError
+from console.people.permissions import PermissionDenied
+from console.people.user import get_user
+from console.session import entries as session_entries
 from db.database import new_uuid, utc_now
 
 

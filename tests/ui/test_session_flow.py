@@ -9,7 +9,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from console.ui.technician import TechnicianWorkspace
+from console.ui.chair.technician import TechnicianWorkspace
 from devices.sim.process import SimulatorProcess
 from tests.ui.drive import WAIT_MS, answer_checklist_with_keys, choose_patient, show, snapshot, wait_connected
 

@@ -5,8 +5,8 @@ exists."""
 
 from __future__ import annotations
 
-from console.clinic import create_patient, open_course, record_motor_threshold
-from console.ui.technician import TechnicianWorkspace
+from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.ui.chair.technician import TechnicianWorkspace
 from db.database import new_uuid, utc_now
 from tests.engine.clinic_setup import screen_uneventfully
 from tests.ui.drive import show

@@ -1,0 +1,77 @@
+"""Who may do what: checked in the domain layer, before anything is written.
+
+Hiding a button is a courtesy; this module is the rule. Every domain
+function that changes the record calls :func:`require` first, so a
+technician who reaches the sign-off function by any path (a script, a bug,
+a button someone forgot to hide) gets :class:`PermissionDenied` and nothing
+is written. The table is fixed by the product (only a supervisor signs, only
+an admin manages accounts and clinic settings), so it lives in code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from console.errors import PermissionDenied
+from console.people.user import User
+
+__all__ = ["ACTIONS", "PermissionDenied", "allowed", "require"]
+
+log = logging.getLogger(__name__)
+
+_CLINICAL = frozenset({"technician", "supervisor"})
+_SUPERVISOR = frozenset({"supervisor"})
+_ADMIN = frozenset({"admin"})
+_EVERYONE = frozenset({"technician", "supervisor", "admin"})
+
+# action -> (what it is, in words for the message, roles allowed)
+ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "record_session": ("record sessions", _CLINICAL),
+    # Issue 8: patients and courses are managed by a supervisor or an admin.
+    "manage_patients": ("manage patients and courses", frozenset({"supervisor", "admin"})),
+    "record_screening": ("record safety screenings", _CLINICAL),
+    "record_outcome": ("enter outcome measures", _CLINICAL),
+    "add_addendum": ("add addenda", _CLINICAL),
+    "print_note": ("print handoff notes", _CLINICAL),
+    "view_records": ("view patient records", _EVERYONE),
+    "review_sessions": ("review sessions", _SUPERVISOR),
+    "sign_session": ("sign sessions", _SUPERVISOR),
+    "override_safety": ("override safety checks", _SUPERVISOR),
+    "export_sessions": ("export sessions", frozenset({"supervisor", "admin"})),
+    "view_audit": ("view the audit log", frozenset({"supervisor", "admin"})),
+    "manage_users": ("manage user accounts", _ADMIN),
+    "edit_settings": ("change clinic settings", _ADMIN),
+}
+
+
+def _article(word: str) -> str:
+    return "An" if word[:1].lower() in "aeiou" else "A"
+
+
+def allowed(user: User | None, action: str) -> bool:
+    """Whether ``user`` may do ``action`` (for showing or hiding a control)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known: {', '.join(sorted(ACTIONS))}")
+    return user is not None and user.active and user.role in ACTIONS[action][1]
+
+
+def require(user: User | None, action: str) -> None:
+    """Raise :class:`PermissionDenied` unless ``user`` may do ``action``.
+
+    An unknown action is a programming error (ValueError), never a silent yes.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known: {', '.join(sorted(ACTIONS))}")
+    what, roles = ACTIONS[action]
+    if user is None:
+        raise PermissionDenied(f"Log in to {what}.")
+    if not user.active:
+        raise PermissionDenied(f"The account {user.username!r} is disabled; it cannot {what}.")
+    if user.role not in roles:
+        log.info("denied: %s (%s) tried to %s", user.username, user.role, action)
+        raise PermissionDenied(f"{_article(user.role)} {user.role} cannot {what}.")
+
+
+def roles_for(action: str) -> frozenset[str]:
+    """The roles allowed to do ``action``."""
+    return ACTIONS[action][1]

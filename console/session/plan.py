@@ -1,0 +1,68 @@
+"""What a new session is recorded against, read from the clinic's records.
+
+The patient's course gives the protocol, the target pose and the prescribed
+% MT; the latest motor threshold turns that into % MSO; the clinic settings
+give the on-target tolerances and the pose thinning. All of it is copied
+into the session row when the session starts (a snapshot), so a later change
+of the course or the settings never rewrites what a past session was
+recorded against.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlite_utils
+
+from console.clinic.protocols import preset
+from console.clinic.records import Patient, active_course, get_course, next_session_number, prescription
+from console.clinic.settings import get_setting
+from console.errors import ClinicError
+from console.geometry import PoseValue
+from console.session.runner import SessionPlan
+
+log = logging.getLogger(__name__)
+
+
+def plan_session(
+    db: sqlite_utils.Database, patient: Patient, *, course_id: int | None = None,
+    technician: str | None = None,
+) -> SessionPlan:
+    """The plan for the patient's next session: of ``course_id``, else of the open course, else none.
+
+    Raises ClinicError when ``course_id`` is not one of this patient's courses
+    or is closed.
+    """
+    course = None
+    if course_id is not None:
+        course = get_course(db, course_id)
+        if course.patient_id != patient.id:
+            raise ClinicError(f"Course {course_id} is not a course of patient {patient.clinic_id}.")
+        if course.status != "open":
+            raise ClinicError(f"Course {course_id} of patient {patient.clinic_id} is closed.")
+    else:
+        course = active_course(db, patient.id)
+    settings = {
+        key: float(get_setting(db, key))
+        for key in ("tol_distance_mm", "tol_angle_deg", "pose_thin_mm", "pose_thin_deg", "pose_keep_hz")
+    }
+    technician = (technician or "").strip() or None
+    if course is None:
+        log.info("patient %s has no open course: recording without protocol, prescription or target",
+                 patient.clinic_id)
+        return SessionPlan(patient_id=patient.id, technician=technician, **settings)
+    rx = prescription(db, course.id)
+    target = PoseValue.from_mapping(course.target_pose) if course.target_pose else None
+    return SessionPlan(
+        patient_id=patient.id,
+        course_id=course.id,
+        number_in_course=next_session_number(db, course.id),
+        technician=technician,
+        protocol=preset(course.protocol),
+        load_protocol=True,
+        mt_mso=rx.mt_mso,
+        percent_mt=rx.percent_mt,
+        prescribed_mso=rx.mso if rx.deliverable else None,
+        target=target,
+        **settings,
+    )

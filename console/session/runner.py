@@ -1,0 +1,415 @@
+"""SessionRunner: records one session from a device adapter into the database.
+
+Plain threads, no Qt. Three threads, none waiting on another's slow work:
+
+- the reader pulls events from the adapter, feeds the SessionRecorder and
+  hands its rows to the Writer, whose own thread commits them (at least every
+  100 ms); the reader never waits for the UI or the disk;
+- a command thread sends device commands (LOAD, SET, START, PAUSE, ...),
+  which may take a device's time to answer, so a button press never blocks;
+- the caller (UI or CLI) reads ``snapshot()`` and ``series_since()``, cheap
+  copies taken under a lock that the reader holds for one event at a time.
+
+The session row is created with its lock held (db.session_lock), so another
+process starting meanwhile never takes the live session for interrupted.
+The last update of the row carries the final summary and the end status
+together, because an ended session is append-only.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from console.session.recorder import InvalidAction, RecorderConfig, RecordingTerms, SessionRecorder, WallClock
+from console.session.snapshot import LiveSnapshot, SeriesPoint
+from db.database import connect, new_uuid, utc_now
+from db.session_lock import SessionLock, begin_locked_session
+from db.writer import Writer
+from devices.adapter import CommandError, CommandUnsupported, DeviceAdapter, DeviceError
+
+log = logging.getLogger(__name__)
+
+IDLE_S = 0.05
+"""The reader's longest wait for an event before it does its periodic work."""
+HAND_OVER_S = 0.02
+"""Rows wait at most this long in the recorder before they are handed to the writer."""
+SUMMARY_S = 1.0
+"""How often the session row's summary and heartbeat are written."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionPlan(RecordingTerms):
+    """Who is treated, by whom, against what: everything the session row starts with
+    (the recording terms — target, tolerances, prescription, protocol — come from RecordingTerms)."""
+
+    patient_id: int
+    course_id: int | None = None
+    number_in_course: int | None = None
+    technician: str | None = None
+    load_protocol: bool = False  # send LOAD with ``protocol`` before START
+
+
+class SessionRunner:
+    """One session from ``open()`` to ``close()``; see the module docstring.
+
+    ``open()`` opens the adapter (if not yet open), creates the session row
+    and starts recording; ``start()`` asks the device to run. Every action
+    returns a Future that resolves once the device answered (or None when it
+    could not be commanded), with the reason as an exception otherwise; the
+    UI may ignore it and read the outcome from the snapshot.
+    """
+
+    def __init__(
+        self, db_path: Path | str, adapter: DeviceAdapter, plan: SessionPlan, *,
+        close_adapter: bool = True, monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.adapter = adapter
+        self.plan = plan
+        self.close_adapter = close_adapter
+        self._monotonic = monotonic
+        self.session_id: int | None = None
+        self.session_uuid: str | None = None
+        self._lock = threading.Lock()
+        self._recorder: SessionRecorder | None = None
+        self._writer: Writer | None = None
+        self._session_lock: SessionLock | None = None
+        self._reader: threading.Thread | None = None
+        self._commander: threading.Thread | None = None
+        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future] | None] = queue.SimpleQueue()
+        self._closing = threading.Event()
+        self._close_reason = "recording closed"
+        self._ended = threading.Event()
+        self._finished = threading.Event()  # the reader has written the end and stopped
+        self._storage_error: str | None = None
+        self._command_error: str | None = None
+        self.failure: BaseException | None = None
+
+    # ------------------------------------------------------------------ life cycle
+
+    def open(self) -> int:
+        """Open the device, create the session row (lock held) and start recording; returns its id."""
+        if self.session_id is not None:
+            raise RuntimeError("this runner has already opened its session")
+        self.adapter.open()
+        plan = self.plan
+        clock = WallClock.now(self._monotonic)
+        identity = self.adapter.identity
+        row: dict[str, Any] = {
+            "uuid": new_uuid(),
+            "patient_id": plan.patient_id,
+            "course_id": plan.course_id,
+            "number_in_course": plan.number_in_course,
+            "started_at": clock.iso(clock.mono0),
+            "technician": plan.technician,
+            "device_url": self.adapter.url,
+            "device_vendor": identity.vendor if identity else None,
+            "device_model": identity.model if identity else None,
+            "device_serial": identity.serial if identity else None,
+            "device_firmware": identity.firmware if identity else None,
+            "protocol": plan.protocol.name if plan.protocol else None,
+            "pulses_planned": plan.protocol.planned_pulses if plan.protocol else None,
+            "mt_mso": plan.mt_mso,
+            "percent_mt": plan.percent_mt,
+            "prescribed_mso": plan.prescribed_mso,
+            "target_pose": plan.target.to_json() if plan.target else None,
+            "tol_distance_mm": plan.tol_distance_mm,
+            "tol_angle_deg": plan.tol_angle_deg,
+            "heartbeat_at": clock.iso(clock.mono0),
+        }
+        db = connect(self.db_path)
+        try:
+            session_id, lock = begin_locked_session(db, self.db_path, row)
+        finally:
+            db.close()
+        self.session_id, self.session_uuid, self._session_lock = session_id, row["uuid"], lock
+        config = RecorderConfig(session_id=session_id, **plan.terms())
+        self._recorder = SessionRecorder(config, clock)
+        self._recorder.connected(clock.mono0, identity)
+        writer = Writer(self.db_path, max_latency_s=0.1)
+        writer.on_error = self._on_storage_error
+        try:
+            writer.start()
+        except BaseException:
+            lock.release()
+            raise
+        self._writer = writer
+        self._reader = threading.Thread(target=self._read, name=f"session-{session_id}-reader")
+        self._commander = threading.Thread(target=self._command_loop, name=f"session-{session_id}-commands")
+        self._reader.start()
+        self._commander.start()
+        log.info("session %s recording from %s", session_id, self.adapter.url)
+        return session_id
+
+    def wait_until_ended(self, timeout: float | None = None) -> bool:
+        """True once the session has ended and its end is committed."""
+        return self._finished.wait(timeout)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    def close(self, reason: str = "recording closed", timeout: float = 15.0) -> None:
+        """End the session (stopped with ``reason`` unless it ended already), write
+        everything, release the lock, stop the threads and (by default) the adapter."""
+        if self._reader is None:
+            if self.close_adapter:
+                self.adapter.close()
+            return
+        self._close_reason = reason
+        self._closing.set()
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            log.error("session %s: the reader did not stop within %.0f s", self.session_id, timeout)
+        self._commands.put(None)
+        if self._commander is not None:
+            self._commander.join(timeout)
+        if self.close_adapter:
+            self.adapter.close()
+
+    def __enter__(self) -> SessionRunner:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ reading
+
+    def snapshot(self) -> LiveSnapshot:
+        """What the live view shows now (thread-safe, cheap)."""
+        if self._recorder is None:
+            return LiveSnapshot()
+        with self._lock:
+            snap = self._recorder.snapshot()
+        writer = self._writer
+        snap.extra["unsaved"] = writer.pending if writer is not None else 0
+        snap.extra["storage_error"] = self._storage_error
+        snap.extra["command_error"] = self._command_error
+        return snap
+
+    def series_since(self, n: int) -> list[SeriesPoint]:
+        """Plot points after the first ``n`` (the UI keeps what it has)."""
+        if self._recorder is None:
+            return []
+        with self._lock:
+            return self._recorder.series[n:]
+
+    # ------------------------------------------------------------------ actions
+
+    def start(self, by: str | None = None) -> Future:
+        """Arm the session and ask the device to run (LOAD, SET, START when it takes them).
+
+        A device that takes no commands leaves the session armed until its
+        first train: the technician starts it at the stimulator.
+        """
+        armed = self._act(lambda r, now: r.start(now, commanded=self.adapter.supports("START"), by=by))
+        if not armed:  # the device already runs it (started at its panel): nothing to send
+            done: Future = Future()
+            done.set_result(False)
+            return done
+        return self._submit(self._start_device)
+
+    def pause(self, reason: str | None = None, by: str | None = None) -> Future:
+        self._act(lambda r, now: r.pause(now, reason, by=by))
+        return self._submit(lambda: self._device_or_undo("PAUSE", lambda r, now: r.resume(now, by=by)))
+
+    def resume(self, by: str | None = None) -> Future:
+        self._act(lambda r, now: r.resume(now, by=by))
+        return self._submit(
+            lambda: self._device_or_undo("RESUME", lambda r, now: r.pause(now, "the device did not resume"))
+        )
+
+    def stop(self, reason: str, by: str | None = None) -> Future:
+        """Stop: the end is written when the device confirms (EOS) or after a grace time."""
+        wait = self.adapter.supports("STOP")
+        self._act(lambda r, now: r.stop(now, reason, by=by, wait_for_device=wait))
+        return self._submit(lambda: self._device("STOP"))
+
+    def abort(self, reason: str, by: str | None = None) -> Future:
+        wait = self.adapter.supports("STOP")
+        self._act(lambda r, now: r.abort(now, reason, by=by, wait_for_device=wait))
+        return self._submit(lambda: self._device("STOP"))
+
+    def add_note(self, text: str, by: str | None = None) -> None:
+        self._act(lambda r, now: r.note(now, text, by=by))
+
+    def add_side_effect(self, kind: str, rating: int, note: str | None = None, by: str | None = None) -> None:
+        self._act(lambda r, now: r.side_effect(now, kind, rating, note, by=by))
+
+    def acknowledge(self, alarm_kind: str, by: str | None = None) -> None:
+        self._act(lambda r, now: r.acknowledge(now, alarm_kind, by=by))
+
+    def _act(self, action: Callable[[SessionRecorder, float], Any]) -> Any:
+        """Apply a technician's action to the recorder now (InvalidAction when it does not fit)."""
+        if self._recorder is None:
+            raise InvalidAction("the session is not open")
+        with self._lock:
+            if self._recorder.ended:
+                raise InvalidAction(f"the session has ended ({self._recorder.end_status})")
+            return action(self._recorder, self._monotonic())
+
+    # ------------------------------------------------------------------ commands
+
+    def _submit(self, fn: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        self._commands.put((fn, future))
+        return future
+
+    def _command_loop(self) -> None:
+        while True:
+            item = self._commands.get()
+            if item is None:
+                return
+            fn, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def _device(self, name: str, *args: object) -> bool:
+        """Send one command; False when the device does not take commands of this kind."""
+        if not self.adapter.supports(name):
+            return False
+        try:
+            self.adapter.command(name, *args)
+        except CommandUnsupported:
+            return False
+        except DeviceError as exc:
+            message = str(exc)
+            self._command_error = message
+            self._act_quietly(lambda r, now: r.note_command_failed(now, name, message))
+            raise
+        self._command_error = None
+        return True
+
+    def _start_device(self) -> bool:
+        plan = self.plan
+        p = plan.protocol
+        if plan.load_protocol and p is not None:
+            self._device("LOAD", p.name, p.freq_hz, p.pulses_per_train, p.trains, p.iti_s, p.burst)
+        if plan.prescribed_mso is not None:
+            self._device("SET", plan.prescribed_mso)
+        return self._device("START")
+
+    def _device_or_undo(self, name: str, undo: Callable[[SessionRecorder, float], None]) -> bool:
+        """Send ``name``; if the device refuses, the console's state goes back to the device's."""
+        try:
+            return self._device(name)
+        except CommandError:
+            self._act_quietly(undo)
+            raise
+
+    def _act_quietly(self, action: Callable[[SessionRecorder, float], None]) -> None:
+        try:
+            self._act(action)
+        except InvalidAction as exc:
+            log.info("session %s: %s", self.session_id, exc)
+
+    # ------------------------------------------------------------------ the reader
+
+    def _on_storage_error(self, exc: Exception) -> None:
+        self._storage_error = f"Saving to the database failed: {exc}"
+        log.error("session %s: %s", self.session_id, self._storage_error)
+
+    def _read(self) -> None:
+        try:
+            self._read_loop()
+        except BaseException as exc:  # a bug: end the record cleanly rather than leave it hanging
+            self.failure = exc
+            log.exception("session %s: the reader failed", self.session_id)
+            with self._lock:
+                if not self._recorder.ended:
+                    self._recorder.close(self._monotonic(), f"recording failed: {exc}")
+        finally:
+            self._finish()
+
+    def _read_loop(self) -> None:
+        recorder = self._recorder
+        assert recorder is not None
+        lock = self._lock
+        feed = recorder.feed
+        monotonic = self._monotonic
+        events = self.adapter.events
+        handed = monotonic()
+        summarised = handed
+        while not self._closing.is_set():
+            began = monotonic()
+            got = 0
+            for event in events(idle_timeout=IDLE_S):
+                got += 1
+                with lock:
+                    feed(event)
+                if recorder.ended or self._closing.is_set():
+                    break
+                host_t = event.host_t
+                if host_t - handed >= HAND_OVER_S or recorder.pending >= 1000:
+                    self._hand_over()
+                    handed = host_t
+            now = monotonic()
+            with lock:
+                recorder.tick(now)
+            self._hand_over()
+            handed = now
+            if recorder.ended:
+                self._ended.set()
+                return
+            if now - summarised >= SUMMARY_S:
+                summarised = now
+                self._write_summary()
+            if not got and now - began < IDLE_S / 2:
+                time.sleep(IDLE_S)  # the adapter returns at once (closed, or a finished replay)
+        with lock:
+            recorder.close(monotonic(), self._close_reason)
+
+    def _hand_over(self) -> None:
+        """Give the recorder's new rows and the link counters to the writer (never waits)."""
+        recorder = self._recorder
+        counters = self.adapter.counters()
+        with self._lock:
+            recorder.set_link_counters(counters.received, counters.rejected, counters.missing)
+            rows = recorder.take_rows()
+        writer = self._writer
+        if rows.pulses:
+            writer.insert_many("pulses", rows.pulses)
+        if rows.poses:
+            writer.insert_many("poses", rows.poses)
+        if rows.events:
+            writer.insert_many("session_events", rows.events)
+
+    def _write_summary(self) -> None:
+        with self._lock:
+            changes = self._recorder.summary()
+        changes["heartbeat_at"] = utc_now()
+        self._writer.update("sessions", self.session_id, changes)
+
+    def _finish(self) -> None:
+        """Write the last rows and the end in one update, commit, let go of the lock."""
+        writer, recorder = self._writer, self._recorder
+        try:
+            self._hand_over()
+            with self._lock:
+                changes = recorder.final_changes() if recorder.ended else recorder.summary()
+            changes["heartbeat_at"] = utc_now()
+            writer.update("sessions", self.session_id, changes)
+            if not writer.flush(timeout=30.0):
+                log.error("session %s: the end of the record could not be saved in time", self.session_id)
+        except Exception:
+            log.exception("session %s: writing the end of the record failed", self.session_id)
+        finally:
+            writer.close()
+            if self._session_lock is not None:
+                self._session_lock.release()
+            self._ended.set()
+            self._finished.set()
+            log.info("session %s ended: %s (%s)", self.session_id, recorder.end_status, recorder.end_reason)

@@ -1,0 +1,102 @@
+"""The adverse-event screen: the clinic's first-aid steps first, then the record of what happened.
+
+The technician screen stops the run the moment the adverse-event key is
+pressed and then opens this, passing the time of the key press. The steps
+are the clinic's text, shown large and numbered; the form below keeps what
+happened. It does not close on Escape: the record needs what happened, and
+closing without it takes a deliberate second click.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlite_utils
+from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QPlainTextEdit, QWidget
+
+from console.people.user import User
+from console.safety import adverse_event
+from console.ui.widgets.form_dialog import FormDialog, label
+
+
+class AdverseEventDialog(FormDialog):
+    """``recorded(event_id)`` once stored."""
+
+    recorded = Signal(int)
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        user: User,
+        patient_id: int,
+        *,
+        session_id: int | None = None,
+        course_id: int | None = None,
+        pressed_at: datetime | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        aid = adverse_event.first_aid()
+        super().__init__(aid.get("title", "Adverse event"), None, parent, ok_text="Record the event")
+        self.db, self.user = db, user
+        self.patient_id, self.session_id, self.course_id = patient_id, session_id, course_id
+        self.event_id = 0
+        self.setMinimumWidth(760)
+        steps = "\n".join(f"{n}. {step}" for n, step in enumerate(adverse_event.first_aid_steps(), start=1))
+        self.steps = label(steps, self, "subValue")
+        self.steps.setAccessibleName("First-aid steps")
+        self.body.insertWidget(1, self.steps)
+        if aid.get("emergency_contact"):
+            self.body.insertWidget(2, label(aid["emergency_contact"], self, "warning"))
+        self.kind = QComboBox(self)
+        self.kind.addItems(adverse_event.event_kinds())
+        self.kind.setAccessibleName("Kind of event")
+        when = pressed_at or datetime.now()
+        self.occurred = QDateTimeEdit(QDateTime(when), self)
+        self.occurred.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+        self.occurred.setAccessibleName("When it started")
+        self.what = QPlainTextEdit(self)
+        self.what.setPlaceholderText("What happened: what you saw, how long it lasted")
+        self.what.setAccessibleName("What happened")
+        self.what.setTabChangesFocus(True)
+        self.what.setFixedHeight(90)
+        self.actions = QPlainTextEdit(self)
+        self.actions.setPlaceholderText("What was done, who was called")
+        self.actions.setAccessibleName("What was done")
+        self.actions.setTabChangesFocus(True)
+        self.actions.setFixedHeight(70)
+        self.form.addRow("Kind", self.kind)
+        self.form.addRow("Started", self.occurred)
+        self.form.addRow("What happened", self.what)
+        self.form.addRow("What was done", self.actions)
+        self.cancel.setText("Close without recording")
+        self.cancel.setAccessibleName("Close without recording")
+        self._confirm_close = False
+        self.finish()
+        self.kind.setFocus()
+
+    def save(self) -> None:
+        self.event_id = adverse_event.record_adverse_event(
+            self.db,
+            self.user,
+            self.patient_id,
+            self.kind.currentText(),
+            self.what.toPlainText(),
+            session_id=self.session_id,
+            course_id=self.course_id,
+            occurred_at=self.occurred.dateTime().toPython(),
+            actions_taken=self.actions.toPlainText(),
+        )
+
+    def after_save(self) -> None:
+        self.recorded.emit(self.event_id)
+        self.accept()
+
+    def reject(self) -> None:
+        if not self._confirm_close:
+            self._confirm_close = True
+            self.show_problem(
+                "Nothing is recorded yet. Press 'Close without recording' again to close anyway."
+            )
+            return
+        super().reject()

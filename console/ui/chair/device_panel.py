@@ -1,0 +1,247 @@
+"""Choose the device adapter by its address, connect, and see who the device
+is, the protocol it has loaded and its intensity setting.
+
+Connecting opens the port and creates the session's record, which can take a
+moment (a serial port, a device that answers slowly), so it runs on a plain
+worker thread; the result comes back through a signal received by this
+GUI-thread widget, never by a lambda.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.session.snapshot import LiveSnapshot
+from console.ui.widgets.big_numbers import _set
+from console.ui.widgets.formatting import DASH
+
+log = logging.getLogger(__name__)
+
+RECENT_KEY = "device/recent_urls"
+CONNECT_KEYS = "Ctrl+D"
+
+
+def serial_port_urls() -> list[str]:
+    """Serial ports present on this machine, as device addresses."""
+    try:
+        from serial.tools import list_ports
+
+        return [f"tscp+serial://{p.device}" for p in sorted(list_ports.comports(), key=lambda p: p.device)]
+    except Exception:  # listing ports is a convenience: never fatal
+        log.exception("serial ports could not be listed")
+        return []
+
+
+class _Relay(QObject):
+    """Carries the worker's result into the GUI thread."""
+
+    done = Signal(object, str)  # the opened runner or None, an error message
+
+
+class DevicePanel(QFrame):
+    """Device address, Connect, and what the device reports; ``connected(runner)`` when open."""
+
+    connected = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.setAccessibleName("Device")
+        self._opener: Callable[[str], Any] | None = None
+        self._thread: threading.Thread | None = None
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._finished)
+        caption = QLabel("DEVICE", self)
+        caption.setObjectName("caption")
+        self.url = QComboBox(self)
+        self.url.setEditable(True)
+        self.url.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.url.setAccessibleName("Device address")
+        self.url.lineEdit().setAccessibleName("Device address")
+        self.url.setToolTip("scheme://location, e.g. tscp+serial:///dev/ttyUSB0")
+        self.url.lineEdit().returnPressed.connect(self.connect_device)
+        self.connect_button = QPushButton(f"Connect   {CONNECT_KEYS}", self)
+        self.connect_button.setShortcut(QKeySequence(CONNECT_KEYS))
+        self.connect_button.setAccessibleName("Connect to the device")
+        self.connect_button.setObjectName("primary")
+        self.connect_button.setAutoDefault(True)
+        self.connect_button.clicked.connect(self.connect_device)
+        self.address = QLabel("", self)
+        self.address.setObjectName("hint")
+        self.address.setAccessibleName("Device address in use")
+        self.address.setTextFormat(Qt.TextFormat.PlainText)
+        self.address.setVisible(False)
+        self.address.setMinimumWidth(10)
+        self.address.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status = QLabel("Not connected", self)
+        self.status.setObjectName("subValue")
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Device status")
+        self.identity = QLabel(DASH, self)
+        self.protocol = QLabel(DASH, self)
+        self.intensity = QLabel(DASH, self)
+        self.details = QWidget(self)
+        self.details.setObjectName("plain")
+        grid = QGridLayout(self.details)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        for row, (name, label) in enumerate(
+            (("Device", self.identity), ("Loaded", self.protocol), ("Set to", self.intensity))
+        ):
+            cap = QLabel(name, self.details)
+            cap.setObjectName("hint")
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setAccessibleName(f"Device {name.lower()}")
+            grid.addWidget(cap, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(label, row, 1)
+        grid.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.setSpacing(6)
+        layout.addWidget(caption)
+        layout.addWidget(self.url)
+        layout.addWidget(self.connect_button)
+        layout.addWidget(self.address)
+        layout.addWidget(self.status)
+        layout.addWidget(self.details)
+        self.details.setVisible(False)  # what the device says, once it is connected
+        self.expected_protocol: str | None = None
+        self.prescribed_mso: int | None = None
+        self.is_connected = False
+        self._fill_urls()
+
+    # ------------------------------------------------------------------ choices
+    def _fill_urls(self, preferred: str | None = None) -> None:
+        recent = QSettings().value(RECENT_KEY, []) or []
+        if isinstance(recent, str):
+            recent = [recent]
+        urls: list[str] = []
+        for url in ([preferred] if preferred else []) + list(recent) + serial_port_urls():
+            if url and url not in urls:
+                urls.append(url)
+        self.url.clear()
+        self.url.addItems(urls)
+        if urls:
+            self.url.setCurrentIndex(0)
+
+    def set_url(self, url: str) -> None:
+        """Put ``url`` first (the demo's simulator, the chair's usual device)."""
+        self._fill_urls(preferred=url)
+
+    def set_opener(self, opener: Callable[[str], Any]) -> None:
+        """``opener(url)`` opens the device and the session; it runs on a worker thread."""
+        self._opener = opener
+
+    def expect(self, protocol_name: str | None, prescribed_mso: int | None) -> None:
+        """What the course prescribes, to compare with what the device reports."""
+        self.expected_protocol = protocol_name
+        self.prescribed_mso = prescribed_mso
+
+    def reset(self) -> None:
+        """Ready for the next session's connection."""
+        self.join()
+        self.is_connected = False
+        self.url.setEnabled(True)
+        self.url.setVisible(True)
+        self.address.setVisible(False)
+        self.details.setVisible(False)
+        self.connect_button.setEnabled(True)
+        self.connect_button.setVisible(True)
+        self.status.setText("Not connected")
+        for label in (self.identity, self.protocol, self.intensity):
+            label.setText(DASH)
+
+    # --------------------------------------------------------------- connecting
+    @property
+    def connecting(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def connect_device(self) -> None:
+        if self.connecting or self.is_connected or self._opener is None:
+            return
+        url = self.url.currentText().strip()
+        if not url:
+            self.status.setText("Type the device's address, e.g. tscp+serial:///dev/ttyUSB0")
+            return
+        self.status.setText(f"Connecting to {url} …")
+        self.url.setEnabled(False)
+        self.connect_button.setEnabled(False)
+        self._thread = threading.Thread(target=self._work, args=(self._opener, url), name="device-connect")
+        self._thread.start()
+
+    def _work(self, opener: Callable[[str], Any], url: str) -> None:
+        """Worker thread: open, then hand the result to the GUI thread."""
+        try:
+            runner = opener(url)
+        except Exception as exc:  # every failure is shown as words, never a traceback
+            log.warning("connecting to %s failed: %s", url, exc)
+            self._relay.done.emit(None, str(exc) or type(exc).__name__)
+            return
+        self._relay.done.emit(runner, "")
+
+    def _finished(self, runner: object, error: str) -> None:
+        self.join()
+        if runner is None:
+            self.status.setText(f"Not connected: {error}")
+            self.url.setEnabled(True)
+            self.connect_button.setEnabled(True)
+            self.connect_button.setFocus()
+            return
+        self.is_connected = True
+        url = self.url.currentText().strip()
+        recent = [url] + [u for u in (QSettings().value(RECENT_KEY, []) or []) if u != url]
+        QSettings().setValue(RECENT_KEY, recent[:8])
+        # Connected: the choice gives way to what the device says (one device per session).
+        self.connect_button.setVisible(False)
+        self.url.setVisible(False)
+        self.address.setText(url)
+        self.address.setToolTip(url)
+        self.address.setVisible(True)
+        self.details.setVisible(True)
+        self.status.setText("Connected")
+        self.connected.emit(runner)
+
+    def join(self, timeout: float = 30.0) -> None:
+        """Wait for a connection attempt to finish (on shutdown and before the next one)."""
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+
+    # ------------------------------------------------------------------ updates
+    def show_snapshot(self, snap: LiveSnapshot) -> None:
+        if not self.is_connected:
+            return
+        if snap.device_connected:
+            state = (snap.device_state or "").lower()
+            _set(self.status, f"Connected{', ' + state if state else ''}")
+        else:
+            _set(self.status, "Connection lost: reconnecting …")
+        _set(self.identity, snap.device_label or DASH)
+        loaded = snap.protocol_name or "not reported yet"
+        if self.expected_protocol and snap.protocol_name and snap.protocol_name != self.expected_protocol:
+            loaded += f" (course: {self.expected_protocol})"
+        _set(self.protocol, loaded)
+        if snap.mso is None:
+            _set(self.intensity, "not reported yet")
+        elif self.prescribed_mso is not None and snap.mso != self.prescribed_mso:
+            _set(self.intensity, f"{snap.mso} % MSO ≠ prescribed {self.prescribed_mso}")
+        else:
+            _set(self.intensity, f"{snap.mso} % MSO")

@@ -1,0 +1,269 @@
+"""Start of day: pick the patient from today's list or by search (clinic id or
+name) and see the course before the session: session n of N, protocol,
+target, prescribed % MT and the device intensity it gives, and the motor
+threshold's date with a warning when it is older than the clinic's
+re-measure interval.
+
+Keyboard: type to search, Down to the list, Enter to begin.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlite_utils
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.clinic import records as clinic
+from console.session.course_overview import CourseOverview, overview_for, todays_patients
+from console.ui.widgets.formatting import DASH
+
+log = logging.getLogger(__name__)
+
+CARD_REFRESH_MS = 30_000
+
+ROLE_PATIENT = Qt.ItemDataRole.UserRole
+
+
+def _local_date(iso: str | None) -> str:
+    if not iso:
+        return DASH
+    return datetime.fromisoformat(iso).astimezone().strftime("%d %b %Y")
+
+
+class CourseCard(QFrame):
+    """The chosen patient's course, prescription and motor threshold, with warnings."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.setAccessibleName("Course")
+        self.name = QLabel("Choose a patient", self)
+        self.name.setObjectName("screenTitle")
+        self.name.setWordWrap(True)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(8)
+        self.fields: dict[str, QLabel] = {}
+        for row, caption in enumerate(
+            ("Session", "Protocol", "Target", "Prescription", "Motor threshold", "Tolerance")
+        ):
+            cap = QLabel(caption.upper(), self)
+            cap.setObjectName("caption")
+            value = QLabel(DASH, self)
+            value.setObjectName("subValue")
+            value.setWordWrap(True)
+            value.setAccessibleName(caption)
+            value.setTextFormat(Qt.TextFormat.PlainText)
+            grid.addWidget(cap, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(value, row, 1)
+            self.fields[caption] = value
+        grid.setColumnStretch(1, 1)
+        self.warnings = QLabel("", self)
+        self.warnings.setObjectName("warning")
+        self.warnings.setWordWrap(True)
+        self.warnings.setAccessibleName("Warnings")
+        self.blockers = QLabel("", self)
+        self.blockers.setObjectName("error")
+        self.blockers.setWordWrap(True)
+        self.blockers.setAccessibleName("Cannot start")
+        self.begin = QPushButton("Begin session   Enter", self)
+        self.begin.setObjectName("primary")
+        self.begin.setAccessibleName("Begin session")
+        self.begin.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 18, 22, 18)
+        layout.setSpacing(14)
+        layout.addWidget(self.name)
+        layout.addLayout(grid)
+        layout.addWidget(self.warnings)
+        layout.addWidget(self.blockers)
+        layout.addStretch(1)
+        layout.addWidget(self.begin)
+
+    def show_plan(self, plan: CourseOverview | None) -> None:
+        if plan is None:
+            self.name.setText("Choose a patient")
+            for value in self.fields.values():
+                value.setText(DASH)
+            self.warnings.setText("")
+            self.blockers.setText("")
+            self.begin.setEnabled(False)
+            return
+        p = plan.patient
+        born = f", born {p.date_of_birth}" if p.date_of_birth else ""
+        self.name.setText(f"{p.name}   ({p.clinic_id}{born})")
+        course = plan.course
+        f = self.fields
+        if course is not None:
+            f["Session"].setText(f"{plan.session_number} of {course.planned_sessions} ({course.schedule})")
+            f["Protocol"].setText(plan.protocol.name if plan.protocol else course.protocol)
+            method = f" ({course.targeting_method})" if course.targeting_method else ""
+            f["Target"].setText(f"{course.target}{method}")
+            rx = plan.prescription
+            if rx is not None and rx.mso is not None:
+                f["Prescription"].setText(f"{rx.percent_mt:g} % MT  =  {rx.mso} % MSO on the device")
+            else:
+                f["Prescription"].setText(f"{course.percent_mt:g} % MT (no device intensity without an MT)")
+        else:
+            for key in ("Session", "Protocol", "Target", "Prescription"):
+                f[key].setText(DASH)
+        if plan.mt is not None:
+            age = "today" if plan.mt_age_days == 0 else f"{plan.mt_age_days} days ago"
+            f["Motor threshold"].setText(
+                f"{plan.mt.mso:g} % MSO by {plan.mt.method}, {_local_date(plan.mt.measured_at)} ({age})"
+            )
+        else:
+            f["Motor threshold"].setText("none recorded")
+        f["Tolerance"].setText(f"{plan.tol_distance_mm:g} mm and {plan.tol_angle_deg:g}°")
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in plan.warnings))
+        self.blockers.setText("\n".join(plan.blockers))
+        self.begin.setEnabled(plan.can_start)
+
+
+class StartOfDay(QWidget):
+    """Today's patients and a search; ``session_requested(plan)`` when the technician begins."""
+
+    session_requested = Signal(object)  # CourseOverview
+
+    def __init__(self, db: sqlite_utils.Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setAccessibleName("Start of day")
+        self.plan: CourseOverview | None = None
+        title = QLabel("Today's patients", self)
+        title.setObjectName("screenTitle")
+        self.date = QLabel(datetime.now().astimezone().strftime("%A %d %B %Y"), self)
+        self.date.setObjectName("hint")
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search by clinic id or name   (Ctrl+F)")
+        self.search.setAccessibleName("Search patients by clinic id or name")
+        self.search.setClearButtonEnabled(True)
+        for button in self.search.findChildren(QToolButton):
+            button.setAccessibleName("Clear the search")
+        self.list = QListWidget(self)
+        self.list.setAccessibleName("Patients")
+        self.list.setMinimumWidth(360)
+        self.empty = QLabel("", self)
+        self.empty.setObjectName("hint")
+        self.empty.setWordWrap(True)
+        self.card = CourseCard(self)
+        left = QVBoxLayout()
+        left.addWidget(title)
+        left.addWidget(self.date)
+        left.addWidget(self.search)
+        left.addWidget(self.list, 1)
+        left.addWidget(self.empty)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.setSpacing(18)
+        layout.addLayout(left, 2)
+        layout.addWidget(self.card, 3)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(self.refresh)
+        self.search.textChanged.connect(self._debounce.start)
+        self.search.returnPressed.connect(self._search_entered)
+        self.list.currentItemChanged.connect(self._current_changed)
+        self.list.itemActivated.connect(self._activated)
+        self.card.begin.clicked.connect(self.begin)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
+        self.search.installEventFilter(self)
+        # The card's facts move with the clock (an accelerated day's wait for the next
+        # session counts down, an MT grows old at midnight): re-read them while shown.
+        self._clock = QTimer(self)
+        self._clock.setInterval(CARD_REFRESH_MS)
+        self._clock.timeout.connect(self.refresh_card)
+        self._clock.start()
+        self.refresh()
+
+    def refresh_card(self) -> None:
+        """Re-read the chosen patient's facts (cheap: a few indexed queries)."""
+        if self.isVisible():
+            self._current_changed(self.list.currentItem(), None)
+
+    def eventFilter(self, obj, event) -> bool:
+        """Down arrow in the search field moves to the list."""
+        if (obj is self.search and event.type() == event.Type.KeyPress
+                and event.key() == Qt.Key.Key_Down and self.list.count()):
+            self.list.setFocus()
+            if self.list.currentRow() < 0:
+                self.list.setCurrentRow(0)
+            return True
+        return super().eventFilter(obj, event)
+
+    def refresh(self) -> None:
+        """Today's list when the search is empty, else the search's matches."""
+        text = self.search.text().strip()
+        try:
+            if text:
+                entries = [(p, None) for p in clinic.search_patients(self.db, text)]
+            else:
+                entries = todays_patients(self.db)
+        except Exception as exc:  # the screen stays usable and says what went wrong
+            log.exception("patient list failed")
+            self.empty.setText(f"The patient list could not be read: {exc}")
+            return
+        self.list.blockSignals(True)
+        self.list.clear()
+        for patient, seen in entries:
+            mark = "   ✓ treated today" if seen else ""
+            item = QListWidgetItem(f"{patient.clinic_id}    {patient.name}{mark}")
+            item.setData(ROLE_PATIENT, patient)
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        if not entries:
+            self.empty.setText(
+                f"No patient matches “{text}”." if text
+                else "No patient has an open course. Search by clinic id or name."
+            )
+        else:
+            self.empty.setText("")
+        self.list.setCurrentRow(0 if entries else -1)
+        if not entries:
+            self._current_changed(None, None)
+
+    def _search_entered(self) -> None:
+        self._debounce.stop()
+        self.refresh()
+        if self.list.count():
+            self.list.setFocus()
+
+    def _current_changed(self, current: QListWidgetItem | None, _previous) -> None:
+        if current is None:
+            self.plan = None
+            self.card.show_plan(None)
+            return
+        patient = current.data(ROLE_PATIENT)
+        try:
+            self.plan = overview_for(self.db, patient)
+        except Exception as exc:
+            log.exception("course of patient %s not read", patient.id)
+            self.plan = None
+            self.card.show_plan(None)
+            self.card.blockers.setText(f"The course could not be read: {exc}")
+            return
+        self.card.show_plan(self.plan)
+
+    def _activated(self, _item: QListWidgetItem) -> None:
+        self.begin()
+
+    def begin(self) -> None:
+        if self.plan is not None and self.plan.can_start:
+            self.session_requested.emit(self.plan)

@@ -1,0 +1,478 @@
+"""The technician's workspace: start of day -> checklist -> session (connect,
+start, run) -> end of session -> handoff note -> back to the day's list.
+
+It owns the session runner's life: the runner is opened on a worker thread
+(device_panel), followed by the live view through the LiveBridge, and closed
+on a worker thread when the session has ended (closing joins the runner's
+threads and flushes the writer; the screen never waits for it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.people.user import User
+from console.safety.limits import record_intensity_override
+from console.safety.overrides import attach_to_session
+from console.safety.schedule import record_early_start
+from console.session import entries as session_entries
+from console.session.course_overview import CourseOverview
+from console.session.plan import plan_session
+from console.session.runner import SessionPlan, SessionRunner
+from console.ui.chair import start_checks
+from console.ui.chair.adverse_event_dialog import AdverseEventDialog
+from console.ui.chair.checklist import ChecklistAnswer, ChecklistPage
+from console.ui.chair.device_panel import DevicePanel
+from console.ui.chair.end_of_session import EndOfSession
+from console.ui.chair.session_dialogs import ReasonDialog, open_dialog
+from console.ui.chair.session_view import SessionView
+from console.ui.chair.start_of_day import StartOfDay
+from console.ui.note.note_view import NoteView
+from devices.adapter import CommandUnsupported
+from devices.registry import create_adapter
+
+log = logging.getLogger(__name__)
+
+
+def open_runner(db_path: Path, plan: SessionPlan, url: str) -> SessionRunner:
+    """Worker thread: build the adapter, open the device and the session's record."""
+    adapter = create_adapter(url)
+    runner = SessionRunner(db_path, adapter, plan)
+    try:
+        runner.open()
+    except BaseException:
+        runner.close("the session could not be opened")
+        raise
+    return runner
+
+
+class _Relay(QObject):
+    """Carries a worker thread's outcome into the GUI thread."""
+
+    done = Signal(str, str)  # outcome, message
+
+
+class TechnicianWorkspace(QStackedWidget):
+    """The pages of one technician's day; see the module docstring."""
+
+    session_finished = Signal(int)  # session id, after the end-of-session screen
+
+    def __init__(self, db: sqlite_utils.Database, db_path: Path, user: User, *,
+                 device_url: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.db_path = Path(db_path)
+        self.user = user
+        self.setAccessibleName("Technician workspace")
+        self.overview: CourseOverview | None = None
+        self.plan: SessionPlan | None = None
+        self.answers: list[ChecklistAnswer] = []
+        self.pending_overrides: list[int] = []
+        self.runner: SessionRunner | None = None
+        self.dialog = None
+        self._closers: list[threading.Thread] = []
+        self._probing = False
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._probed)
+
+        self.start_page = StartOfDay(db, self)
+        self.checklist = ChecklistPage(self)
+        self.device_panel = DevicePanel()
+        if device_url:
+            self.device_panel.set_url(device_url)
+        self.session_view = SessionView(self, side_panel=self.device_panel)
+        self.session_view.by = user.username
+        self.end_page = EndOfSession(db, self)
+        self.note_page = self._note_page()
+        for page in (self.start_page, self.checklist, self.session_view, self.end_page, self.note_page):
+            self.addWidget(page)
+
+        self.start_page.session_requested.connect(self.begin)
+        self.checklist.completed.connect(self.checklist_done)
+        self.checklist.back_requested.connect(self.back_to_day)
+        self.device_panel.connected.connect(self.connected)
+        self.session_view.bridge.updated.connect(self._device_frame)
+        self.session_view.start_requested.connect(self.start)
+        self.session_view.ended.connect(self.ended)
+        self.session_view.adverse_requested.connect(self.adverse_event)
+        self.session_view.back_requested.connect(self.leave_before_start)
+        self.end_page.finished.connect(self.show_note)
+        self.show_day()
+
+    # ------------------------------------------------------------------ pages
+    def _note_page(self) -> QWidget:
+        """The handoff note's page: a title, the note's preview (filled per session), Done."""
+        page = QWidget(self)
+        page.setAccessibleName("Handoff note")
+        self.note_title = QLabel("Handoff note", page)
+        self.note_title.setObjectName("screenTitle")
+        self.note_title.setMinimumWidth(200)
+        self.note_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.note_message = QLabel("", page)
+        self.note_message.setObjectName("error")
+        self.note_message.setWordWrap(True)
+        self.note_done = QPushButton("Done: back to today's patients   Ctrl+Enter", page)
+        self.note_done.setObjectName("primary")
+        self.note_done.setAccessibleName("Done, back to today's patients")
+        self.note_done.setAutoDefault(True)
+        self.note_done.clicked.connect(self.show_day)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), page, activated=self._note_done_key)
+        top = QHBoxLayout()
+        top.addWidget(self.note_title, 1)
+        top.addWidget(self.note_done)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.addLayout(top)
+        layout.addWidget(self.note_message)
+        self.note_holder = layout
+        self.note_view: QWidget | None = None
+        return page
+
+    def _note_done_key(self) -> None:
+        if self.currentWidget() is self.note_page:
+            self.show_day()
+
+    def show_day(self) -> None:
+        self.start_page.refresh()
+        self.setCurrentWidget(self.start_page)
+        self.start_page.search.setFocus()
+
+    def back_to_day(self) -> None:
+        self.show_day()
+
+    # -------------------------------------------------------------- begin
+    def begin(self, overview: CourseOverview) -> None:
+        """Checks that come before the session exists, then the checklist."""
+        self.overview = overview
+        self.pending_overrides = []
+        course_id = overview.course.id if overview.course else None
+        try:
+            violations = start_checks.limit_violations(
+                overview.protocol, overview.prescription.percent_mt if overview.prescription else None,
+                overview.prescribed_mso,
+            )
+        except Exception as exc:
+            log.exception("safety limits not checked")
+            self.start_page.card.blockers.setText(f"The clinic's safety limits could not be read: {exc}")
+            return
+        if violations and course_id is not None:
+            dialog = start_checks.SupervisorOverrideDialog(self.db, course_id, violations, self)
+            dialog.signed.connect(self._limits_overridden)
+            self._open(dialog)
+            return
+        self._check_schedule()
+
+    def _limits_overridden(self, override_id: int) -> None:
+        self.pending_overrides.append(override_id)
+        self._check_schedule()
+
+    def _check_schedule(self) -> None:
+        overview = self.overview
+        course_id = overview.course.id if overview and overview.course else None
+        try:
+            early = start_checks.early_start(self.db, course_id)
+        except Exception as exc:
+            log.exception("schedule not checked")
+            self.start_page.card.blockers.setText(f"The course schedule could not be read: {exc}")
+            return
+        if early is not None:
+            dialog = ReasonDialog("Sooner than the schedule", f"{early.message}\nStart anyway? Why?",
+                                  start_checks.early_start_reasons(), self)
+            dialog.submitted.connect(self._early_reason)
+            self._early = early
+            self._open(dialog)
+            return
+        self._to_checklist()
+
+    def _early_reason(self, reason: str) -> None:
+        try:
+            self.pending_overrides.append(
+                record_early_start(self.db, self.user, self.overview.course.id, self._early, reason)
+            )
+        except Exception as exc:
+            self.start_page.card.blockers.setText(f"The reason was not recorded: {exc}")
+            return
+        self._to_checklist()
+
+    def _to_checklist(self) -> None:
+        self.setCurrentWidget(self.checklist)
+        self.checklist.begin(self.overview.title())
+
+    def checklist_done(self, answers: list[ChecklistAnswer]) -> None:
+        self.answers = answers
+        overview = self.overview
+        try:
+            self.plan = plan_session(self.db, overview.patient, technician=self.user.username)
+        except Exception as exc:
+            log.exception("session plan failed")
+            self.checklist.status.setText(f"The session cannot be prepared: {exc}")
+            return
+        plan = self.plan
+        self.device_panel.reset()
+        self.device_panel.expect(plan.protocol.name if plan.protocol else None, plan.prescribed_mso)
+        self.device_panel.set_opener(self._opener(plan))
+        self.session_view.set_context(overview.title())
+        self.session_view.show_message(
+            "Connect the device (Ctrl+D), check the coil on the target, then Start (F5)."
+        )
+        self.session_view.prepare(
+            planned_s=plan.protocol.run_s if plan.protocol else None,
+            tol_mm=plan.tol_distance_mm, prescribed_mso=plan.prescribed_mso,
+        )
+        self.setCurrentWidget(self.session_view)
+        self.device_panel.connect_button.setFocus()
+
+    def _opener(self, plan: SessionPlan):
+        db_path = self.db_path
+
+        def opener(url: str) -> SessionRunner:
+            return open_runner(db_path, plan, url)
+
+        return opener
+
+    # ------------------------------------------------------------- session
+    def connected(self, runner: SessionRunner) -> None:
+        """The device is open and the session's record exists: keep the checklist with it."""
+        self.runner = runner
+        session_id = runner.session_id
+        try:
+            session_entries.add_checklist(self.db, self.user, session_id, [a.as_dict() for a in self.answers])
+            attach_to_session(self.db, self.pending_overrides, session_id)
+        except Exception as exc:
+            log.exception("checklist not recorded")
+            self.session_view.show_message(f"The checklist was not recorded: {exc}")
+        self.session_view.attach(runner)
+        self.session_view.show_message("")
+        self.session_view.controls.start.setFocus()
+
+    def _device_frame(self, snap, _points) -> None:
+        self.device_panel.show_snapshot(snap)
+
+    def start(self) -> None:
+        """Start, after the intensity check: a device set to something other than the
+        prescription is set by the console when it takes commands; one that refuses (a
+        recording-only device) may start only with an explicit override and its reason."""
+        runner, plan = self.runner, self.plan
+        if runner is None or plan is None or self._probing:
+            return
+        snap = runner.snapshot()
+        if not snap.device_connected:
+            self.session_view.show_message("The device is not connected.")
+            return
+        prescribed = plan.prescribed_mso
+        if prescribed is None or snap.mso == prescribed:
+            self._start_runner()
+            return
+        if runner.adapter.supports("SET"):
+            if snap.mso is None:
+                self._start_runner()  # the runner sets the prescription before START
+                return
+            self._probe_set(runner, prescribed)
+            return
+        if snap.mso is None:
+            self.session_view.show_message(
+                "The device has not reported its intensity yet: wait for its status, then Start again."
+            )
+            return
+        self._ask_intensity_override(snap.mso)
+
+    def _probe_set(self, runner: SessionRunner, prescribed: int) -> None:
+        """Ask the device to take the prescription before anything starts (a worker thread:
+        a device may take its time to answer)."""
+        self._probing = True
+        self.session_view.show_message(f"Setting the device to {prescribed} % MSO …")
+
+        def work() -> None:
+            try:
+                runner.adapter.command("SET", prescribed)
+            except CommandUnsupported:
+                self._relay.done.emit("unsupported", "")
+            except Exception as exc:  # refused, timed out, link lost: said in words
+                self._relay.done.emit("failed", str(exc))
+            else:
+                self._relay.done.emit("set", "")
+
+        thread = threading.Thread(target=work, name="set-intensity")
+        self._closers.append(thread)
+        thread.start()
+
+    def _probed(self, outcome: str, message: str) -> None:
+        self._probing = False
+        runner = self.runner
+        if runner is None:
+            return
+        if outcome == "set":
+            self.session_view.show_message("")
+            self._start_runner()
+        elif outcome == "unsupported":
+            snap = runner.snapshot()
+            if snap.mso is None:
+                self.session_view.show_message("The device does not report its intensity: it cannot start.")
+                return
+            self._ask_intensity_override(snap.mso)
+        else:
+            self.session_view.show_message(f"The device did not take the prescribed intensity: {message}")
+
+    def _ask_intensity_override(self, device_mso: int) -> None:
+        plan = self.plan
+        dialog = start_checks.intensity_dialog(
+            device_mso, plan.prescribed_mso, plan.percent_mt, plan.mt_mso, self
+        )
+        self._override_mso = device_mso
+        dialog.submitted.connect(self._intensity_reason)
+        self._open(dialog)
+
+    def _intensity_reason(self, reason: str) -> None:
+        runner, plan = self.runner, self.plan
+        try:
+            record_intensity_override(self.db, self.user, ("session", runner.session_id), plan.prescribed_mso,
+                                      self._override_mso, reason)
+        except Exception as exc:
+            self.session_view.show_message(f"The override was not recorded: {exc}")
+            return
+        # Overridden on purpose: the band still shows the difference, but it does not sound all session.
+        self.session_view.band.sound.quiet("intensity")
+        self._start_runner()
+
+    def _start_runner(self) -> None:
+        runner = self.runner
+        if runner is None:
+            return
+        if runner.snapshot().state != "ready":
+            # A device that runs on its own started meanwhile: the recording follows it already.
+            self.session_view.show_message("")
+            return
+        try:
+            runner.start(by=self.user.username)
+        except Exception as exc:
+            self.session_view.show_message(f"Could not start: {exc}")
+            return
+        self.session_view.show_message("")
+        self.session_view.bridge.tick()
+
+    def leave_before_start(self) -> None:
+        """Back to the day's list before the start; an open record ends as stopped, with the reason."""
+        runner = self.runner
+        if runner is None:
+            if self.device_panel.connecting:
+                self.session_view.show_message("Connecting to the device: wait a moment.")
+                return
+            self.session_view.prepare()
+            self.show_day()
+            return
+        if runner.snapshot().state != "ready":
+            return  # once started, Stop (F8) ends it
+        dialog = ReasonDialog("Back without starting",
+                              "The device is connected. Why is there no session now?",
+                              start_checks.not_started_reasons(), self)
+        dialog.submitted.connect(self._not_started)
+        self._open(dialog)
+
+    def _not_started(self, reason: str) -> None:
+        runner = self.runner
+        if runner is None:
+            return
+        self.runner = None
+        self.session_view.detach()
+        self._close_in_background(runner, f"not started: {reason}")
+        self.session_view.prepare()
+        self.show_day()
+
+    def adverse_event(self) -> None:
+        """One key: the run stops at once (aborted), then the first-aid steps and the record."""
+        pressed_at = datetime.now().astimezone()
+        runner, overview = self.runner, self.overview
+        session_id = None
+        if runner is not None:
+            session_id = runner.session_id
+            try:
+                runner.abort("adverse event", by=self.user.username)
+            except Exception as exc:  # already ended: the record of the event still matters
+                log.info("abort on adverse event: %s", exc)
+            self.session_view.bridge.tick()
+        if overview is None:
+            return
+        dialog = AdverseEventDialog(
+            self.db, self.user, overview.patient.id, session_id=session_id,
+            course_id=overview.course.id if overview.course else None, pressed_at=pressed_at, parent=self,
+        )
+        self._open(dialog)
+
+    def ended(self, snap) -> None:
+        """The run has ended: close the runner in the background and go to the end-of-session screen."""
+        runner = self.runner
+        self.runner = None
+        self.session_view.detach()
+        if runner is not None:
+            self._close_in_background(runner, "session ended")
+        overview = self.overview
+        self.end_page.show_session(
+            snap, user=self.user, patient_id=overview.patient.id if overview else None,
+            course_id=overview.course.id if overview and overview.course else None,
+            context=overview.title() if overview else "",
+        )
+        self.setCurrentWidget(self.end_page)
+
+    def _close_in_background(self, runner: Any, reason: str) -> None:
+        thread = threading.Thread(target=runner.close, args=(reason,), name="session-close")
+        thread.start()
+        self._closers = [t for t in self._closers if t.is_alive()] + [thread]
+
+    # ---------------------------------------------------------------- note
+    def show_note(self, session_id: int) -> None:
+        """The handoff note of the session just ended; Done leads back to the day's list."""
+        if self.note_view is not None:
+            self.note_holder.removeWidget(self.note_view)
+            self.note_view.deleteLater()
+            self.note_view = None
+        self.note_title.setText(f"Handoff note — {self.overview.title() if self.overview else ''}")
+        self.note_message.setText("")
+        try:
+            self.note_view = NoteView.for_session(self.db, session_id, parent=self.note_page)
+        except Exception as exc:  # the record is safe; say why the note is not shown
+            log.exception("note of session %s not built", session_id)
+            self.note_message.setText(f"The handoff note could not be made: {exc}")
+        else:
+            self.note_holder.addWidget(self.note_view, 1)
+        self.setCurrentWidget(self.note_page)
+        self.note_done.setFocus()
+        self.session_finished.emit(session_id)
+
+    # ------------------------------------------------------------- dialogs
+    def _open(self, dialog) -> None:
+        self.dialog = dialog
+        open_dialog(self, dialog, self._dialog_closed)
+
+    def _dialog_closed(self) -> None:
+        self.dialog = None
+
+    # ------------------------------------------------------------ shutdown
+    def shutdown(self, reason: str = "program closed") -> None:
+        """Stop following, close an open session (it ends as stopped), join every thread."""
+        self.session_view.detach()
+        self.device_panel.join()
+        runner = self.runner
+        self.runner = None
+        if runner is not None:
+            runner.close(reason)
+        for thread in self._closers:
+            thread.join(30.0)
+        self._closers = []

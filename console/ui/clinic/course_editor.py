@@ -1,0 +1,218 @@
+"""Open a course (indication, protocol, target and targeting method, % MT, schedule, sessions)
+and close one with a reason. While the course is filled in, the protocol at that intensity is
+checked against the clinic's safety limits, so a problem shows before the first session."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLineEdit, QSpinBox, QWidget
+
+from console.clinic import patient_records
+from console.clinic import records as clinic
+from console.clinic.protocols import preset
+from console.errors import ClinicError
+from console.people.user import User
+from console.safety.limits import check_protocol, load_limits
+from console.safety.schedule import load_schedules
+from console.ui.widgets.form_dialog import FormDialog, label, restyle
+from resources import load_json
+
+POSE_FIELDS = (
+    ("x", "x (mm)"),
+    ("y", "y (mm)"),
+    ("z", "z (mm)"),
+    ("qw", "qw"),
+    ("qx", "qx"),
+    ("qy", "qy"),
+    ("qz", "qz"),
+)
+
+
+def options() -> dict:
+    return load_json("course_options.json")
+
+
+class CourseEditorDialog(FormDialog):
+    """``opened(course)`` once the course is open (audited by the domain)."""
+
+    opened = Signal(object)
+
+    def __init__(
+        self, db: sqlite_utils.Database, user: User, patient_id: int, parent: QWidget | None = None
+    ) -> None:
+        patient = clinic.get_patient(db, patient_id)
+        super().__init__(
+            f"Open a course — {patient.clinic_id} {patient.initials}",
+            "The safety screening follows once the course is open.",
+            parent,
+            ok_text="Open course",
+        )
+        self.db, self.user, self.patient_id = db, user, patient_id
+        self.result_course: clinic.Course | None = None
+        opts = options()
+        self.presets = load_json("protocols.json")["presets"]
+        self.indication = QComboBox(self)
+        self.indication.setEditable(True)
+        self.indication.addItems(opts["indications"])
+        self.indication.setAccessibleName("Indication")
+        self.protocol = QComboBox(self)
+        for key, data in self.presets.items():
+            self.protocol.addItem(data["name"], key)
+        self.protocol.setAccessibleName("Protocol")
+        self.target = QLineEdit(self)
+        self.target.setAccessibleName("Target")
+        self.method = QComboBox(self)
+        for m in opts["targeting_methods"]:
+            self.method.addItem(m["name"], bool(m.get("needs_pose")))
+        self.method.setAccessibleName("Targeting method")
+        self.pose_box = QWidget(self)
+        grid = QGridLayout(self.pose_box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.pose: dict[str, QLineEdit] = {}
+        for i, (key, text) in enumerate(POSE_FIELDS):
+            edit = QLineEdit(self.pose_box)
+            edit.setPlaceholderText(text)
+            edit.setAccessibleName(f"Target pose {text}")
+            grid.addWidget(edit, i // 4, i % 4)
+            self.pose[key] = edit
+        self.percent_mt = QDoubleSpinBox(self)
+        self.percent_mt.setRange(1, 200)
+        self.percent_mt.setDecimals(0)
+        self.percent_mt.setSuffix(" % MT")
+        self.percent_mt.setAccessibleName("Prescribed intensity in % MT")
+        self.schedule = QComboBox(self)
+        self.schedules = load_schedules()
+        for key, s in self.schedules.items():
+            self.schedule.addItem(s.name, key)
+        self.schedule.setAccessibleName("Schedule")
+        self.sessions = QSpinBox(self)
+        self.sessions.setRange(1, 1000)
+        self.sessions.setAccessibleName("Planned sessions")
+        for text, widget in (
+            ("Indication", self.indication),
+            ("Protocol", self.protocol),
+            ("Target", self.target),
+            ("Targeting", self.method),
+            ("Target pose", self.pose_box),
+            ("Intensity", self.percent_mt),
+            ("Schedule", self.schedule),
+            ("Planned sessions", self.sessions),
+        ):
+            self.form.addRow(text, widget)
+        self.limits_state = label("", self, "hint")
+        self.limits_state.setAccessibleName("Safety limits check")
+        self.body.addWidget(self.limits_state)
+        self.protocol.currentIndexChanged.connect(self._protocol_changed)
+        self.schedule.currentIndexChanged.connect(self._schedule_changed)
+        self.method.currentIndexChanged.connect(self._method_changed)
+        self.percent_mt.valueChanged.connect(self._check_limits)
+        self._protocol_changed()
+        self._schedule_changed()
+        self._method_changed()
+        self.finish()
+        self.protocol.setFocus()
+
+    def _protocol_changed(self) -> None:
+        data = self.presets[self.protocol.currentData()]
+        self.target.setText(data.get("target", "left DLPFC"))
+        self.percent_mt.setValue(float(data.get("default_percent_mt", 120)))
+        if self.protocol.currentData() == "accel-itbs":
+            self.schedule.setCurrentIndex(max(self.schedule.findData("accelerated"), 0))
+        self._check_limits()
+
+    def _schedule_changed(self) -> None:
+        s = self.schedules[self.schedule.currentData()]
+        self.sessions.setValue(s.default_sessions or 1)
+
+    def _method_changed(self) -> None:
+        self.pose_box.setVisible(bool(self.method.currentData()))
+
+    def _check_limits(self) -> None:
+        mt = clinic.latest_motor_threshold(self.db, self.patient_id)
+        percent = self.percent_mt.value()
+        spec = preset(self.protocol.currentData())
+        mso = clinic.prescribed_mso(mt.mso, percent) if mt else 0
+        violations = check_protocol(load_limits(), spec, percent, mso) if spec else []
+        if violations:
+            restyle(self.limits_state, "warning")
+            self.limits_state.setText(
+                "Outside the clinic's safety limits (sessions will need a supervisor's "
+                "signed override):\n" + "\n".join(f"• {v.message}" for v in violations)
+            )
+        else:
+            restyle(self.limits_state, "hint")
+            where = f" ({mso} % MSO at the latest motor threshold)" if mt else ""
+            self.limits_state.setText(f"Within the clinic's safety limits{where}.")
+
+    def _target_pose(self) -> dict | None:
+        if not self.method.currentData():
+            return None
+        values = {}
+        for key, edit in self.pose.items():
+            try:
+                values[key] = float(edit.text().replace(",", "."))
+            except ValueError:
+                raise ClinicError(
+                    "Neuronavigation needs the target pose: position x, y, z in mm and "
+                    "orientation qw, qx, qy, qz."
+                ) from None
+        return values
+
+    def save(self) -> None:
+        self.result_course = patient_records.open_course(
+            self.db,
+            self.user,
+            self.patient_id,
+            protocol=self.protocol.currentData(),
+            percent_mt=float(self.percent_mt.value()),
+            planned_sessions=int(self.sessions.value()),
+            schedule=self.schedule.currentData(),
+            target=self.target.text(),
+            targeting_method=self.method.currentText(),
+            target_pose=self._target_pose(),
+            indication=self.indication.currentText(),
+        )
+
+    def after_save(self) -> None:
+        self.opened.emit(self.result_course)
+        self.accept()
+
+
+class CloseCourseDialog(FormDialog):
+    """``closed(course)`` once closed with the reason."""
+
+    closed = Signal(object)
+
+    def __init__(
+        self, db: sqlite_utils.Database, user: User, course: clinic.Course, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(
+            "Close the course",
+            f"Course opened {course.opened_at[:10]}, {course.protocol}, "
+            f"{course.planned_sessions} sessions planned.",
+            parent,
+            ok_text="Close course",
+        )
+        self.db, self.user, self.course = db, user, course
+        self.reason = QComboBox(self)
+        self.reason.addItems(options()["close_reasons"])
+        self.reason.setAccessibleName("Reason for closing")
+        self.details = QLineEdit(self)
+        self.details.setPlaceholderText("Details (needed for Other)")
+        self.details.setAccessibleName("Details")
+        self.form.addRow("Reason", self.reason)
+        self.form.addRow("Details", self.details)
+        self.finish()
+        self.reason.setFocus()
+
+    def save(self) -> None:
+        choice, details = self.reason.currentText(), self.details.text().strip()
+        if choice == "Other" and not details:
+            raise ClinicError("Say why the course is being closed.")
+        reason = details if choice == "Other" else (f"{choice}: {details}" if details else choice)
+        self.course = patient_records.close_course(self.db, self.user, self.course.id, reason)
+
+    def after_save(self) -> None:
+        self.closed.emit(self.course)
+        self.accept()

@@ -1,0 +1,187 @@
+"""The supervisor's review workspace: filters, the list (problems first), the session's detail.
+
+Reads go through the one database connection the window is given; each
+list is one query (console.review.queue) and each session one read
+(console.review.detail), both quick enough on a clinic-year database to run
+on the GUI thread. Exports are checked against the user's permissions and
+audited: a CSV of the list as filtered, the JSON of a session (the export
+schema), a PDF report of a session with its plots.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import sqlite_utils
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.audit import audit, write_transaction
+from console.errors import ClinicError
+from console.people.permissions import PermissionDenied, allowed, require
+from console.people.user import User
+from console.review import export
+from console.review.detail import load_detail
+from console.review.flags import flag_config
+from console.review.queue import ReviewFilter, choices, tune_connection, write_csv
+from console.ui.review.review_filters import ReviewFilterBar
+from console.ui.review.review_queue import COLUMNS, ReviewQueueModel, ReviewQueueView
+from console.ui.review.session_detail import SessionDetailWidget
+
+log = logging.getLogger(__name__)
+
+
+class ReviewWindow(QMainWindow):
+    def __init__(self, db: sqlite_utils.Database, user: User | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.user = db, user
+        tune_connection(db)
+        self.setWindowTitle("Session review — TMS Session Console")
+        self.resize(1600, 950)
+        self.config = flag_config(db)
+        self.filters = ReviewFilterBar(self.config, choices(db), self)
+        self.model = ReviewQueueModel(db, self)
+        self.queue = ReviewQueueView(self.model, self)
+        self.queue.setStyleSheet(
+            "QTableView { background: #141a20; alternate-background-color: #182028; "
+            "selection-background-color: #3b6ea5; border: 1px solid #2f3a45; gridline-color: #232b34; }")
+        self.detail = SessionDetailWidget(db, user, self)
+        self.count = QLabel("", self)
+        self.count.setObjectName("hint")
+        self.csv_button = QPushButton("Export list as CSV…", self)
+        self.csv_button.setEnabled(allowed(user, "export_sessions"))
+        refresh = QPushButton("Refresh", self)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.filters)
+        row = QHBoxLayout()
+        row.addWidget(self.count, 1)
+        row.addWidget(refresh)
+        row.addWidget(self.csv_button)
+        layout.addLayout(row)
+        split = QSplitter(Qt.Orientation.Horizontal, central)
+        split.addWidget(self.queue)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([760, 840])
+        layout.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self._courses: list[QWidget] = []
+        self.model.list_loaded.connect(self._loaded)
+        self.filters.filter_changed.connect(self.apply_filter)
+        self.queue.session_chosen.connect(self.detail.show_session)
+        self.detail.changed.connect(self.model.refresh_session)
+        self.detail.course_requested.connect(self.open_course)
+        self.detail.export_json_requested.connect(self._ask_json)
+        self.detail.report_requested.connect(self._ask_report)
+        self.csv_button.clicked.connect(self._ask_csv)
+        refresh.clicked.connect(self.refresh)
+        self.model.set_filter(self.filters.current())
+        if self.model.rowCount():
+            self.queue.selectRow(0)
+
+    # --- the list -------------------------------------------------------------------------------
+    def apply_filter(self, f: ReviewFilter) -> None:
+        current = self.model.filter
+        try:
+            self.model.set_filter(replace(f, sort=current.sort, descending=current.descending))
+        except ClinicError as exc:
+            self.count.setText(str(exc))
+
+    def refresh(self) -> None:
+        self.filters.set_choices(choices(self.db))
+        self.model.reload()
+
+    def _loaded(self, rows: int, ms: float) -> None:
+        f = self.model.filter
+        what = {"unsigned": "to review", "signed": "signed", "all": "in all"}[f.review]
+        sort = next((c[0] for c in COLUMNS if c[1] == f.sort), "Flags")
+        if f.sort in ("problems", "flags") and f.descending:
+            sort += " (problems first)"
+        plural = "s" if rows != 1 else ""
+        self.count.setText(f"{rows} session{plural} {what} · sorted by {sort} · {ms:.0f} ms")
+
+    # --- exports --------------------------------------------------------------------------------
+    def export_csv(self, path: Path | str) -> int:
+        """The list as filtered, as CSV at ``path``; returns the rows written. Audited."""
+        require(self.user, "export_sessions")
+        listed = self.model.listed
+        if listed is None:
+            return 0
+        with Path(path).open("w", encoding="utf-8", newline="") as out:
+            n = write_csv(self.db, listed, out)
+        self._audit_export("export_review_list", "review_list", None,
+                           {"rows": n, "filter": {k: str(v) for k, v in vars(listed.filter).items() if v}})
+        return n
+
+    def export_json(self, session_id: int, path: Path | str) -> None:
+        require(self.user, "export_sessions")
+        with Path(path).open("w", encoding="utf-8") as out:
+            export.write_json(self.db, session_id, out)
+        self._audit_export("export_session", "session", session_id, {"format": "json"})
+
+    def write_report(self, session_id: int, path: Path | str) -> int:
+        """The PDF session report; returns its page count."""
+        require(self.user, "view_records")
+        from console.ui.review.session_report_pdf import write_report
+
+        pages = write_report(load_detail(self.db, session_id), path)
+        self._audit_export("print_session_report", "session", session_id, {"pages": pages})
+        return pages
+
+    def _audit_export(self, action: str, entity: str, entity_id: int | None, new: dict) -> None:
+        with write_transaction(self.db):
+            audit(self.db, self.user, action, entity, entity_id, None, new)
+
+    def _save_path(self, title: str, name: str, pattern: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path.home() / name), pattern)
+        return Path(path) if path else None
+
+    def _run(self, action, *args) -> None:  # type: ignore[no-untyped-def]
+        try:
+            action(*args)
+        except (ClinicError, PermissionDenied, export.ExportError, OSError) as exc:
+            QMessageBox.warning(self, "Not done", str(exc))
+
+    def _ask_csv(self) -> None:
+        path = self._save_path("Export the list", "review-list.csv", "CSV files (*.csv)")
+        if path:
+            self._run(self.export_csv, path)
+
+    def _ask_json(self, session_id: int) -> None:
+        path = self._save_path("Export the session", f"session-{session_id}.json", "JSON files (*.json)")
+        if path:
+            self._run(self.export_json, session_id, path)
+
+    def _ask_report(self, session_id: int) -> None:
+        path = self._save_path("Save the session report", f"session-{session_id}-report.pdf",
+                               "PDF files (*.pdf)")
+        if path:
+            self._run(self.write_report, session_id, path)
+
+    # --- course ---------------------------------------------------------------------------------
+    def open_course(self, course_id: int) -> QWidget:
+        from console.ui.review.course_view import CourseWindow
+
+        window = CourseWindow(self.db, course_id, self)
+        window.session_chosen.connect(self._show_from_course)
+        self._courses.append(window)
+        window.show()
+        return window
+
+    def _show_from_course(self, session_id: int) -> None:
+        if not self.queue.select_session(session_id):
+            self.detail.show_session(session_id)
