@@ -11,25 +11,42 @@ live on the chair's own disk; see :func:`db.database.connect`.)
 A session row must never be visible in ``recording`` without its lock held, or
 another process starting at that instant could take it for interrupted:
 :func:`begin_locked_session` inserts the row, takes the lock, and only then
-commits. POSIX only (``fcntl``); a file lock on Windows is a later port.
+commits.
+
+The lock is ``flock`` on POSIX and ``msvcrt.locking`` on Windows; both are
+dropped by the operating system when the holding process ends, which is the
+whole guarantee. The module imports on either (see :func:`platform_locks`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import fcntl
 import logging
 import os
 import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Protocol
 
 import sqlite_utils
 
 from db.database import write_transaction
 
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows (and tests/test_portable_imports.py)
+    fcntl = None  # type: ignore[assignment]
+try:  # Windows
+    import msvcrt
+except ImportError:
+    msvcrt = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
+
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise write the holder's text with CR LF
 
 
 class SessionLockHeld(RuntimeError):
@@ -46,14 +63,91 @@ def lock_path(db_path: Path | str, session_id: int) -> Path:
     return lock_dir(db_path) / f"session-{int(session_id)}.lock"
 
 
-def _try_lock(fd: int, flags: int) -> bool:
-    try:
-        fcntl.flock(fd, flags | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+class FileLocks(Protocol):
+    """How this platform locks an open file without waiting; the lock dies with the process."""
+
+    unlink_while_held: bool
+    """Whether a lock file can be removed while still locked (POSIX yes, Windows no)."""
+
+    def try_lock(self, fd: int, *, shared: bool) -> bool:
+        """Lock ``fd``; False at once when another holder has it."""
+
+    def unlock(self, fd: int) -> None: ...
+
+
+class FlockLocks:
+    """POSIX: ``flock`` on the whole file, exclusive for a recorder, shared for a look."""
+
+    unlink_while_held = True
+
+    def try_lock(self, fd: int, *, shared: bool) -> bool:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return False
+            raise
+        return True
+
+    def unlock(self, fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class MsvcrtLocks:
+    """Windows: ``msvcrt.locking`` of one byte far past the holder's text.
+
+    Windows locks byte ranges, always exclusively, and a locked byte cannot
+    even be read by others: locking a byte beyond the text keeps "pid N on
+    HOST" readable for the message that names the holder. A look
+    (:func:`is_session_live`) therefore holds the lock for an instant, which
+    :meth:`SessionLock.acquire` waits out as it does on POSIX. Any failure to
+    lock counts as "held": a session wrongly thought live is left for the next
+    start, whereas one wrongly thought interrupted would be closed under its
+    recorder.
+    """
+
+    OFFSET = 1 << 30
+    unlink_while_held = False  # Windows refuses to remove a file that is open
+
+    def __init__(self, module: ModuleType) -> None:
+        self._msvcrt = module
+
+    def try_lock(self, fd: int, *, shared: bool) -> bool:
+        os.lseek(fd, self.OFFSET, os.SEEK_SET)
+        try:
+            self._msvcrt.locking(fd, self._msvcrt.LK_NBLCK, 1)
+        except OSError:
             return False
-        raise
-    return True
+        return True
+
+    def unlock(self, fd: int) -> None:
+        os.lseek(fd, self.OFFSET, os.SEEK_SET)
+        self._msvcrt.locking(fd, self._msvcrt.LK_UNLCK, 1)
+
+
+class NoLocks:
+    """A platform with neither lock: say so when a lock is needed, not when the program starts."""
+
+    unlink_while_held = True
+
+    def try_lock(self, fd: int, *, shared: bool) -> bool:
+        raise OSError("this computer offers no file lock (neither fcntl nor msvcrt), so a session "
+                      "cannot be recorded safely")
+
+    def unlock(self, fd: int) -> None:  # pragma: no cover - nothing is ever locked
+        pass
+
+
+def platform_locks() -> FileLocks:
+    """The file locks of this platform: flock on POSIX, msvcrt.locking on Windows."""
+    if fcntl is not None:
+        return FlockLocks()
+    if msvcrt is not None:
+        return MsvcrtLocks(msvcrt)
+    return NoLocks()
+
+
+LOCKS: FileLocks = platform_locks()
 
 
 class SessionLock:
@@ -80,8 +174,8 @@ class SessionLock:
             return True
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            if not _try_lock(fd, fcntl.LOCK_EX):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _BINARY, 0o600)
+            if not LOCKS.try_lock(fd, shared=False):
                 os.close(fd)
                 return False
             # The file may have been removed by its last holder between our open
@@ -94,6 +188,7 @@ class SessionLock:
                 break
             os.close(fd)
         os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
         self._fd = fd
         return True
@@ -118,12 +213,23 @@ class SessionLock:
         fd, self._fd = self._fd, None
         if fd is None:
             return
+        if not LOCKS.unlink_while_held:
+            # Windows: an open file cannot be removed, so let go first; while anybody else has it
+            # open (a look, a new holder) it cannot vanish under them, and it simply stays.
+            try:
+                LOCKS.unlock(fd)
+            finally:
+                os.close(fd)
+            if remove:
+                with contextlib.suppress(PermissionError, FileNotFoundError):
+                    self.path.unlink()
+            return
         try:
             if remove:
                 # Remove while still holding it, so nobody can take a lock on a file about to vanish.
                 self.path.unlink(missing_ok=True)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            LOCKS.unlock(fd)
             os.close(fd)
 
     def _holder(self) -> str:
@@ -144,12 +250,12 @@ def is_session_live(db_path: Path | str, session_id: int) -> bool:
     """True when some process (this one included) holds the session's lock."""
     path = lock_path(db_path, session_id)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | _BINARY)
     except FileNotFoundError:
         return False
     try:
-        if _try_lock(fd, fcntl.LOCK_SH):
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        if LOCKS.try_lock(fd, shared=True):
+            LOCKS.unlock(fd)
             return False
         return True
     finally:
@@ -172,7 +278,10 @@ def begin_locked_session(
     lock: SessionLock | None = None
     try:
         with write_transaction(db):
-            session_id = int(db["sessions"].insert(row).last_pk)
+            last_pk = db.table("sessions").insert(row).last_pk
+            if last_pk is None:
+                raise RuntimeError("the new session row has no id")
+            session_id = int(last_pk)
             lock = SessionLock(db_path, session_id)
             lock.acquire()
             if before_commit is not None:

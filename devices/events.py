@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from devices.protocol import ProtocolSpec
+
 RUN_STATES = ("IDLE", "ARMED", "RUNNING", "PAUSED", "FAULT")
 EOS_REASONS = ("COMPLETE", "STOPPED")
 NAK_REASONS = ("UNSUPPORTED", "BAD_STATE", "BAD_VALUE")
@@ -45,7 +47,7 @@ class Status(NamedTuple):
 
 
 class ProtocolLoaded(NamedTuple):
-    """The protocol now loaded on the stimulator."""
+    """The protocol now loaded on the stimulator (its fields flat, for speed; ``spec`` as one value)."""
 
     device_t: int
     host_t: float
@@ -55,6 +57,12 @@ class ProtocolLoaded(NamedTuple):
     trains: int
     iti_s: float
     burst: int
+
+    @property
+    def spec(self) -> ProtocolSpec:
+        """The protocol as the one protocol type everybody else uses."""
+        return ProtocolSpec(self.name, self.freq_hz, self.pulses_per_train, self.trains, self.iti_s,
+                            self.burst)
 
     @property
     def planned_pulses(self) -> int:
@@ -107,7 +115,8 @@ class Pulse(NamedTuple):
 
     device_t: int
     host_t: float
-    count: int
+    # TSCP's name for the field; it hides tuple.count(), which nothing calls on a Pulse.
+    count: int  # type: ignore[assignment]
     mso: int
     didt: float | None
 

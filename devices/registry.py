@@ -106,11 +106,11 @@ def create_adapter(url: str) -> DeviceAdapter:
     return adapter
 
 
-register_scheme("tscp+serial", serial_adapter.from_url, serial_adapter.from_url.description)
+register_scheme("tscp+serial", serial_adapter.from_url, _describe(serial_adapter.from_url))
 register_scheme("serial", serial_adapter.from_url, "alias of tscp+serial://: serial:///dev/ttyUSB0 or serial://COM3")
 register_scheme(
     "tscp+socket", serial_adapter.from_url,
     "TSCP/1 over TCP (the simulator's --tcp mode): tscp+socket://127.0.0.1:PORT[?capture=FILE]",
 )
-register_scheme("replay", replay.from_url, replay.from_url.description)
-register_scheme("sim", sim_adapter.from_url, sim_adapter.from_url.description)
+register_scheme("replay", replay.from_url, _describe(replay.from_url))
+register_scheme("sim", sim_adapter.from_url, _describe(sim_adapter.from_url))

@@ -148,6 +148,7 @@ def from_url(url: str) -> ReplayAdapter:
     return ReplayAdapter(location, realtime=realtime, url=url)
 
 
+# mypy cannot type an attribute set on a function; registry._describe reads it (the plug-in convention)
 from_url.description = (  # type: ignore[attr-defined]
     "play back a capture file: replay://FILE[?realtime=1]"
 )

@@ -1,24 +1,21 @@
-"""A TSCP/1 device on a serial line (or pyserial's ``socket://``), through pyserial.
+"""The TSCP/1 link to a device on a serial line (or pyserial's ``socket://``).
 
-One reader thread owns the port: it reads in big chunks, decodes in place
-(:class:`~devices.tscp.Receiver`), hands typed events to an unbounded queue
-(it never waits on the consumer), PINGs every second, and watches the link.
-When the device falls silent or the port fails (a USB cable pulled, a pty hung
-up) it reports :class:`~devices.events.DeviceLost`, keeps reopening the same
-path with a short backoff, sends ``ID?`` and reports
-:class:`~devices.events.DeviceRestored` once the device answers again.
+One reader thread owns the link: it decodes what the transport
+(:mod:`devices.serial_port`) reads (:class:`~devices.tscp.Receiver`), hands
+typed events to an unbounded queue (it never waits on the consumer), PINGs
+every second, matches ACK/NAK to the commands waiting for them, and watches
+the link. When the device falls silent or the port fails (a USB cable pulled,
+a pty hung up) it reports :class:`~devices.events.DeviceLost`, keeps reopening
+the same path with a short backoff, sends ``ID?`` and reports
+:class:`~devices.events.DeviceRestored` once the same device answers again.
 
-The transport is injectable, as in pymeasure: pass a port path or URL, or an
+The port is injectable, as in pymeasure: pass a port path or URL, or an
 already built ``serial.SerialBase``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import os
-import re
-import termios
 import threading
 import time
 from collections import deque
@@ -42,28 +39,22 @@ from devices.adapter import (
     LinkCounters,
     split_url,
 )
-from devices.tscp import HOST_TO_DEVICE, SEQ_MOD, Receiver, encode_frame
+from devices.serial_port import SerialTransport, why
+from devices.tscp import HOST_TO_DEVICE, SEQ_MOD, Receiver, encode_frame, format_field
 
 log = logging.getLogger(__name__)
 
-# After a Linux pty hang-up pyserial raises SerialException on read, OSError on
-# in_waiting and termios.error on reset_input_buffer (is_open stays True).
-SOCKET_CHUNK = 65536
-PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
 
-
-def format_field(value: object) -> str:
-    """A command argument as TSCP/1 writes it: integers as is, decimals without exponent."""
-    if isinstance(value, bool):
-        raise CommandRefused(f"{value!r} is not a value a device command can carry.", "BAD_VALUE")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise CommandRefused(f"{value!r} is not a value a device command can carry.", "BAD_VALUE")
-        text = f"{value:.6f}".rstrip("0").rstrip(".")
-        return "0" if text == "-0" else text
-    return str(value)
+def command_fields(args: tuple[object, ...]) -> list[str]:
+    """A command's arguments as TSCP/1 fields (the codec's one formatter); refused when unwritable."""
+    fields = []
+    for value in args:
+        try:
+            fields.append(format_field(value))
+        except ValueError:
+            message = f"{value!r} is not a value a device command can carry."
+            raise CommandRefused(message, "BAD_VALUE") from None
+    return fields
 
 
 def _command_is_valid(name: str, fields: list[str]) -> bool:
@@ -111,12 +102,8 @@ class SerialAdapter(DeviceAdapter):
         hello_timeout: float = 2.0,
         url: str | None = None,
     ) -> None:
-        if isinstance(port, str):
-            self._port: serial.SerialBase | None = None
-            self._port_name = port
-        else:
-            self._port = port
-            self._port_name = str(port.port)
+        self._transport = SerialTransport(port, baudrate=baudrate, read_timeout=read_timeout)
+        self._port_name = self._transport.name
         default = "tscp+" if self._port_name.startswith("socket://") else "tscp+serial://"
         self.url = url or default + self._port_name
         self.identity = None
@@ -125,7 +112,6 @@ class SerialAdapter(DeviceAdapter):
         self._capture: IO[bytes] | None = None
         self._silence_timeout = silence_timeout
         self._ping_interval = ping_interval
-        self._read_timeout = read_timeout
         self._backoff_start = backoff_start
         self._backoff_max = backoff_max
         self._backoff = backoff_start
@@ -147,35 +133,27 @@ class SerialAdapter(DeviceAdapter):
         self._greeting_deadline = 0.0
         self._held: list[ev.DeviceEvent] = []
         self._answered = False  # a frame arrived since the (re)connect
-        self._pty_node: tuple[int, int] | None = None
-        self._gone_for_good = False
         self._unsupported: set[str] = set()
         self._waiters: dict[str, deque[_Waiter]] = {}
         self._waiters_lock = threading.Lock()
-        self._socket = False  # a socket:// transport (in_waiting says only "something")
 
     # --- lifecycle -------------------------------------------------------------------------------
+
+    def _retarget(self, port: str) -> None:
+        """Point the adapter, not yet opened, at ``port``: for a device whose address is known only
+        once it runs (the simulator serving TCP on a port it picked)."""
+        if self._opened:
+            raise DeviceError(f"The adapter for {self._port_name} is open; it cannot change ports.")
+        self._transport = SerialTransport(port, baudrate=self._baudrate,
+                                          read_timeout=self._transport.read_timeout)
+        self._port_name = port
 
     def open(self) -> None:
         if self._closed:
             raise DeviceError(f"The adapter for {self._port_name} was closed; create a new one.")
         if self._opened:
             return
-        try:
-            if self._port is None:
-                # exclusive: a second console (or adapter) on the same port would steal frames
-                self._port = serial.serial_for_url(
-                    self._port_name, baudrate=self._baudrate, timeout=self._read_timeout,
-                    write_timeout=1.0, exclusive=True, do_not_open=True,
-                )
-            else:
-                # the reader must wake up to PING and to notice close(); a write must never hang it
-                self._port.timeout = self._read_timeout
-                self._port.write_timeout = 1.0
-            if not self._port.is_open:
-                self._port.open()
-        except (*PORT_ERRORS, ValueError) as exc:
-            raise DeviceError(f"Cannot open {self._port_name}: {_why(exc)}.") from exc
+        self._transport.open()
         if self._capture_path is not None:
             try:
                 self._capture = self._capture_path.open("ab")
@@ -184,8 +162,6 @@ class SerialAdapter(DeviceAdapter):
                 raise DeviceError(
                     f"Cannot write the capture file {self._capture_path}: {exc.strerror or exc}."
                 ) from exc
-        self._socket = type(self._port).__module__.endswith("protocol_socket")
-        self._pty_node = pty_node(self._port_name)
         self._opened = True
         self._connected = True
         self._start_greeting()
@@ -204,12 +180,7 @@ class SerialAdapter(DeviceAdapter):
         self._closed = True
         self._stop.set()
         if self._thread is not None:
-            port = self._port
-            try:
-                if port is not None and port.is_open:
-                    port.cancel_read()
-            except (*PORT_ERRORS, AttributeError, NotImplementedError):
-                pass
+            self._transport.cancel_read()
             self._thread.join()
         self._close_port()
         if self._capture is not None:
@@ -237,7 +208,7 @@ class SerialAdapter(DeviceAdapter):
             raise CommandUnsupported(f"{name} is not a command the console can send to a device.")
         if name in self._unsupported:
             raise CommandUnsupported(f"The device does not support {name}.")
-        fields = [format_field(a) for a in args]
+        fields = command_fields(args)
         shown = " ".join([name, *fields])
         if not _command_is_valid(name, fields):
             raise CommandRefused(f"{shown} is not a valid {name} command (a value is missing, "
@@ -286,16 +257,14 @@ class SerialAdapter(DeviceAdapter):
                 if self._reconnect():
                     last_frame = last_ping = time.monotonic()
                 continue
-            port = self._port
-            assert port is not None
-            data, error = self._read_chunk(port)
+            data, error = self._transport.read_chunk()
             now = time.monotonic()
             if data and self._handle(data, now):
                 last_frame = now
             if error is not None:
                 if self._stop.is_set():
                     return
-                self._link_down(f"the port was closed or unplugged ({_why(error)})")
+                self._link_down(f"the port was closed or unplugged ({why(error)})")
                 continue
             if now - last_ping >= self._ping_interval:
                 last_ping = now
@@ -311,32 +280,6 @@ class SerialAdapter(DeviceAdapter):
                 self._queue.put(self._end_greeting(now))
             if now - last_frame >= self._silence_timeout:
                 self._link_down(f"no frame from the device for {self._silence_timeout:g} s")
-
-    def _read_chunk(self, port: serial.SerialBase) -> tuple[bytes, BaseException | None]:
-        """Everything available now (waiting up to ``read_timeout`` for the first byte).
-
-        Big chunks keep the cost per frame low. Bytes read before a failure are
-        returned with the error, so the frames just before an unplug still count.
-        """
-        data = b""
-        try:
-            if self._socket:
-                # socket:// reports in_waiting as 0 or 1: wait for a byte, then take the rest at once
-                data = port.read(1)
-                if data:
-                    port.timeout = 0
-                    try:
-                        data += port.read(SOCKET_CHUNK)
-                    finally:
-                        port.timeout = self._read_timeout
-                return data, None
-            waiting = port.in_waiting
-            data = port.read(waiting or 1)
-            if data and not waiting and (waiting := port.in_waiting):
-                data += port.read(waiting)  # woke on the first byte of a burst: take the rest
-            return data, None
-        except PORT_ERRORS as exc:
-            return data, exc
 
     def _handle(self, data: bytes, now: float) -> bool:
         """Decode one chunk and queue its events; True when a frame was accepted."""
@@ -424,14 +367,7 @@ class SerialAdapter(DeviceAdapter):
     def _send(self, type_: str, fields: list[str] | tuple[()] = ()) -> bool:
         """Write one host frame; False when the link is down (the reader notices and recovers)."""
         with self._write_lock:
-            port = self._port
-            if not self._connected or port is None:
-                return False
-            frame = encode_frame(self._host_seq, type_, fields)
-            try:
-                port.write(frame)
-            except PORT_ERRORS as exc:
-                log.debug("write to %s failed: %s", self._port_name, exc)
+            if not self._connected or not self._transport.write(encode_frame(self._host_seq, type_, fields)):
                 return False
             self._host_seq = (self._host_seq + 1) % SEQ_MOD
             return True
@@ -453,20 +389,9 @@ class SerialAdapter(DeviceAdapter):
         if self._stop.wait(self._backoff):
             return False
         self._backoff = min(self._backoff * 2, self._backoff_max)
-        port = self._port
-        assert port is not None
-        if self._pty_node is not None and pty_node(self._port_name) != self._pty_node:
-            if not self._gone_for_good:
-                self._gone_for_good = True
-                log.warning("the pseudo-terminal %s is gone; one made later under that name is another "
-                            "device, so the adapter does not reopen it", self._port_name)
-            return False
-        try:
-            port.open()
-        except (*PORT_ERRORS, ValueError) as exc:
-            log.debug("reopening %s failed: %s", self._port_name, exc)
-            self._close_port()
-            return False
+        with self._write_lock:
+            if not self._transport.reopen():
+                return False
         with self._rx_lock:
             self._receiver.reset_sequence()
         with self._write_lock:
@@ -480,27 +405,7 @@ class SerialAdapter(DeviceAdapter):
 
     def _close_port(self) -> None:
         with self._write_lock:
-            port = self._port
-            if port is None:
-                return
-            try:
-                port.close()
-            except (*PORT_ERRORS, ValueError) as exc:
-                log.debug("closing %s: %s", self._port_name, exc)
-                # pyserial left is_open True after a failed close; a new open() must not refuse
-                port.is_open = False
-
-
-def _why(exc: BaseException) -> str:
-    """The useful part of a pyserial/OS error message, for a person."""
-    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, serial.SerialException):
-        return exc.strerror.rstrip(".")
-    text = str(exc) or type(exc).__name__
-    if "exclusively lock" in text:
-        return "it is in use by another program"
-    # "[Errno 2] could not open port /dev/x: [Errno 2] No such file or directory: '/dev/x'"
-    m = re.search(r"\[Errno \d+\] ([^:\[]+?)(?::\s*'[^']*')?$", text)
-    return (m.group(1) if m else text).strip().rstrip(".")
+            self._transport.close()
 
 
 def same_device(known: ev.Hello | None, hello: ev.Hello) -> bool:
@@ -508,24 +413,6 @@ def same_device(known: ev.Hello | None, hello: ev.Hello) -> bool:
     if known is None:
         return True
     return (known.vendor, known.model, known.serial) == (hello.vendor, hello.model, hello.serial)
-
-
-def pty_node(path: str) -> tuple[int, int] | None:
-    """(device number, creation time) of a Linux pseudo-terminal named directly, else None.
-
-    A pty's number is reused as soon as it is freed, by any program (a
-    terminal window, another simulator), so after a hang-up the adapter must
-    not open "the same" /dev/pts/N: it would read someone else's bytes. Only
-    a symlink (the simulator's ``--link``, /dev/serial/by-id) may lead to the
-    device's next pty.
-    """
-    if not path.startswith("/dev/pts/") or os.path.islink(path):
-        return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_rdev, st.st_ctime_ns
 
 
 SERIAL_OPTIONS = ("baud", "capture")

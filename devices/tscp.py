@@ -13,6 +13,7 @@ compiled regular expression over its fields, so a valid frame costs one
 from __future__ import annotations
 
 import binascii
+import math
 import re
 import time
 from collections import deque
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from devices import events as ev
+from devices.protocol import ProtocolSpec
 
 MAX_FRAME = 160
 """Bytes in a frame including ``$`` and CR LF."""
@@ -84,6 +86,19 @@ class RawCommand(NamedTuple):
 # mismatch means the frame is rejected as well.
 
 _Parser = Callable[[re.Match, float], Any]
+
+ParseTable = dict[str, list[tuple[re.Pattern[str] | None, _Parser]]]
+"""Frame type -> (fields pattern, parser) pairs; a None pattern is a frame without fields."""
+
+
+def _empty_match() -> re.Match[str]:
+    m = re.fullmatch("", "")
+    assert m is not None  # the empty pattern matches the empty string
+    return m
+
+
+_NO_FIELDS = _empty_match()
+"""What a parser of a frame without fields gets: a match with no groups."""
 
 
 def _t(s: str) -> int | None:
@@ -208,7 +223,7 @@ def _rx(*fields: str) -> re.Pattern[str]:
 
 
 # (regex or regexes tried in order, parser); None regex = no fields at all.
-DEVICE_TO_HOST: dict[str, list[tuple[re.Pattern[str] | None, _Parser]]] = {
+DEVICE_TO_HOST: ParseTable = {
     "HELLO": [(_rx(_STR, _STR, _STR, _STR, _STR), _hello)],
     "STAT": [(_rx(_U32, _enum(ev.RUN_STATES), _INT, _opt(_DEC), _opt(_STR)), _stat)],
     "PROTO": [(_rx(_U32, _STR, _DEC, _INT, _INT, _DEC, _INT), _proto)],
@@ -229,10 +244,9 @@ DEVICE_TO_HOST: dict[str, list[tuple[re.Pattern[str] | None, _Parser]]] = {
 
 
 def _command(name: str, *converters: Callable[[str], Any]) -> _Parser:
-    def parse(m: re.Match | None, h: float) -> Any:
-        groups = () if m is None else m.groups()  # None: a command without fields
+    def parse(m: re.Match, h: float) -> Any:
         try:
-            args = tuple(conv(g) for conv, g in zip(converters, groups, strict=True))
+            args = tuple(conv(g) for conv, g in zip(converters, m.groups(), strict=True))
         except ValueError:
             return None
         return RawCommand(h, name, args)
@@ -247,7 +261,7 @@ def _set_mso(s: str) -> int:
     return v
 
 
-HOST_TO_DEVICE: dict[str, list[tuple[re.Pattern[str] | None, _Parser]]] = {
+HOST_TO_DEVICE: ParseTable = {
     "ID?": [(None, _command("ID?"))],
     "PING": [(None, _command("PING"))],
     "LOAD": [
@@ -272,7 +286,7 @@ class Receiver:
 
     def __init__(
         self,
-        table: dict[str, list[tuple[re.Pattern[str] | None, _Parser]]] | None = None,
+        table: ParseTable | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._table = DEVICE_TO_HOST if table is None else table
@@ -376,7 +390,7 @@ class Receiver:
         for rx, parse in options:
             if rx is None:
                 if rest is None:
-                    return Frame(seq, type_, [], parse(None, host_t))
+                    return Frame(seq, type_, [], parse(_NO_FIELDS, host_t))
                 continue
             if rest is None:
                 continue
@@ -389,16 +403,71 @@ class Receiver:
         return None
 
 
+# --- writing numbers -----------------------------------------------------------
+# TSCP.md fixes the grammar of a decimal (no exponent, no "+") but not its
+# places; these are the places every writer uses (the simulator, the host's
+# commands, test captures), so what a device reports is exactly what was sent.
+
+PLACES: dict[str, int] = {
+    "freq_hz": 3,  # PROTO, LOAD: millihertz
+    "iti_s": 3,  # PROTO, LOAD: milliseconds
+    "coil_temp_c": 1,  # STAT
+    "didt": 1,  # PULSE, A/us
+    "mm": 2,  # POSE x, y, z (as the example frame of TSCP.md)
+    "quaternion": 4,  # POSE qw, qx, qy, qz
+    "quality": 2,  # POSE quality, 0.00..1.00
+}
+COMMAND_PLACES = 3
+"""Places of a decimal command argument (LOAD's freq_hz and iti_s are the only ones)."""
+
+POSE_FORMAT = "%d," + ",".join(
+    [f"%.{PLACES['mm']}f"] * 3 + [f"%.{PLACES['quaternion']}f"] * 4 + [f"%.{PLACES['quality']}f"]
+)
+"""A visible POSE's fields for ``%``-formatting (t, x, y, z, qw, qx, qy, qz, quality): the fast path."""
+POSE_HIDDEN_FORMAT = "%d,,,,,,,," + f"{0:.{PLACES['quality']}f}"
+"""A POSE whose coil the tracker cannot see: quality 0 and the seven pose fields empty."""
+
+
+def format_decimal(value: float, places: int) -> str:
+    """A TSCP decimal rounded to ``places``, without exponent or trailing zeros.
+
+    10.0 -> "10", 2.5 -> "2.5", -0.0001 -> "0". ValueError for what no frame
+    can carry (NaN, infinities, booleans). Only POSE keeps its zeros
+    (:data:`POSE_FORMAT`): its fields are fixed-width, as in TSCP.md's example.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a number a TSCP frame can carry")
+    text = f"{value:.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def format_field(value: object, places: int = COMMAND_PLACES) -> str:
+    """One field as TSCP/1 writes it: integers as they are, decimals by :func:`format_decimal`."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a value a TSCP field can carry")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_decimal(value, places)
+    return str(value)
+
+
+def format_proto_fields(t: int, spec: ProtocolSpec) -> list[str]:
+    """PROTO fields of ``spec`` at device time ``t`` (the LOAD fields are the same without ``t``)."""
+    return [
+        str(t), spec.name, format_decimal(spec.freq_hz, PLACES["freq_hz"]), str(spec.pulses_per_train),
+        str(spec.trains), format_decimal(spec.iti_s, PLACES["iti_s"]), str(spec.burst),
+    ]
+
+
 def format_pose_fields(
     t: int,
     pose: tuple[float, float, float, float, float, float, float] | None,
     quality: float,
 ) -> list[str]:
-    """POSE fields with fixed decimals (2 for mm, 4 for the quaternion)."""
+    """POSE fields with fixed places (2 for mm, 4 for the quaternion, 2 for quality)."""
     if pose is None:
-        return [str(t), "", "", "", "", "", "", "", "0.00"]
-    x, y, z, qw, qx, qy, qz = pose
-    return [
-        str(t), f"{x:.2f}", f"{y:.2f}", f"{z:.2f}",
-        f"{qw:.4f}", f"{qx:.4f}", f"{qy:.4f}", f"{qz:.4f}", f"{quality:.2f}",
-    ]
+        return (POSE_HIDDEN_FORMAT % t).split(",")
+    return (POSE_FORMAT % (t, *pose, quality)).split(",")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from devices.sim.plan import ProtocolSpec
+from devices.protocol import ProtocolSpec
 from devices.sim.settings import SCENARIOS
 
 MAX_SPEED = 1000.0

@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from devices.protocol import ProtocolSpec
 from devices.sim.config import SimConfig
-from devices.sim.plan import ProtocolSpec, RunEvent, RunPlan, fmt_decimal
+from devices.sim.plan import RunEvent, RunPlan
 from devices.sim.pose import DriftWindow, PoseModel
 from devices.sim.settings import SimSettings
 from devices.sim.thermal import CoilThermal
+from devices.tscp import PLACES, format_decimal, format_proto_fields
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ Out = tuple[str, str]
 UNPLUG = "#UNPLUG"
 INF = 1 << 62
 _DIDT_STREAM = 2
+TEMP_PLACES = PLACES["coil_temp_c"]
+DIDT_PLACES = PLACES["didt"]
 
 
 class _Run:
@@ -93,13 +97,14 @@ class SimDevice:
             self._greeted = True
             t = max(self.now, 0)
             if self.spec:
-                out.append(("PROTO", self.spec.proto_payload(t)))
+                out.append(("PROTO", ",".join(format_proto_fields(t, self.spec))))
             out.append(("INT", f"{t},{self.mso}"))
         return out
 
     def _stat(self, t: int) -> Out:
         temp = self.thermal.temp(t)
-        return ("STAT", f"{t},{self.state},{self.mso},{temp:.1f},{self.settings.identity.coil_id}")
+        return ("STAT", f"{t},{self.state},{self.mso},{format_decimal(temp, TEMP_PLACES)},"
+                        f"{self.settings.identity.coil_id}")
 
     # --- time ----------------------------------------------------------------------
     def _timer(self, t: int, kind: str) -> None:
@@ -207,7 +212,7 @@ class SimDevice:
             mso = self.mso
             s = self.settings
             didt = mso * s.didt_per_mso * (1.0 + self._didt.gauss(0.0, s.didt_rel_sigma))
-            out.append(("PULSE", f"{t},{run.pulses},{mso},{didt:.1f}"))
+            out.append(("PULSE", f"{t},{run.pulses},{mso},{format_decimal(didt, DIDT_PLACES)}"))
             self.thermal.pulse(t, mso)
             if self._fault is None and self.thermal.overheated(t):
                 self._overtemp(t, out)
@@ -228,7 +233,7 @@ class SimDevice:
 
     def _overtemp(self, t: int, out: list[Out]) -> None:
         temp = self.thermal.temp(t)
-        limit = fmt_decimal(self.settings.thermal.fault_above_c)
+        limit = format_decimal(self.settings.thermal.fault_above_c, TEMP_PLACES)
         self._fault = "COIL_OVERTEMP"
         self.thermal.boost_c = None  # the coolant recovers; the coil cools at rest
         out.append(("FAULT", f"{t},COIL_OVERTEMP,coil temperature above {limit} C"))
@@ -302,7 +307,7 @@ class SimDevice:
             return self._nak("LOAD", "BAD_VALUE")
         self.spec = spec
         self.state = "ARMED"
-        return [("ACK", "LOAD"), ("PROTO", spec.proto_payload(t))]
+        return [("ACK", "LOAD"), ("PROTO", ",".join(format_proto_fields(t, spec)))]
 
     def _cmd_set(self, t: int, mso: int) -> list[Out]:
         if not 0 <= mso <= 100:

@@ -1,4 +1,4 @@
-"""A stimulation protocol and its run timing, exactly as TSCP.md "Timing of a run" says.
+"""A stimulation protocol's run timing, exactly as TSCP.md "Timing of a run" says.
 
 Pure functions of the protocol: the simulator schedules every train and pulse
 from this plan in *run time* (milliseconds of active stimulation since START;
@@ -8,56 +8,10 @@ compute the times a device must produce from the same rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
+from devices.protocol import BURST_PULSE_MS, ProtocolSpec
 from resources import load_json
-
-BURST_PULSE_MS = 20
-"""Pulses inside a theta burst are 20 ms apart (50 Hz)."""
-MAX_PULSES = 100_000
-
-
-def fmt_decimal(x: float) -> str:
-    """A TSCP decimal: no exponent, no trailing zeros (10.0 -> "10", 2.5 -> "2.5")."""
-    s = f"{x:.3f}".rstrip("0").rstrip(".")
-    return "0" if s in ("", "-0") else s
-
-
-@dataclass(frozen=True)
-class ProtocolSpec:
-    """The PROTO fields of TSCP/1: what a LOAD carries and a preset holds."""
-
-    name: str
-    freq_hz: float
-    pulses_per_train: int
-    trains: int
-    iti_s: float
-    burst: int
-
-    def problem(self) -> str | None:
-        """Why a stimulator would refuse this protocol, or None when it is runnable."""
-        if not self.name or any(c in self.name for c in ",$*\r\n"):
-            return "name must be text without , $ * or line breaks"
-        if self.burst not in (1, 3):
-            return "burst must be 1 (rTMS) or 3 (theta burst)"
-        if not 0 < self.freq_hz <= 100:
-            return "freq_hz must be above 0 and at most 100"
-        if self.burst > 1 and 1000 / self.freq_hz <= BURST_PULSE_MS * (self.burst - 1):
-            return "bursts overlap: freq_hz too high for theta burst"
-        if self.pulses_per_train < 1 or self.pulses_per_train % self.burst:
-            return "pulses_per_train must be a positive multiple of burst"
-        if self.trains < 1 or self.trains * self.pulses_per_train > MAX_PULSES:
-            return f"trains must be at least 1 and the run at most {MAX_PULSES} pulses"
-        if not 0 <= self.iti_s <= 3600:
-            return "iti_s must be between 0 and 3600"
-        return None
-
-    def proto_payload(self, t: int) -> str:
-        return ",".join((
-            str(t), self.name, fmt_decimal(self.freq_hz), str(self.pulses_per_train),
-            str(self.trains), fmt_decimal(self.iti_s), str(self.burst),
-        ))
 
 
 def load_presets() -> dict[str, ProtocolSpec]:
@@ -66,8 +20,7 @@ def load_presets() -> dict[str, ProtocolSpec]:
     out: dict[str, ProtocolSpec] = {}
     for key, p in data.get("presets", {}).items():
         try:
-            spec = ProtocolSpec(str(p["name"]), float(p["freq_hz"]), int(p["pulses_per_train"]),
-                                int(p["trains"]), float(p["iti_s"]), int(p["burst"]))
+            spec = ProtocolSpec.from_mapping(p)
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"protocols.json: preset {key!r} is incomplete or malformed ({e})") from e
         problem = spec.problem()

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from devices.sim.settings import SimSettings
+from devices.tscp import POSE_FORMAT, POSE_HIDDEN_FORMAT
 
 BLOCK = 256
 _POSE_STREAM = 1
@@ -128,11 +129,11 @@ class PoseModel:
             visible &= (t < h0) | (t >= h1)
         rows = np.concatenate((pos, quat, quality[:, None]), axis=1).tolist()
         ts = t.tolist()
-        fmt = "%d,%.2f,%.2f,%.2f,%.4f,%.4f,%.4f,%.4f,%.2f"
+        fmt = POSE_FORMAT  # the codec's places, so the simulator writes what format_pose_fields writes
         if visible.all():
             return [fmt % (ti, *r) for ti, r in zip(ts, rows, strict=True)]
         vis = visible.tolist()
         return [
-            fmt % (ti, *r) if v else f"{ti},,,,,,,,0.00"
+            fmt % (ti, *r) if v else POSE_HIDDEN_FORMAT % ti
             for ti, r, v in zip(ts, rows, vis, strict=True)
         ]

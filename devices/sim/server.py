@@ -32,7 +32,7 @@ from devices.sim.model import UNPLUG, Out, SimDevice
 from devices.sim.poller import POLLIN, POLLOUT, Poller, hung_up
 from devices.sim.settings import SimSettings
 from devices.sim.transport import HostGone, PtyTransport, TcpTransport
-from devices.tscp import HOST_TO_DEVICE, RawCommand, Receiver
+from devices.tscp import HOST_TO_DEVICE, ParseTable, RawCommand, Receiver
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def _set_any(m: re.Match, host_t: float) -> RawCommand:
     return RawCommand(host_t, "SET", (int(m.group(1)),))
 
 
-COMMANDS = {**HOST_TO_DEVICE, "SET": [(re.compile(r"(-?[0-9]+)"), _set_any)]}
+COMMANDS: ParseTable = {**HOST_TO_DEVICE, "SET": [(re.compile(r"(-?[0-9]+)"), _set_any)]}
 
 
 class DeviceClock:

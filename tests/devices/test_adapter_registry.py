@@ -129,7 +129,7 @@ def test_devices_command_lists_adapters_and_ports(capsys: pytest.CaptureFixture[
     import main
     from cli import devices_cmd
 
-    assert "cli.devices_cmd" in main.COMMAND_MODULES
+    assert devices_cmd in main.COMMANDS
     parser = argparse.ArgumentParser()
     devices_cmd.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["devices"])

@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices import events as ev
-from devices.serial_adapter import format_field
-from devices.tscp import HOST_TO_DEVICE, RawCommand, Receiver, encode_frame, format_pose_fields
+from devices.tscp import HOST_TO_DEVICE, RawCommand, Receiver, encode_frame, format_field, format_pose_fields
 from tests.conftest import SHARED
 
 H = 1.5  # the host time the test stamps on everything

@@ -6,7 +6,6 @@ and every command in every state.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -70,7 +69,7 @@ def test_dash_and_1hz_follow_the_same_rule() -> None:
     {"iti_s": -1.0}, {"name": "a,b"},
 ])
 def test_unrunnable_protocols_are_named(change: dict) -> None:
-    spec = dataclasses.replace(PRESETS["itbs"], **change)
+    spec = PRESETS["itbs"]._replace(**change)
     assert spec.problem()
 
 

@@ -1,4 +1,4 @@
-"""``sim://`` addresses: the simulator started on a pty by the adapter itself."""
+"""``sim://`` addresses: the simulator started on a pty (TCP where there are no ptys) by the adapter."""
 
 from __future__ import annotations
 
@@ -9,13 +9,20 @@ import pytest
 from devices.adapter import DeviceError
 from devices.events import EndOfSession, Pulse
 from devices.registry import adapter_schemes, create_adapter
+from devices.sim import adapter as sim_adapter
 
 
-def test_sim_address_records_a_whole_itbs_run_and_stops_its_simulator() -> None:
+@pytest.mark.parametrize("ptys", [True, False], ids=["pty", "tcp-as-on-windows"])
+def test_sim_address_records_a_whole_itbs_run_and_stops_its_simulator(
+    ptys: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sim_adapter, "ptys_available", lambda: ptys)
     adapter = create_adapter("sim://itbs?speed=1000&seed=3")
     adapter.open()
     try:
         assert adapter.identity is not None and adapter.identity.model == "SIM-1"
+        assert adapter.simulator.port.startswith("/") if ptys else adapter.simulator.port.startswith(
+            "socket://127.0.0.1:")
         adapter.command("START")
         pulses, end = [], None
         while end is None:
