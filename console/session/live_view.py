@@ -2,22 +2,55 @@
 
 Kept apart from the recorder (which decides what is recorded) because it
 only reads: what the technician sees at one instant, zones and shares
-worked out from the recorder's numbers. Reads ``SessionRecorder``
-attributes; the runner calls it under its lock.
+worked out from the recorder's numbers. It reads the recorder through
+``RecorderView``, the few things it needs, so it never imports the recorder
+(the recorder imports this module); the runner calls it under its lock.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
-from console.session.snapshot import LiveSnapshot
+from console.clinic.protocols import ProtocolSpec
+from console.session.device_health import DeviceHealth
+from console.session.pose_track import PoseTrack
+from console.session.pulse_tally import PulseTally
+from console.session.recording_terms import RecorderConfig, rounded
+from console.session.session_alarms import SessionAlarms
+from console.session.snapshot import LiveSnapshot, SeriesPoint
 
-if TYPE_CHECKING:
-    from console.session.recorder import SessionRecorder
 
+class RecorderView(Protocol):
+    """What the live view reads of a recorder (SessionRecorder is one)."""
 
-def _r(v: float | None, digits: int = 3) -> float | None:
-    return None if v is None else round(v, digits)
+    config: RecorderConfig
+    track: PoseTrack
+    pulses: PulseTally
+    device: DeviceHealth
+    alarm_book: SessionAlarms
+    state: str
+    end_status: str | None
+    end_reason: str | None
+    device_state: str | None
+    coil_temp_c: float | None
+    protocol: ProtocolSpec | None
+    mso: int | None
+    train: int
+    pause_reason: str | None
+    frames_received: int
+    frames_rejected: int
+    frames_missing: int
+    pauses: int
+    series: list[SeriesPoint]
+
+    @property
+    def ended(self) -> bool: ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    @property
+    def duration_s(self) -> float | None: ...
 
 
 def zone_of(distance_mm: float, angle_deg: float, tol_mm: float, tol_deg: float) -> str:
@@ -29,41 +62,33 @@ def zone_of(distance_mm: float, angle_deg: float, tol_mm: float, tol_deg: float)
     return "off"
 
 
-def build_snapshot(rec: SessionRecorder) -> LiveSnapshot:
+def build_snapshot(rec: RecorderView) -> LiveSnapshot:
     """What the technician sees now."""
     cfg = rec.config
-    dev = rec.deviation
-    visible = rec.pose is not None
+    dev = rec.track.deviation
+    visible = rec.track.pose is not None
+    shown = dev if visible else None
     zone = "none"
-    if visible and dev is not None and dev.angle_deg is not None:
-        zone = zone_of(dev.distance_mm, dev.angle_deg, cfg.tol_distance_mm, cfg.tol_angle_deg)
+    if shown is not None and shown.angle_deg is not None:
+        zone = zone_of(shown.distance_mm, shown.angle_deg, cfg.tol_distance_mm, cfg.tol_angle_deg)
+    delivered = rec.pulses.delivered
     percent_mt = None
     if rec.mso is not None and cfg.mt_mso:
         percent_mt = round(100.0 * rec.mso / cfg.mt_mso, 1)
-    elapsed = rec.duration_s or 0.0
     remaining = None
     if rec.protocol is not None and not rec.ended:
-        remaining = round(rec.protocol.remaining_s(rec.pulses_delivered), 1)
-    identity = rec.identity
-    label = f"{identity.vendor} {identity.model} {identity.serial}" if identity else None
-    extra: dict[str, Any] = {
-        "stopping": rec.stopping,
-        "alarms_acknowledged": tuple(sorted(rec.acknowledged & set(rec.alarms))),
-        "pulses_repeated": rec.pulses_repeated,
-        "coil_temp_c": rec.coil_temp_c,
-        "quality": rec.pose_quality,
-    }
+        remaining = round(rec.protocol.remaining_s(delivered), 1)
     return LiveSnapshot(
         session_id=cfg.session_id,
         state=rec.state,
         end_status=rec.end_status,
         end_reason=rec.end_reason,
-        device_connected=rec.device_connected,
+        device_connected=rec.device.connected,
         device_state=rec.device_state,
-        device_label=label,
+        device_label=rec.device.label,
         protocol_name=rec.protocol.name if rec.protocol else None,
-        pulses_delivered=rec.pulses_delivered,
-        pulses_recorded=rec.pulses_recorded,
+        pulses_delivered=delivered,
+        pulses_recorded=rec.pulses.recorded,
         pulses_planned=rec.protocol.planned_pulses if rec.protocol else None,
         train=rec.train,
         trains_planned=rec.protocol.trains if rec.protocol else None,
@@ -71,28 +96,30 @@ def build_snapshot(rec: SessionRecorder) -> LiveSnapshot:
         prescribed_mso=cfg.prescribed_mso,
         mt_mso=cfg.mt_mso,
         percent_mt=percent_mt,
-        elapsed_s=elapsed,
+        elapsed_s=rec.duration_s or 0.0,
         remaining_s=remaining,
         pose_visible=visible,
-        offset_x_mm=_r(dev.offset_x_mm) if visible and dev else None,
-        offset_y_mm=_r(dev.offset_y_mm) if visible and dev else None,
-        depth_mm=_r(dev.depth_mm) if visible and dev else None,
-        distance_mm=_r(dev.distance_mm) if visible and dev else None,
-        angle_deg=_r(dev.angle_deg) if visible and dev else None,
+        offset_x_mm=rounded(shown.offset_x_mm) if shown else None,
+        offset_y_mm=rounded(shown.offset_y_mm) if shown else None,
+        depth_mm=rounded(shown.depth_mm) if shown else None,
+        distance_mm=rounded(shown.distance_mm) if shown else None,
+        angle_deg=rounded(shown.angle_deg) if shown else None,
         zone=zone,
         tol_distance_mm=cfg.tol_distance_mm,
         tol_angle_deg=cfg.tol_angle_deg,
-        on_target_share=(
-            rec.pulses_on_target / rec.pulses_with_pose
-            if rec.pulses_with_pose and cfg.target is not None else None
-        ),
-        faults_active=tuple(rec.active_faults),
-        alarms=tuple(rec.alarms.values()),
+        on_target_share=rec.pulses.on_target_share(),
+        faults_active=tuple(rec.device.active_faults),
+        alarms=tuple(rec.alarm_book.active.values()),
         frames_received=rec.frames_received,
         frames_rejected=rec.frames_rejected,
         frames_missing=rec.frames_missing,
-        faults=rec.faults,
+        faults=rec.device.faults,
         pauses=rec.pauses,
         series_len=len(rec.series),
-        extra=extra,
+        stopping=rec.stopping,
+        pause_reason=rec.pause_reason if rec.state == "paused" else None,
+        alarms_acknowledged=rec.alarm_book.acknowledged_active(),
+        pulses_repeated=rec.pulses.repeated,
+        coil_temp_c=rec.coil_temp_c,
+        pose_quality=rec.track.quality,
     )

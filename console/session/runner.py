@@ -7,6 +7,10 @@ Plain threads, no Qt. Three threads, none waiting on another's slow work:
   100 ms); the reader never waits for the UI or the disk;
 - a command thread sends device commands (LOAD, SET, START, PAUSE, ...),
   which may take a device's time to answer, so a button press never blocks;
+  every command goes through it (never through the adapter directly) and
+  lands in the record as ``command`` events: sent, then acknowledged,
+  refused (with the device's reason), timed out or failed; unsupported when
+  the device takes no commands of that kind;
 - the caller (UI or CLI) reads ``snapshot()`` and ``series_since()``, cheap
   copies taken under a lock that the reader holds for one event at a time.
 
@@ -24,16 +28,24 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from console.session.recorder import InvalidAction, RecorderConfig, RecordingTerms, SessionRecorder, WallClock
+from console.session.recorder import SessionRecorder
+from console.session.recording_terms import InvalidAction, RecorderConfig, RecordingTerms, WallClock
 from console.session.snapshot import LiveSnapshot, SeriesPoint
 from db.database import connect, new_uuid, utc_now
 from db.session_lock import SessionLock, begin_locked_session
 from db.writer import Writer
-from devices.adapter import CommandError, CommandUnsupported, DeviceAdapter, DeviceError
+from devices.adapter import (
+    CommandError,
+    CommandRefused,
+    CommandTimeout,
+    CommandUnsupported,
+    DeviceAdapter,
+    DeviceError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +203,10 @@ class SessionRunner:
         with self._lock:
             snap = self._recorder.snapshot()
         writer = self._writer
-        snap.extra["unsaved"] = writer.pending if writer is not None else 0
-        snap.extra["storage_error"] = self._storage_error
-        snap.extra["command_error"] = self._command_error
-        return snap
+        return replace(
+            snap, unsaved_rows=writer.pending if writer is not None else 0,
+            storage_error=self._storage_error, command_error=self._command_error,
+        )
 
     def series_since(self, n: int) -> list[SeriesPoint]:
         """Plot points after the first ``n`` (the UI keeps what it has)."""
@@ -216,28 +228,45 @@ class SessionRunner:
             done: Future = Future()
             done.set_result(False)
             return done
-        return self._submit(self._start_device)
+        return self._submit(lambda: self._start_device(by))
 
     def pause(self, reason: str | None = None, by: str | None = None) -> Future:
         self._act(lambda r, now: r.pause(now, reason, by=by))
-        return self._submit(lambda: self._device_or_undo("PAUSE", lambda r, now: r.resume(now, by=by)))
+        return self._submit(lambda: self._device_or_undo("PAUSE", lambda r, now: r.resume(now, by=by), by))
 
     def resume(self, by: str | None = None) -> Future:
         self._act(lambda r, now: r.resume(now, by=by))
-        return self._submit(
-            lambda: self._device_or_undo("RESUME", lambda r, now: r.pause(now, "the device did not resume"))
-        )
+
+        def undo(r: SessionRecorder, now: float) -> None:
+            r.pause(now, "the device did not resume")
+
+        return self._submit(lambda: self._device_or_undo("RESUME", undo, by))
 
     def stop(self, reason: str, by: str | None = None) -> Future:
         """Stop: the end is written when the device confirms (EOS) or after a grace time."""
         wait = self.adapter.supports("STOP")
         self._act(lambda r, now: r.stop(now, reason, by=by, wait_for_device=wait))
-        return self._submit(lambda: self._device("STOP"))
+        return self._submit(lambda: self._device("STOP", by=by))
 
     def abort(self, reason: str, by: str | None = None) -> Future:
         wait = self.adapter.supports("STOP")
         self._act(lambda r, now: r.abort(now, reason, by=by, wait_for_device=wait))
-        return self._submit(lambda: self._device("STOP"))
+        return self._submit(lambda: self._device("STOP", by=by))
+
+    def supports(self, command: str) -> bool:
+        """Whether the device may take ``command`` (cheap: no I/O)."""
+        return self.adapter.supports(command)
+
+    def set_intensity(self, mso: int, by: str | None = None) -> Future:
+        """Ask the device to set ``mso`` (% MSO); like every command, sent from the command thread.
+
+        The Future resolves True on ACK, False when the device takes no SET, and
+        carries the device's refusal (CommandRefused, CommandTimeout, ...) otherwise;
+        each outcome is a session event either way.
+        """
+        if self._recorder is None:
+            raise InvalidAction("the session is not open")
+        return self._submit(lambda: self._device("SET", mso, by=by))
 
     def add_note(self, text: str, by: str | None = None) -> None:
         self._act(lambda r, now: r.note(now, text, by=by))
@@ -277,35 +306,51 @@ class SessionRunner:
             except BaseException as exc:
                 future.set_exception(exc)
 
-    def _device(self, name: str, *args: object) -> bool:
-        """Send one command; False when the device does not take commands of this kind."""
+    def _device(self, name: str, *args: object, by: str | None = None) -> bool:
+        """Send one command (command thread), recording what was sent and how the device
+        answered; False when the device does not take commands of this kind."""
         if not self.adapter.supports(name):
+            self._record_command(name, "unsupported", args, by=by)
             return False
+        self._record_command(name, "sent", args, by=by)
         try:
             self.adapter.command(name, *args)
-        except CommandUnsupported:
+        except CommandUnsupported as exc:
+            self._record_command(name, "unsupported", args, message=str(exc), by=by)
             return False
         except DeviceError as exc:
             message = str(exc)
             self._command_error = message
-            self._act_quietly(lambda r, now: r.note_command_failed(now, name, message))
+            if isinstance(exc, CommandRefused):
+                outcome, reason = "refused", exc.reason
+            else:
+                outcome, reason = ("timed_out" if isinstance(exc, CommandTimeout) else "failed"), None
+            self._record_command(name, outcome, args, reason=reason, message=message, by=by)
             raise
         self._command_error = None
+        self._record_command(name, "acknowledged", args, by=by)
         return True
 
-    def _start_device(self) -> bool:
+    def _record_command(
+        self, name: str, outcome: str, args: tuple[object, ...], **detail: str | None
+    ) -> None:
+        self._act_quietly(lambda r, now: r.command(now, name, outcome, args, **detail))
+
+    def _start_device(self, by: str | None) -> bool:
         plan = self.plan
         p = plan.protocol
         if plan.load_protocol and p is not None:
-            self._device("LOAD", p.name, p.freq_hz, p.pulses_per_train, p.trains, p.iti_s, p.burst)
+            self._device("LOAD", p.name, p.freq_hz, p.pulses_per_train, p.trains, p.iti_s, p.burst, by=by)
         if plan.prescribed_mso is not None:
-            self._device("SET", plan.prescribed_mso)
-        return self._device("START")
+            self._device("SET", plan.prescribed_mso, by=by)
+        return self._device("START", by=by)
 
-    def _device_or_undo(self, name: str, undo: Callable[[SessionRecorder, float], None]) -> bool:
+    def _device_or_undo(
+        self, name: str, undo: Callable[[SessionRecorder, float], None], by: str | None
+    ) -> bool:
         """Send ``name``; if the device refuses, the console's state goes back to the device's."""
         try:
-            return self._device(name)
+            return self._device(name, by=by)
         except CommandError:
             self._act_quietly(undo)
             raise

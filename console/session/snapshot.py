@@ -5,11 +5,16 @@ The session runner builds a LiveSnapshot from the recorder's state at most
 device frame). Plot series are not copied into each snapshot: the snapshot
 says how many points exist (``series_len``) and the UI asks the runner for
 the points after the ones it already has (``SessionRunner.series_since``).
+
+Every field is named and typed, and a snapshot never changes once built: the
+recorder's fields come from ``live_view.build_snapshot``, the runner's own
+(storage and command problems) are added with ``dataclasses.replace``, which
+makes a new snapshot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 
@@ -74,4 +79,13 @@ class LiveSnapshot:
     faults: int = 0
     pauses: int = 0
     series_len: int = 0
-    extra: dict = field(default_factory=dict)
+    stopping: bool = False  # an end was asked; waiting for the device's end of session
+    pause_reason: str | None = None  # why it is paused: the console's reason, a fault, the device's own
+    alarms_acknowledged: tuple[str, ...] = ()  # active alarms the technician has acknowledged
+    pulses_repeated: int = 0  # counts the device reported again (kept once)
+    coil_temp_c: float | None = None
+    pose_quality: float = 0.0  # the tracker's quality of the last pose (0 = not seen)
+    # from the runner, not the recorder
+    unsaved_rows: int = 0  # rows handed to the writer and not yet committed
+    storage_error: str | None = None  # saving to the database failed: the words to show
+    command_error: str | None = None  # the last device command failed: the words to show

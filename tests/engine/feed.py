@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.geometry import PoseValue
-from console.session.recorder import RecorderConfig, SessionRecorder, WallClock
+from console.session.recorder import SessionRecorder
+from console.session.recording_terms import RecorderConfig, WallClock
 from devices import events as ev
 
 TARGET = PoseValue(-42.0, 38.0, 61.0, 1.0, 0.0, 0.0, 0.0)

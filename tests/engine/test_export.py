@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from console.audit import history, verify
 from console.review.export import CSV_COLUMNS, ExportError, session_export, write_csv
 from db.database import open_database
 from tests.conftest import SHARED
@@ -92,3 +93,55 @@ def test_export_command_writes_json_csv_and_refuses_clearly(
     assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1 and "4242" in out.stderr
     out = run_main("export", "1", "--db", str(tmp_path / "missing.db"))
     assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1
+
+
+def _session_exports(db_path: Path, sid: int) -> list[dict]:
+    db = open_database(db_path)
+    try:
+        return [r for r in history(db, "session", sid) if r["action"] == "export_session"]
+    finally:
+        db.close()
+
+
+def test_a_command_line_export_leaves_one_audit_row_naming_the_os_account(
+    recorded: tuple[Path, int], tmp_path: Path
+) -> None:
+    db_path, sid = recorded
+    before = len(_session_exports(db_path, sid))
+    target = tmp_path / "pulses.csv"
+    out = run_main("export", str(sid), "--format", "csv", "--db", str(db_path), "--out", str(target))
+    assert out.returncode == 0, out.stderr
+    rows = _session_exports(db_path, sid)
+    assert len(rows) == before + 1
+    row = rows[0]  # newest first
+    assert row["entity_id"] == str(sid)
+    assert row["new"]["format"] == "csv" and row["new"]["to"] == str(target)
+    # No clinic login on the command line: the row names the OS account and says so.
+    assert row["actor"].startswith("os:") and row["actor"].endswith(" via command line")
+    assert "no clinic login" in row["new"]["login"]
+    out = run_main("export", str(sid), "--db", str(db_path))  # to stdout: audited as well
+    assert out.returncode == 0 and json.loads(out.stdout)["session"]["local_id"] == sid
+    assert _session_exports(db_path, sid)[0]["new"]["to"] == "standard output"
+    out = run_main("export", "4242", "--db", str(db_path))
+    assert out.returncode != 0 and len(_session_exports(db_path, sid)) == before + 2
+    db = open_database(db_path)
+    try:
+        assert verify(db).ok  # the chain still holds: `audit verify` passes
+    finally:
+        db.close()
+
+
+def test_an_export_whose_audit_row_cannot_be_written_is_not_made(
+    recorded: tuple[Path, int], tmp_path: Path
+) -> None:
+    db_path, sid = recorded
+    copy = tmp_path / "clinic.db"
+    copy.write_bytes(db_path.read_bytes())
+    db = open_database(copy)
+    db.execute("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'full'); END")
+    db.close()
+    target = tmp_path / "s.json"
+    out = run_main("export", str(sid), "--db", str(copy), "--out", str(target))
+    assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1
+    assert not target.exists() and list(tmp_path.glob(".s.json.*")) == []
+

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.clinic.protocols import ProtocolSpec
-from console.session.recorder import InvalidAction
+from console.session.recording_terms import InvalidAction
 from devices import events as ev
 
 from .feed import Feed
@@ -101,6 +103,39 @@ def test_console_pause_is_not_undone_by_a_stale_running_status() -> None:
     assert f.events[-1]["by_user"] == "tech"
 
 
+def test_the_snapshot_says_why_the_session_is_paused_whoever_paused_it() -> None:
+    """The technician sees the reason of the pause now in effect: theirs, the device's
+    own pause at its panel, or the fault that halted the run; none once it runs again."""
+    f = Feed()
+    f.rec.start(f.h)
+    f.status("RUNNING")
+    f.rec.pause(f.h, "Patient sneezing", by="tech")
+    f.status("PAUSED")
+    assert f.rec.snapshot().pause_reason == "Patient sneezing"
+    f.rec.resume(f.h, by="tech")
+    f.wait(4000)  # past the echo of the console's pause
+    f.status("RUNNING")
+    assert f.rec.snapshot().pause_reason is None
+    f.status("PAUSED")  # paused at the device's own panel
+    assert f.rec.state == "paused" and f.rec.snapshot().pause_reason == "Paused at the device"
+    f.status("RUNNING")
+    f.send(ev.Fault(f.t, f.h, "COIL_OVERTEMP", None))
+    f.status("FAULT")
+    assert f.rec.snapshot().pause_reason == "device fault COIL_OVERTEMP"
+
+
+def test_a_snapshot_is_typed_and_never_changes() -> None:
+    f = Feed()
+    f.rec.start(f.h)
+    f.status("RUNNING")
+    snap = f.rec.snapshot()
+    assert not hasattr(snap, "extra")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snap.state = "ended"  # type: ignore[misc]
+    f.rec.stop(f.h, "Patient asked to stop", by="tech")
+    assert snap.stopping is False and f.rec.snapshot().stopping is True
+
+
 def test_stop_waits_for_the_device_and_keeps_pulses_in_flight() -> None:
     f = Feed()
     f.rec.start(f.h)
@@ -183,7 +218,7 @@ def test_pulses_after_the_end_are_not_added_to_a_closed_record() -> None:
     f.pulse(1)
     f.eos(1)
     f.pulse(2)
-    assert len(f.pulses) == 1 and f.rec.pulses_after_end == 1
+    assert len(f.pulses) == 1 and f.rec.pulses.after_end == 1
 
 
 # ---------------------------------------------------------------- pulses
@@ -193,7 +228,7 @@ def test_a_repeated_pulse_count_is_stored_once() -> None:
     for c in (1, 2, 2, 3, 1):
         f.pulse(c)
     assert [p["count"] for p in f.pulses] == [1, 2, 3]
-    assert f.rec.pulses_repeated == 2
+    assert f.rec.pulses.repeated == 2 and f.rec.snapshot().pulses_repeated == 2
     assert [d["count"] for d in f.detail("pulse_repeated")] == [2, 1]
 
 
@@ -335,7 +370,7 @@ def test_off_target_alarm_after_more_than_a_second_of_device_time() -> None:
     assert "off_target" in f.rec.alarms
     assert f.rec.snapshot().zone == "off"
     f.rec.acknowledge(f.h, "off_target", by="tech")
-    assert f.rec.snapshot().extra["alarms_acknowledged"] == ("off_target",)
+    assert f.rec.snapshot().alarms_acknowledged == ("off_target",)
     f.pose(dx=1.0)
     assert "off_target" not in f.rec.alarms
     raised = f.detail("alarm", "off_target")
@@ -385,7 +420,7 @@ def test_a_device_fault_is_counted_once_alarmed_and_cleared() -> None:
     f.pulse(1)
     f.send(ev.Fault(f.t, f.h, "COIL_OVERTEMP", "coil 41 C"))
     f.send(ev.Fault(f.t, f.h, "COIL_OVERTEMP", "coil 41 C"))
-    assert f.rec.faults == 1 and f.rec.snapshot().faults_active == ("COIL_OVERTEMP",)
+    assert f.rec.device.faults == 1 and f.rec.snapshot().faults_active == ("COIL_OVERTEMP",)
     assert "device_fault" in f.rec.alarms
     f.send(ev.Cleared(f.t, f.h, "COIL_OVERTEMP"))
     assert not f.rec.alarms

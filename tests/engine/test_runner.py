@@ -10,7 +10,7 @@ import pytest
 from console.clinic.records import create_patient, open_course, record_motor_threshold
 from console.review.export import session_export
 from console.session.plan import plan_session
-from console.session.recorder import InvalidAction
+from console.session.recording_terms import InvalidAction
 from console.session.runner import SessionPlan, SessionRunner
 from console.session.snapshot import LiveSnapshot
 from db.database import open_database

@@ -82,6 +82,9 @@ def test_pause_resume_and_stop_from_the_console(tmp_path: Path) -> None:
     assert ("pause", None) in kinds and ("resume", None) in kinds and kinds[-1] == ("end", "stopped")
     pause = next(d for k, _, d in events_of(db_path, sid) if k == "pause")
     assert pause == {"reason": "Patient asked to pause", "source": "console"}
+    commands = [(c, d["outcome"]) for k, c, d in events_of(db_path, sid) if k == "command"]
+    for name in ("SET", "START", "PAUSE", "RESUME", "STOP"):  # each sent through the runner and answered
+        assert commands.index((name, "sent")) < commands.index((name, "acknowledged")), commands
 
 
 def test_drift_tracker_loss_and_overheat_are_recorded_as_they_happened(tmp_path: Path) -> None:

@@ -44,11 +44,11 @@ class FakeRunner:
 
     def pause(self, reason: str | None = None, by: str | None = None) -> None:
         self._record("pause", reason, by=by)
-        self.update(state="paused")
+        self.update(state="paused", pause_reason=reason)
 
     def resume(self, by: str | None = None) -> None:
         self._record("resume", by=by)
-        self.update(state="running")
+        self.update(state="running", pause_reason=None)
 
     def stop(self, reason: str, by: str | None = None) -> None:
         self._record("stop", reason, by=by)

@@ -243,6 +243,43 @@ def test_a_refused_action_is_a_message_not_a_traceback(qtbot) -> None:
         view.detach()
 
 
+def test_the_band_says_why_it_is_paused_now_not_why_it_was_paused_before(qtbot) -> None:
+    """The console's reason while its pause lasts; after a resume, a pause at the device's
+    own panel shows the device's words, never the technician's earlier reason."""
+    view = SessionView()
+    qtbot.addWidget(view)
+    view.by = "tech1"
+    runner = FakeRunner(RUNNING)
+    view.attach(runner)
+    try:
+        view.pause("patient sneezing")
+        assert view.band.detail.text() == "patient sneezing. Resume when ready (F7)."
+        view.resume()
+        runner.update(state="paused", pause_reason="Paused at the device")  # the device's own pause
+        view.bridge.tick()
+        assert view.band.headline.text() == "Paused"
+        assert view.band.detail.text() == "Paused at the device. Resume when ready (F7)."
+        runner.update(pause_reason=None)  # a pause nobody explained: no stale reason either
+        view.bridge.tick()
+        assert view.band.detail.text() == "Resume when ready (F7)."
+    finally:
+        view.detach()
+
+
+@pytest.mark.parametrize("field", ["storage_error", "command_error"])
+def test_a_storage_or_command_problem_in_the_snapshot_is_shown(qtbot, field: str) -> None:
+    view = SessionView()
+    qtbot.addWidget(view)
+    runner = FakeRunner(RUNNING)
+    view.attach(runner)
+    try:
+        runner.update(**{field: "Saving to the database failed: disk full"})
+        view.bridge.tick()
+        assert view.message.text() == "Saving to the database failed: disk full"
+    finally:
+        view.detach()
+
+
 def test_every_control_has_an_accessible_name(qtbot) -> None:
     view = SessionView()
     qtbot.addWidget(view)

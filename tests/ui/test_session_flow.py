@@ -134,3 +134,8 @@ def test_a_recording_only_device_at_another_intensity_needs_an_override(qtbot, i
                                           [session_id])]
     assert events.index("armed") < events.index("run_started")  # armed, then the device's own run
     assert db["sessions"].get(session_id)["status"] == "stopped"
+    # the console's SET went through the runner: in the record with the device's answer
+    tried = [(r["code"], json.loads(r["detail"])["outcome"], r["by_user"]) for r in db.query(
+        "SELECT code, detail, by_user FROM session_events WHERE session_id = ? AND kind = 'command' "
+        "ORDER BY id", [session_id])]
+    assert tried[:2] == [("SET", "sent", "tina"), ("SET", "unsupported", "tina")]

@@ -142,7 +142,6 @@ class AlarmBand(QFrame):
         layout.addWidget(self.mute_button, 0, Qt.AlignmentFlag.AlignVCenter)
         self.setMinimumHeight(64)
         self.kinds: tuple[str, ...] = ()
-        self.pause_reason = ""  # the reason given at the console, shown while paused
 
     def mute(self) -> None:
         self.sound.mute()
@@ -198,9 +197,10 @@ class AlarmBand(QFrame):
             return EXPLANATIONS[alarm.kind]
         return alarm.message
 
-    def _calm_detail(self, snap: LiveSnapshot) -> str:
-        if snap.state == "paused":
-            reason = snap.extra.get("pause_reason") or self.pause_reason
+    @staticmethod
+    def _calm_detail(snap: LiveSnapshot) -> str:
+        if snap.state == "paused":  # the recorder knows why: the console's reason, a fault, the device
+            reason = snap.pause_reason
             return f"{reason}. Resume when ready (F7)." if reason else "Resume when ready (F7)."
         if snap.state == "ended":
             status = snap.end_status or ""

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from console.resource_data import lists as clinic_lists
 from console.session.snapshot import LiveSnapshot, SeriesPoint
 from console.ui.chair.alarms import AlarmBand
 from console.ui.chair.live_bridge import LiveBridge, LiveSource
@@ -24,7 +25,6 @@ from console.ui.chair.session_controls import SessionControls
 from console.ui.chair.session_dialogs import NoteDialog, ReasonDialog, SideEffectDialog, open_dialog
 from console.ui.chair.target_view import TargetView
 from console.ui.widgets.big_numbers import BigNumbers, _set
-from resources import load_json
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,8 @@ class SessionView(QWidget):
         self.message.setObjectName("warning")
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Message")
-        lists = load_json("session_lists.json")
-        self._pause_reasons = list(lists.get("pause_reasons", []))
-        self._stop_reasons = list(lists.get("stop_reasons", []))
+        self._pause_reasons = clinic_lists.pause_reasons()
+        self._stop_reasons = clinic_lists.stop_reasons()
 
         header = QHBoxLayout()
         header.addWidget(self.context, 1)
@@ -129,7 +128,6 @@ class SessionView(QWidget):
         self.detach()
         self._ended_sent = False
         self._has_session = False
-        self.band.pause_reason = ""
         self.band.sound.reset()
         self.plots.clear()
         self.plots.set_session_frame(planned_s, tol_mm, prescribed_mso)
@@ -165,7 +163,7 @@ class SessionView(QWidget):
             self.plots.append(points)
         self.controls.set_state(snap.state, connected=snap.device_connected, has_session=self._has_session)
         _set(self.device_line, self._device_words(snap))
-        problem = snap.extra.get("storage_error") or snap.extra.get("command_error")
+        problem = snap.storage_error or snap.command_error
         if problem and problem != self._problem:
             self.show_message(problem)
         self._problem = problem
@@ -213,9 +211,7 @@ class SessionView(QWidget):
     def pause(self, reason: str) -> None:
         if self.runner is None:
             return
-        previous, self.band.pause_reason = self.band.pause_reason, reason
-        if not self._act("pause", self.runner.pause, reason):
-            self.band.pause_reason = previous
+        self._act("pause", self.runner.pause, reason)
 
     def resume(self) -> None:
         if self.runner is not None:

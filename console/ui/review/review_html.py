@@ -24,7 +24,8 @@ _EVENT_WORDS = {
     "device_lost": "device lost", "device_restored": "device back", "pulses_missing": "pulses not received",
     "alarm": "alarm", "alarm_ack": "alarm acknowledged", "intensity": "intensity set", "protocol": "protocol",
     "note": "note", "side_effect": "side effect", "observation": "observation", "checklist": "checklist",
-    "adverse_event": "adverse event", "command_failed": "command failed", "device_changed": "device changed",
+    "adverse_event": "adverse event", "command": "device command", "command_failed": "command failed",
+    "device_changed": "device changed",
 }
 
 

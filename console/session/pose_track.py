@@ -1,0 +1,84 @@
+"""The coil's pose as the recorder follows it: the last pose, its deviation
+from the target, the thinned pose rows and the distance trace for the plot.
+
+Its own job, apart from the recorder's state machine: every pose frame
+passes through here; the recorder only asks where the coil is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.geometry import Deviation, PoseValue, deviation
+from console.session.pose_thinning import PoseThinner
+from console.session.recording_terms import RecorderConfig, rounded
+from devices import events as ev
+
+
+class PoseTrack:
+    """Where the coil is now (``pose``, ``deviation``), seen at device time ``pose_t``."""
+
+    def __init__(self, config: RecorderConfig) -> None:
+        self.config = config
+        self.pose: PoseValue | None = None
+        self.pose_t: int | None = None
+        self.quality = 0.0
+        self.deviation: Deviation | None = None
+        self.had_pose = False  # the tracker has seen the coil this session
+        self._thinner = PoseThinner(config.pose_thin_mm, config.pose_thin_deg, config.pose_keep_hz)
+        self._idx = 0
+        self._trace_t: int | None = None
+        self._trace_visible: bool | None = None
+
+    def see(self, e: ev.Pose, t: int | None) -> tuple[dict[str, Any] | None, float | None, bool]:
+        """Take one pose frame at device time ``t``: the pose row to keep (or None when thinned
+        away), and whether the plot's distance trace gets a point now (with its distance)."""
+        if e.x is None:
+            pose = dev = None
+        else:
+            pose = PoseValue(e.x, e.y, e.z, e.qw, e.qx, e.qy, e.qz)
+            target = self.config.target
+            dev = deviation(pose, target) if target is not None else None
+            self.had_pose = True
+        self.pose, self.pose_t, self.quality, self.deviation = pose, t, e.quality, dev
+        row = self._row(e, pose, dev, t)
+        distance = rounded(dev.distance_mm) if dev is not None else None
+        return row, distance, self._trace_due(pose is not None, t)
+
+    def lose(self) -> None:
+        """The device link is gone: nothing is known of the coil until the next frame."""
+        self.pose = None
+        self.deviation = None
+
+    def pose_at_pulse(self, t: int | None) -> PoseValue | None:
+        """The pose to record with a pulse at ``t``; None when the last pose is too old to say."""
+        if self.pose is None or self.pose_t is None or t is None:
+            return None
+        return self.pose if t - self.pose_t <= self.config.pose_max_age_ms else None
+
+    def _row(self, e: ev.Pose, pose: PoseValue | None, dev: Deviation | None, t: int | None
+             ) -> dict[str, Any] | None:
+        if not self._thinner.keep(pose, t):
+            return None
+        row: dict[str, Any] = {
+            "session_id": self.config.session_id, "idx": self._idx, "device_t_ms": e.device_t,
+            "x": e.x, "y": e.y, "z": e.z, "qw": e.qw, "qx": e.qx, "qy": e.qy, "qz": e.qz,
+            "quality": e.quality,
+            "distance_mm": rounded(dev.distance_mm) if dev else None,
+            "angle_deg": rounded(dev.angle_deg) if dev else None,
+        }
+        self._idx += 1
+        return row
+
+    def _trace_due(self, visible: bool, t: int | None) -> bool:
+        """A trace point at most every ``trace_interval_ms``, and whenever the coil appears or hides."""
+        if self.config.target is None or t is None:
+            return False
+        if (
+            self._trace_t is not None
+            and visible == self._trace_visible
+            and t - self._trace_t < self.config.trace_interval_ms
+        ):
+            return False
+        self._trace_t, self._trace_visible = t, visible
+        return True

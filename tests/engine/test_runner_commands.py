@@ -1,0 +1,128 @@
+"""Every device command goes through the runner and lands in the session's record
+(the SQLite file) with the device's answer: sent, then acknowledged, refused (with
+the device's reason), timed out; unsupported when the device takes none."""
+
+from __future__ import annotations
+
+import json
+import queue
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from console.session.runner import SessionPlan, SessionRunner
+from db.database import open_database
+from devices.adapter import (
+    CommandRefused,
+    CommandTimeout,
+    CommandUnsupported,
+    DeviceAdapter,
+    DeviceEvent,
+    LinkCounters,
+)
+
+from .test_runner import new_patient
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    path = tmp_path / "clinic.db"
+    open_database(path).close()
+    return path
+
+
+class AnsweringAdapter(DeviceAdapter):
+    """A device that sends no events and answers each command as the test says."""
+
+    url = "fake://answering"
+
+    def __init__(self, answers: dict[str, BaseException | None], supported: set[str] | None = None) -> None:
+        self.answers = answers
+        self.supported = set(answers) if supported is None else supported
+        self.sent: list[tuple[str, tuple[object, ...]]] = []
+        self._closed = queue.SimpleQueue[bool]()
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._closed.put(True)
+
+    def events(self, idle_timeout: float | None = None) -> Iterator[DeviceEvent]:
+        try:  # wait like a quiet link, without spinning
+            self._closed.get(timeout=idle_timeout)
+            self._closed.put(True)
+        except queue.Empty:
+            pass
+        return iter(())
+
+    def counters(self) -> LinkCounters:
+        return LinkCounters(0, 0, 0, ())
+
+    def supports(self, command: str) -> bool:
+        return command in self.supported
+
+    def command(self, name: str, *args: object, timeout: float = 2.0) -> None:
+        self.sent.append((name, args))
+        answer = self.answers.get(name)
+        if answer is not None:
+            raise answer
+
+
+def command_events(db_path: Path, session_id: int) -> list[tuple[str, dict, str | None]]:
+    db = open_database(db_path)
+    try:
+        return [(r["code"], json.loads(r["detail"]), r["by_user"]) for r in db.query(
+            "SELECT code, detail, by_user FROM session_events WHERE session_id = ? AND kind = 'command' "
+            "ORDER BY id", [session_id])]
+    finally:
+        db.close()
+
+
+def run_commands(db_path: Path, plan: SessionPlan, adapter: AnsweringAdapter, mso: int) -> tuple[int, object]:
+    """Open a session, ask for ``mso``, close; the session id and the future's outcome."""
+    runner = SessionRunner(db_path, adapter, plan)
+    try:
+        session_id = runner.open()
+        future = runner.set_intensity(mso, by="Tina Tech")
+        try:
+            outcome: object = future.result(timeout=30)
+        except Exception as exc:
+            outcome = exc
+    finally:
+        runner.close()
+    return session_id, outcome
+
+
+def test_a_refused_set_is_in_the_record_with_the_devices_reason(db_path: Path) -> None:
+    _, plan = new_patient(db_path)
+    refusal = CommandRefused("The device refused SET: a value is out of range or malformed.", "BAD_VALUE")
+    adapter = AnsweringAdapter({"SET": refusal})
+    session_id, outcome = run_commands(db_path, plan, adapter, 150)
+    assert outcome is refusal  # the widget gets the refusal to say in words
+    assert adapter.sent == [("SET", (150,))]
+    assert command_events(db_path, session_id) == [
+        ("SET", {"outcome": "sent", "args": [150]}, "Tina Tech"),
+        ("SET", {"outcome": "refused", "args": [150], "reason": "BAD_VALUE",
+                 "message": "The device refused SET: a value is out of range or malformed."}, "Tina Tech"),
+    ]
+
+
+@pytest.mark.parametrize(("answer", "supported", "result", "outcomes"), [
+    (None, True, True, ["sent", "acknowledged"]),
+    (CommandTimeout("The device did not answer SET in time."), True, CommandTimeout, ["sent", "timed_out"]),
+    (CommandUnsupported("The device does not offer SET."), True, False, ["sent", "unsupported"]),
+    (None, False, False, ["unsupported"]),  # never sent: the adapter knows the device takes no SET
+])
+def test_every_answer_to_set_is_recorded(db_path: Path, answer, supported, result, outcomes) -> None:
+    _, plan = new_patient(db_path)
+    adapter = AnsweringAdapter({"SET": answer}, supported={"SET"} if supported else set())
+    session_id, outcome = run_commands(db_path, plan, adapter, 60)
+    if isinstance(result, type):
+        assert isinstance(outcome, result)
+    else:
+        assert outcome is result
+    events = command_events(db_path, session_id)
+    assert [d["outcome"] for _, d, _ in events] == outcomes
+    assert all(code == "SET" and d["args"] == [60] for code, d, _ in events)
