@@ -7,7 +7,8 @@ Prints ``SESSION <id>`` as its first line of stdout as soon as the session
 exists, records until the device ends the run (EndOfSession), or until
 Ctrl-C / SIGTERM (the session is then stopped with reason "operator"), and
 exits 0. Anything that prevents recording (an unknown patient, a device that
-cannot be reached, an address of an unknown kind, an unusable database)
+cannot be reached, an address of an unknown kind, an unusable database, the
+start gate of console.safety.start_gate: the chair's rules, in its words)
 exits non-zero with one line on stderr. Sessions a crash left in
 *recording* are marked *interrupted* first.
 """
@@ -24,7 +25,8 @@ from typing import Any
 from cli.common import add_db_option, db_path_of
 from console.clinic.records import create_patient, find_patient
 from console.errors import ClinicError
-from console.safety.start_gate import pre_start_checks
+from console.safety.overrides import attach_to_session
+from console.safety.start_gate import gate_for_course
 from console.session.plan import plan_session
 from console.session.runner import SessionRunner
 from db.database import DatabaseUnusable, open_database
@@ -71,18 +73,33 @@ def run(args: argparse.Namespace) -> int:
         return exc.status
 
 
-def _refuse_unsafe_start(db: Any, course_id: int) -> None:
-    """The hard safety checks hold headless too: an uncleared contraindication, a missing
-    screening or motor threshold, or a protocol outside the clinic's limits without a
-    supervisor's signed override refuses the recording (the console's start screen is
-    where a person resolves them)."""
-    checks = pre_start_checks(db, course_id)
-    problems = list(checks.blockers)
-    if checks.needs_limit_override:
-        problems += [v.message for v in checks.limit_violations]
+def _gate(db: Any, course_id: int) -> list[int]:
+    """The start gate the chair uses, headless: a blocker, or a supervisor's signed override not yet
+    given, refuses the recording in the gate's words (the console's start screen is where a person
+    resolves them). A reason the chair asks of the technician (an early start) cannot be asked here:
+    it is logged, as the headless record always did. Returns the overrides to link to the session."""
+    gate = gate_for_course(db, course_id)
+    problems = gate.blocker_messages + [need.summary() for need in gate.pending if need.kind.signed]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise _Failed(f"This session cannot start: {problems[0]}{more}")
+    for need in gate.pending:
+        log.warning("recording without %s (not asked headless): %s", need.kind.what, need.problems[0])
+    return gate.override_ids
+
+
+def _link_overrides(db_path: Any, override_ids: list[int], session_id: int) -> None:
+    """The overrides that let this session start go with its record (and cover no later session)."""
+    if not override_ids:
+        return
+    try:
+        db = open_database(db_path)
+        try:
+            attach_to_session(db, override_ids, session_id)
+        finally:
+            db.close()
+    except Exception:  # the recording matters more; the override stays in the course's records
+        log.exception("overrides %s not linked to session %s", override_ids, session_id)
 
 
 def _record(args: argparse.Namespace) -> int:
@@ -109,8 +126,7 @@ def _record(args: argparse.Namespace) -> int:
         if patient is None:
             patient = create_patient(db, args.patient, DEMO_NAME)
         plan = plan_session(db, patient, course_id=args.course, technician=args.technician)
-        if plan.course_id is not None:
-            _refuse_unsafe_start(db, plan.course_id)
+        override_ids = _gate(db, plan.course_id) if plan.course_id is not None else []
     except BaseException as exc:
         if adapter is not None:
             adapter.close()
@@ -129,6 +145,7 @@ def _record(args: argparse.Namespace) -> int:
         except (DeviceError, DatabaseUnusable) as exc:
             raise _Failed(str(exc)) from exc
         print(f"SESSION {session_id}", flush=True)
+        _link_overrides(db_path, override_ids, session_id)
         runner.start(by=args.technician)
         asked = False
         while not runner.wait_until_ended(0.1):

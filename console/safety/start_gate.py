@@ -1,18 +1,24 @@
-"""Everything checked before a session starts, in one call for the chair and the session engine.
+"""The one answer to "may this session start?", for the chair and for the headless ``record``.
 
-- blockers: nothing may start (no screening, an uncleared contraindication,
-  no motor threshold, a closed course) until someone fixes the cause;
-- limit violations: the protocol is outside the clinic's safety limits and
-  needs a supervisor's signed override;
-- early start: sooner than the schedule allows, needs a recorded reason;
-- intensity: the device is not set to the prescription, needs a reason;
-- flags: things to see but not blocking (MT old or changed, PHQ-9 due).
+Both ask :func:`gate_for_patient` / :func:`gate_for_course` and act on the same
+:class:`StartGate`, so a rule holds (in the same words) wherever a session starts:
 
-An override counts for the check when it was given today for this course,
-is not yet linked to a session, and covers every problem the check reports
-now, word for word (a protocol or intensity that changed since is a new
-problem and needs a new override; an early start is matched by its kind,
-since its message counts the minutes).
+- blockers: nothing may start, and no override helps (no open course, a closed
+  course, a protocol that is not a preset, no motor threshold, no or an
+  uncleared screening, a prescription the device cannot deliver, unreadable
+  safety limits) until someone fixes the cause;
+- overrides: the start may go on once the right person says so, each of a kind
+  (:class:`OverrideKind`): a supervisor's signed override of the safety limits,
+  a technician's reason for an early start or for a device intensity other
+  than the prescription;
+- warnings: things to see but not blocking (MT old or changed, the schedule's
+  wait, every planned session given).
+
+An override counts when it was given today for this course, is not yet
+linked to a session, and covers every problem the gate reports now, word for
+word (a protocol or intensity that changed since is a new problem and needs a
+new override; an early start is matched by its kind, since its message
+counts the minutes).
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
@@ -29,63 +36,142 @@ import sqlite_utils
 from console.clinic import motor_threshold, outcomes
 from console.clinic import records as clinic
 from console.clinic.protocols import ProtocolSpec, preset
+from console.errors import ClinicError
 from console.safety import schedule, screening
 from console.safety.limits import LimitViolation, as_spec, check_intensity, check_protocol, load_limits
 
 log = logging.getLogger(__name__)
 
+DEVICE_MAX_MSO = 100
+"""The stimulator cannot give more than its maximum output: a prescription above it is not deliverable."""
+
+
+class OverrideKind(StrEnum):
+    """What lets a start go on despite a problem; the value is the override's kind in the records."""
+
+    SAFETY_LIMIT = "safety_limit"
+    EARLY_START = "schedule"
+    INTENSITY = "intensity"
+
+    @property
+    def signed(self) -> bool:
+        """A supervisor signs it (user name and password); the others take the technician's reason."""
+        return self is OverrideKind.SAFETY_LIMIT
+
+    @property
+    def needs_device(self) -> bool:
+        """Asked at Start with the device connected (its intensity), not before the session exists."""
+        return self is OverrideKind.INTENSITY
+
+    @property
+    def what(self) -> str:
+        return {
+            OverrideKind.SAFETY_LIMIT: "a supervisor's signed override",
+            OverrideKind.EARLY_START: "a recorded reason for starting sooner than the schedule",
+            OverrideKind.INTENSITY: "a recorded reason for the device's intensity",
+        }[self]
+
 
 @dataclass(frozen=True)
-class PreStart:
-    course_id: int
-    blockers: list[str]
-    limit_violations: list[LimitViolation]
-    early_start: schedule.EarlyStart | None
-    intensity: list[LimitViolation]
-    flags: list[str]
+class Blocker:
+    """Why the session cannot start at all: a code for programs, a message for people."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class OverrideNeed:
+    """A problem the start may go past once the override of ``kind`` is given."""
+
+    kind: OverrideKind
+    problems: tuple[str, ...]
+    violations: tuple[LimitViolation, ...] = ()
+    early_start: schedule.EarlyStart | None = None
+    covered_by: int | None = None
+    """The id of the override given today that covers it (None: still to give)."""
+
+    @property
+    def pending(self) -> bool:
+        return self.covered_by is None
+
+    def summary(self) -> str:
+        """One line: what is wrong and what it takes to go on."""
+        return f"{self.problems[0]} (needs {self.kind.what})"
+
+
+@dataclass(frozen=True)
+class StartGate:
+    """Everything that decides whether the patient's next session may start now."""
+
+    patient_id: int
+    course_id: int | None
+    blockers: tuple[Blocker, ...]
+    overrides: tuple[OverrideNeed, ...]
+    warnings: tuple[str, ...]
     phq9_due: bool
-    prescription: clinic.Prescription
+    prescription: clinic.Prescription | None
     protocol: ProtocolSpec | None
-    overrides: dict[str, int] = field(default_factory=dict)
-    """Kind ("safety_limit", "schedule", "intensity") -> the id of the override that covers it."""
 
     @property
-    def needs_limit_override(self) -> bool:
-        return bool(self.limit_violations) and "safety_limit" not in self.overrides
+    def blocker_messages(self) -> list[str]:
+        return [b.message for b in self.blockers]
 
     @property
-    def needs_early_reason(self) -> bool:
-        return self.early_start is not None and "schedule" not in self.overrides
-
-    @property
-    def needs_intensity_reason(self) -> bool:
-        return bool(self.intensity) and "intensity" not in self.overrides
+    def pending(self) -> list[OverrideNeed]:
+        """The overrides still to give, in the order a person is asked."""
+        return [need for need in self.overrides if need.pending]
 
     @property
     def can_start(self) -> bool:
-        return not (
-            self.blockers
-            or self.needs_limit_override
-            or self.needs_early_reason
-            or self.needs_intensity_reason
-        )
+        return not self.blockers and not self.pending
 
     @property
     def override_ids(self) -> list[int]:
         """The overrides to link to the session once it exists."""
-        return sorted(self.overrides.values())
+        return sorted(need.covered_by for need in self.overrides if need.covered_by is not None)
+
+    def need(self, kind: OverrideKind) -> OverrideNeed | None:
+        return next((need for need in self.overrides if need.kind is kind), None)
+
+    def first_problem(self) -> str | None:
+        """The first reason it cannot start now, in words (None: it can)."""
+        if self.blockers:
+            return self.blockers[0].message
+        pending = self.pending
+        return pending[0].summary() if pending else None
+
+    # The parts the tests and the review read by name.
+    @property
+    def limit_violations(self) -> list[LimitViolation]:
+        need = self.need(OverrideKind.SAFETY_LIMIT)
+        return list(need.violations) if need else []
+
+    @property
+    def early_start(self) -> schedule.EarlyStart | None:
+        need = self.need(OverrideKind.EARLY_START)
+        return need.early_start if need else None
+
+    @property
+    def intensity(self) -> list[LimitViolation]:
+        need = self.need(OverrideKind.INTENSITY)
+        return list(need.violations) if need else []
+
+    def needs(self, kind: OverrideKind) -> bool:
+        need = self.need(kind)
+        return need is not None and need.pending
 
 
 def _covering_override(
     db: sqlite_utils.Database, course_id: int, kind: str, problems: Iterable[str], now: datetime
 ) -> int | None:
     wanted = set(problems)
-    key = "code" if kind == "schedule" else "message"
+    key = "code" if kind == OverrideKind.EARLY_START else "message"
     day = now.astimezone().date()
     rows = db.execute(
         "SELECT id, violations, at FROM overrides WHERE course_id = ? AND kind = ? "
         "AND session_id IS NULL ORDER BY id DESC",
-        [course_id, kind],
+        [course_id, str(kind)],
     ).fetchall()
     for override_id, violations, at in rows:
         if datetime.fromisoformat(at).astimezone().date() != day:
@@ -95,51 +181,143 @@ def _covering_override(
     return None
 
 
-def pre_start_checks(
+def _minutes(wait: timedelta) -> str:
+    minutes = max(1, round(wait.total_seconds() / 60))
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _mt_warnings(db: sqlite_utils.Database, patient_id: int, now: datetime) -> list[str]:
+    """The MT flags to see (old, changed); a missing MT is a blocker, not a warning."""
+    return [f for f in motor_threshold.mt_flags(db, patient_id, now.date())
+            if not f.startswith("No motor threshold")]
+
+
+def _schedule_warnings(db: sqlite_utils.Database, course: clinic.Course, now: datetime) -> list[str]:
+    warnings = []
+    wait = schedule.next_session_countdown(db, course.id, now)
+    if wait:
+        at = (now + wait).astimezone().strftime("%H:%M")
+        warnings.append(
+            f"Next session of the day from {at} (in {_minutes(wait)}): the schedule keeps "
+            f"sessions apart; starting sooner asks for a reason."
+        )
+    number = clinic.next_session_number(db, course.id)
+    if number > course.planned_sessions:
+        warnings.append(
+            f"All {course.planned_sessions} planned sessions of this course are done; "
+            f"this would be session {number}."
+        )
+    return warnings
+
+
+def _course_blockers(
+    course: clinic.Course, rx: clinic.Prescription, spec: ProtocolSpec | None
+) -> list[Blocker]:
+    blockers = []
+    if course.status != "open":
+        blockers.append(Blocker("course_closed", "This course is closed."))
+    if spec is None:
+        blockers.append(Blocker(
+            "protocol_not_preset",
+            f"The course's protocol {course.protocol!r} is not one of the clinic's presets.",
+        ))
+    if rx.mso is not None and rx.mso > DEVICE_MAX_MSO:
+        blockers.append(Blocker(
+            "above_device_max",
+            f"The prescription gives {rx.mso} % MSO, above the device's maximum output of "
+            f"{DEVICE_MAX_MSO} % MSO: it cannot be delivered.",
+        ))
+    return blockers
+
+
+def _limit_violations(
+    course: clinic.Course, rx: clinic.Prescription, spec: ProtocolSpec | None
+) -> tuple[list[LimitViolation], list[Blocker]]:
+    """The protocol at the prescription against the clinic's limits; unreadable limits block."""
+    if spec is None or rx.mso is None:
+        return [], []
+    try:
+        return check_protocol(load_limits(), spec, course.percent_mt, rx.mso), []
+    except ClinicError as exc:
+        log.exception("safety limits not checked")
+        return [], [Blocker("limits_unreadable", f"The clinic's safety limits could not be read: {exc}")]
+
+
+def _needs(
+    db: sqlite_utils.Database, course_id: int, now: datetime, found: Iterable[OverrideNeed]
+) -> tuple[OverrideNeed, ...]:
+    """Each problem with the override given today that covers it, if any."""
+    out = []
+    for need in found:
+        keys = [need.early_start.kind] if need.early_start else list(need.problems)
+        covering = _covering_override(db, course_id, need.kind, keys, now)
+        out.append(OverrideNeed(need.kind, need.problems, need.violations, need.early_start, covering))
+    return tuple(out)
+
+
+def gate_for_course(
     db: sqlite_utils.Database,
     course_id: int,
     *,
     protocol: ProtocolSpec | Mapping[str, Any] | Any | None = None,
     device_mso: int | None = None,
     now: datetime | None = None,
-) -> PreStart:
-    """The checks for starting the course's next session at ``now`` (default: now).
+) -> StartGate:
+    """The gate for the course's next session at ``now`` (default: now).
 
     ``protocol`` is what the device has loaded (a ProtocolLoaded event, a
     ProtocolSpec or a dict); None checks the course's preset. ``device_mso`` is
-    the device's intensity setting when known.
+    the device's intensity setting when known (None: not asked yet).
     """
-    now = (now or datetime.now()).astimezone()
+    now = (now or datetime.now(UTC)).astimezone()
     course = clinic.get_course(db, course_id)
-    blockers = []
-    if course.status != "open":
-        blockers.append("This course is closed.")
-    blockers.extend(screening.course_start_blockers(db, course.patient_id, today=now.date()))
     rx = clinic.prescription(db, course_id)
-    if rx.mso is None:
-        blockers.append("No motor threshold has been recorded: measure it before the first session.")
     spec = as_spec(protocol) if protocol is not None else preset(course.protocol)
-    violations: list[LimitViolation] = []
-    if spec is None:
-        blockers.append(f"The course's protocol {course.protocol!r} is not one of the clinic's presets.")
-    elif rx.mso is not None:
-        violations = check_protocol(load_limits(), spec, course.percent_mt, rx.mso)
-    intensity = check_intensity(rx.mso, device_mso) if rx.mso is not None and device_mso is not None else []
+    blockers = _course_blockers(course, rx, spec)
+    blockers += _patient_blockers(db, course.patient_id, now, has_mt=rx.mso is not None)
+    violations, unreadable = _limit_violations(course, rx, spec)
+    blockers += unreadable
+    found = []
+    if violations:
+        found.append(OverrideNeed(OverrideKind.SAFETY_LIMIT, tuple(v.message for v in violations),
+                                  tuple(violations)))
     early = schedule.early_start_check(db, course_id, now)
-    flags = [
-        f
-        for f in motor_threshold.mt_flags(db, course.patient_id, now.date())
-        if not f.startswith("No motor threshold")
+    if early is not None:
+        found.append(OverrideNeed(OverrideKind.EARLY_START, (early.message,), early_start=early))
+    if rx.mso is not None and device_mso is not None and (differs := check_intensity(rx.mso, device_mso)):
+        found.append(OverrideNeed(OverrideKind.INTENSITY, tuple(v.message for v in differs), tuple(differs)))
+    warnings = _mt_warnings(db, course.patient_id, now) + _schedule_warnings(db, course, now)
+    return StartGate(
+        course.patient_id, course_id, tuple(blockers), _needs(db, course_id, now, found), tuple(warnings),
+        outcomes.phq9_due(db, course_id, now.date()), rx, spec,
+    )
+
+
+def _patient_blockers(
+    db: sqlite_utils.Database, patient_id: int, now: datetime, *, has_mt: bool
+) -> list[Blocker]:
+    """What blocks every course of the patient: the safety screening and the motor threshold."""
+    found = screening.course_start_blockers(db, patient_id, today=now.date())
+    blockers = [Blocker("screening", message) for message in found]
+    if not has_mt:
+        blockers.append(Blocker(
+            "no_motor_threshold", "No motor threshold has been recorded: measure it before the first session."
+        ))
+    return blockers
+
+
+def gate_for_patient(
+    db: sqlite_utils.Database, patient_id: int, *, device_mso: int | None = None, now: datetime | None = None
+) -> StartGate:
+    """The gate for the patient's next session: of the open course, else blocked for want of one."""
+    course = clinic.active_course(db, patient_id)
+    if course is not None:
+        return gate_for_course(db, course.id, device_mso=device_mso, now=now)
+    now = (now or datetime.now(UTC)).astimezone()
+    has_mt = clinic.latest_motor_threshold(db, patient_id) is not None
+    blockers = [
+        Blocker("no_course", "No open treatment course: a supervisor opens one before the first session."),
+        *_patient_blockers(db, patient_id, now, has_mt=has_mt),
     ]
-    due = outcomes.phq9_due(db, course_id, now.date())
-    found: dict[str, int] = {}
-    for kind, problems in (
-        ("safety_limit", [v.message for v in violations]),
-        ("schedule", [early.kind] if early else []),
-        ("intensity", [v.message for v in intensity]),
-    ):
-        if problems:
-            override_id = _covering_override(db, course_id, kind, problems, now)
-            if override_id is not None:
-                found[kind] = override_id
-    return PreStart(course_id, blockers, violations, early, intensity, flags, due, rx, spec, found)
+    warnings = _mt_warnings(db, patient_id, now)
+    return StartGate(patient_id, None, tuple(blockers), (), tuple(warnings), False, None, None)

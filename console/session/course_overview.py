@@ -1,6 +1,7 @@
 """What the technician is about to run, gathered once from the clinic's records:
 patient, course, session number, protocol, prescription and motor threshold,
-with the warnings to show and the problems that block a start.
+with the warnings to show and the problems that block a start (the start
+gate's, console.safety.start_gate: one rule for the chair and ``record``).
 
 Plain Python (no widgets) so the start-of-day screen, the checklist and the
 session screen read the same facts, and tests can check them directly.
@@ -10,15 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlite_utils
 
 from console.clinic import records as clinic
-from console.clinic.motor_threshold import mt_flags
 from console.clinic.protocols import ProtocolSpec, preset
 from console.clinic.settings import get_setting
-from console.safety import schedule, screening
+from console.safety.start_gate import StartGate, gate_for_patient
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class CourseOverview:
     tol_angle_deg: float
     warnings: list[str] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
+    gate: StartGate | None = None
+    """The start gate the warnings and blockers come from (None only in hand-made overviews)."""
 
     @property
     def prescribed_mso(self) -> int | None:
@@ -56,11 +58,6 @@ class CourseOverview:
         return " · ".join(p for p in parts if p)
 
 
-def _minutes(wait: timedelta) -> str:
-    minutes = max(1, round(wait.total_seconds() / 60))
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
-
-
 def _days_since(iso: str, now: datetime) -> int:
     when = datetime.fromisoformat(iso)
     if when.tzinfo is None:
@@ -71,51 +68,26 @@ def _days_since(iso: str, now: datetime) -> int:
 def overview_for(
     db: sqlite_utils.Database, patient: clinic.Patient, now: datetime | None = None
 ) -> CourseOverview:
-    """Everything the start-of-day screen shows for ``patient``."""
+    """Everything the start-of-day screen shows for ``patient``.
+
+    The blockers and warnings are the start gate's (console.safety.start_gate), the same the
+    technician's start procedure and the headless ``record`` act on.
+    """
     now = now or datetime.now(UTC)
     remeasure = int(get_setting(db, "mt_remeasure_days"))
     tol_d = float(get_setting(db, "tol_distance_mm"))
     tol_a = float(get_setting(db, "tol_angle_deg"))
     course = clinic.active_course(db, patient.id)
     mt = clinic.latest_motor_threshold(db, patient.id)
-    warnings: list[str] = []
-    blockers: list[str] = []
-    protocol = prescription = number = age = None
-    if course is None:
-        blockers.append("No open treatment course: a supervisor opens one before the first session.")
-    else:
+    gate = gate_for_patient(db, patient.id, now=now)
+    protocol = number = age = None
+    if course is not None:
         protocol = preset(course.protocol)
-        if protocol is None:
-            blockers.append(f"The course's protocol {course.protocol!r} is not among the clinic's presets.")
-        # The safety screening gates every session of the course (issue 8): an absolute
-        # contraindication without a supervisor's signed clearance, or no screening, blocks.
-        blockers.extend(screening.course_start_blockers(db, patient.id, today=now.astimezone().date()))
-        wait = schedule.next_session_countdown(db, course.id, now)
-        if wait:
-            at = (now + wait).astimezone().strftime("%H:%M")
-            warnings.append(
-                f"Next session of the day from {at} (in {_minutes(wait)}): the schedule keeps "
-                f"sessions apart; starting sooner asks for a reason."
-            )
-        prescription = clinic.prescription(db, course.id)
         number = clinic.next_session_number(db, course.id)
-        if number > course.planned_sessions:
-            warnings.append(
-                f"All {course.planned_sessions} planned sessions of this course are done; "
-                f"this would be session {number}."
-            )
-    if mt is None:
-        blockers.append("No motor threshold recorded: measure it before the first session.")
-    else:
+    if mt is not None:
         age = _days_since(mt.measured_at, now)
-        # The clinic's MT rules (age, change from the previous) live in the domain.
-        warnings.extend(mt_flags(db, patient.id, now.astimezone().date()))
-    if prescription is not None and prescription.mso is not None and not prescription.deliverable:
-        blockers.append(
-            f"The prescription gives {prescription.mso} % MSO, above the device's maximum output."
-        )
-    return CourseOverview(patient, course, protocol, prescription, number, mt, age, remeasure, tol_d, tol_a,
-                       warnings, blockers)
+    return CourseOverview(patient, course, protocol, gate.prescription, number, mt, age, remeasure,
+                          tol_d, tol_a, list(gate.warnings), gate.blocker_messages, gate)
 
 
 def todays_patients(

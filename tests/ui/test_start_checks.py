@@ -113,3 +113,29 @@ def test_back_to_the_patients_before_the_start_keeps_why(qtbot, clinic) -> None:
         assert runner.calls[-1][1] == ("not started: Patient declined today",)
     finally:
         ws.shutdown()
+
+
+def test_a_signed_override_not_yet_used_is_not_asked_again(qtbot, clinic) -> None:
+    """Back to the day's list after the supervisor signed, then Begin again: the start gate sees
+    today's override for the course, so the supervisor is not called back to sign twice."""
+    patient = create_patient(clinic.db, "P-5006", "High Intensity")
+    open_course(clinic.db, patient.id, "10hz", 130.0)
+    record_motor_threshold(clinic.db, patient.id, 50.0, "EMG")
+    screen_uneventfully(clinic.db, patient.id)
+    ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician)
+    show(qtbot, ws)
+    try:
+        begin(qtbot, ws, "P-5006")
+        dialog = ws.dialog
+        dialog.username.setText("sam")
+        dialog.password.setText("sam's long password")
+        dialog.reason.setText("Titration agreed in the course plan")
+        dialog.buttons.accepted.emit()
+        qtbot.waitUntil(lambda: ws.currentWidget() is ws.checklist, timeout=5000)
+        ws.checklist.back_requested.emit()
+        qtbot.waitUntil(lambda: ws.currentWidget() is ws.start_page and ws.dialog is None, timeout=5000)
+        begin(qtbot, ws, "P-5006")
+        assert ws.dialog is None and ws.currentWidget() is ws.checklist
+        assert clinic.db.execute("SELECT count(*) FROM overrides").fetchone()[0] == 1
+    finally:
+        ws.shutdown()

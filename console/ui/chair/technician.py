@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -29,13 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from console.people.user import User
-from console.safety.limits import record_intensity_override
-from console.safety.overrides import attach_to_session
-from console.safety.schedule import record_early_start
 from console.session import entries as session_entries
 from console.session.course_overview import CourseOverview
-from console.session.plan import plan_session
 from console.session.runner import SessionPlan, SessionRunner
+from console.session.start_procedure import StartProcedure
+from console.store import Store
 from console.ui.chair import start_checks
 from console.ui.chair.adverse_event_dialog import AdverseEventDialog
 from console.ui.chair.checklist import ChecklistAnswer, ChecklistPage
@@ -45,7 +43,6 @@ from console.ui.chair.session_dialogs import ReasonDialog, open_dialog
 from console.ui.chair.session_view import SessionView
 from console.ui.chair.start_of_day import StartOfDay
 from console.ui.note.note_view import NoteView
-from devices.adapter import CommandUnsupported
 from devices.registry import create_adapter
 
 log = logging.getLogger(__name__)
@@ -74,7 +71,7 @@ class TechnicianWorkspace(QStackedWidget):
 
     session_finished = Signal(int)  # session id, after the end-of-session screen
 
-    def __init__(self, db: sqlite_utils.Database, db_path: Path, user: User, *,
+    def __init__(self, db: Store, db_path: Path, user: User, *,
                  device_url: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -84,7 +81,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.overview: CourseOverview | None = None
         self.plan: SessionPlan | None = None
         self.answers: list[ChecklistAnswer] = []
-        self.pending_overrides: list[int] = []
+        self.procedure: StartProcedure | None = None
         self.runner: SessionRunner | None = None
         self.dialog = None
         self._closers: list[threading.Thread] = []
@@ -160,57 +157,42 @@ class TechnicianWorkspace(QStackedWidget):
 
     # -------------------------------------------------------------- begin
     def begin(self, overview: CourseOverview) -> None:
-        """Checks that come before the session exists, then the checklist."""
+        """The start procedure asks the gate; each override it needs is asked here, then the checklist."""
         self.overview = overview
-        self.pending_overrides = []
-        course_id = overview.course.id if overview.course else None
         try:
-            violations = start_checks.limit_violations(
-                overview.protocol, overview.prescription.percent_mt if overview.prescription else None,
-                overview.prescribed_mso,
-            )
+            self.procedure = StartProcedure(self.db, self.user, overview.patient)
         except Exception as exc:
-            log.exception("safety limits not checked")
-            self.start_page.card.blockers.setText(f"The clinic's safety limits could not be read: {exc}")
+            log.exception("start gate not evaluated")
+            self.start_page.card.blockers.setText(f"The start checks could not be made: {exc}")
             return
-        if violations and course_id is not None:
-            dialog = start_checks.SupervisorOverrideDialog(self.db, course_id, violations, self)
-            dialog.signed.connect(self._limits_overridden)
+        self._next_check()
+
+    def _next_check(self) -> None:
+        try:
+            need = self.procedure.next_question()
+        except Exception as exc:  # a blocker (StartRefused) or records that cannot be read: said in words
+            log.info("start refused: %s", exc)
+            self.start_page.card.blockers.setText(str(exc))
+            return
+        if need is None:
+            self._to_checklist()
+        elif need.kind.signed:
+            sign = self.procedure.sign_limit_override
+            dialog = start_checks.SupervisorOverrideDialog(need.problems, sign, self)
+            dialog.signed.connect(lambda _override_id: self._next_check())
             self._open(dialog)
-            return
-        self._check_schedule()
-
-    def _limits_overridden(self, override_id: int) -> None:
-        self.pending_overrides.append(override_id)
-        self._check_schedule()
-
-    def _check_schedule(self) -> None:
-        overview = self.overview
-        course_id = overview.course.id if overview and overview.course else None
-        try:
-            early = start_checks.early_start(self.db, course_id)
-        except Exception as exc:
-            log.exception("schedule not checked")
-            self.start_page.card.blockers.setText(f"The course schedule could not be read: {exc}")
-            return
-        if early is not None:
-            dialog = ReasonDialog("Sooner than the schedule", f"{early.message}\nStart anyway? Why?",
-                                  start_checks.early_start_reasons(), self)
+        else:
+            dialog = start_checks.early_start_dialog(need.problems[0], self)
             dialog.submitted.connect(self._early_reason)
-            self._early = early
             self._open(dialog)
-            return
-        self._to_checklist()
 
     def _early_reason(self, reason: str) -> None:
         try:
-            self.pending_overrides.append(
-                record_early_start(self.db, self.user, self.overview.course.id, self._early, reason)
-            )
+            self.procedure.give_early_reason(reason)
         except Exception as exc:
             self.start_page.card.blockers.setText(f"The reason was not recorded: {exc}")
             return
-        self._to_checklist()
+        self._next_check()
 
     def _to_checklist(self) -> None:
         self.setCurrentWidget(self.checklist)
@@ -220,7 +202,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.answers = answers
         overview = self.overview
         try:
-            self.plan = plan_session(self.db, overview.patient, technician=self.user.username)
+            self.plan = self.procedure.plan()
         except Exception as exc:
             log.exception("session plan failed")
             self.checklist.status.setText(f"The session cannot be prepared: {exc}")
@@ -255,7 +237,8 @@ class TechnicianWorkspace(QStackedWidget):
         session_id = runner.session_id
         try:
             session_entries.add_checklist(self.db, self.user, session_id, [a.as_dict() for a in self.answers])
-            attach_to_session(self.db, self.pending_overrides, session_id)
+            if self.procedure is not None:
+                self.procedure.attach(session_id)
         except Exception as exc:
             log.exception("checklist not recorded")
             self.session_view.show_message(f"The checklist was not recorded: {exc}")
@@ -281,7 +264,7 @@ class TechnicianWorkspace(QStackedWidget):
         if prescribed is None or snap.mso == prescribed:
             self._start_runner()
             return
-        if runner.adapter.supports("SET"):
+        if runner.supports("SET"):
             if snap.mso is None:
                 self._start_runner()  # the runner sets the prescription before START
                 return
@@ -295,24 +278,21 @@ class TechnicianWorkspace(QStackedWidget):
         self._ask_intensity_override(snap.mso)
 
     def _probe_set(self, runner: SessionRunner, prescribed: int) -> None:
-        """Ask the device to take the prescription before anything starts (a worker thread:
-        a device may take its time to answer)."""
+        """Ask the device to take the prescription before anything starts. The runner sends it
+        from its command thread and records it with the device's answer; the answer reaches
+        the GUI thread through the relay, so the screen never waits for the device."""
         self._probing = True
         self.session_view.show_message(f"Setting the device to {prescribed} % MSO …")
 
-        def work() -> None:
-            try:
-                runner.adapter.command("SET", prescribed)
-            except CommandUnsupported:
-                self._relay.done.emit("unsupported", "")
-            except Exception as exc:  # refused, timed out, link lost: said in words
-                self._relay.done.emit("failed", str(exc))
+        def answered(future: Future) -> None:
+            if future.cancelled():
+                self._relay.done.emit("failed", "the command was cancelled")
+            elif future.exception() is not None:  # refused, timed out, link lost: said in words
+                self._relay.done.emit("failed", str(future.exception()))
             else:
-                self._relay.done.emit("set", "")
+                self._relay.done.emit("set" if future.result() else "unsupported", "")
 
-        thread = threading.Thread(target=work, name="set-intensity")
-        self._closers.append(thread)
-        thread.start()
+        runner.set_intensity(prescribed, by=self.user.username).add_done_callback(answered)
 
     def _probed(self, outcome: str, message: str) -> None:
         self._probing = False
@@ -333,18 +313,19 @@ class TechnicianWorkspace(QStackedWidget):
 
     def _ask_intensity_override(self, device_mso: int) -> None:
         plan = self.plan
-        dialog = start_checks.intensity_dialog(
-            device_mso, plan.prescribed_mso, plan.percent_mt, plan.mt_mso, self
-        )
+        need = self.procedure.intensity_need(device_mso)
+        if need is None:  # the gate sees no difference (or no prescription): nothing to override
+            self._start_runner()
+            return
+        dialog = start_checks.intensity_dialog(need.problems[0], plan.percent_mt, plan.mt_mso, self)
         self._override_mso = device_mso
         dialog.submitted.connect(self._intensity_reason)
         self._open(dialog)
 
     def _intensity_reason(self, reason: str) -> None:
-        runner, plan = self.runner, self.plan
+        runner = self.runner
         try:
-            record_intensity_override(self.db, self.user, ("session", runner.session_id), plan.prescribed_mso,
-                                      self._override_mso, reason)
+            self.procedure.give_intensity_reason(runner.session_id, self._override_mso, reason)
         except Exception as exc:
             self.session_view.show_message(f"The override was not recorded: {exc}")
             return
@@ -467,6 +448,7 @@ class TechnicianWorkspace(QStackedWidget):
     # ------------------------------------------------------------ shutdown
     def shutdown(self, reason: str = "program closed") -> None:
         """Stop following, close an open session (it ends as stopped), join every thread."""
+        self.start_page.stop()
         self.session_view.detach()
         self.device_panel.join()
         runner = self.runner
