@@ -5,19 +5,23 @@
 SESSION_ID is the number ``record`` printed, or the session's UUID. Without
 ``--out`` the export goes to stdout. A session that does not exist or a
 database that cannot be used is one line on stderr and a non-zero exit.
+
+Every export writes an audit row (console.review.audited_export). The command
+line has no clinic login yet, so the row names the operating-system account
+that ran it ("os:NAME via command line") and says so; an export whose audit
+row cannot be written (a read-only database, say) is not made.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sqlite3
 import sys
-import tempfile
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from cli.common import add_db_option, open_existing
-from console.review.export import ExportError, find_session, write_csv, write_json
+from console.review.audited_export import FORMATS, CommandLineActor, ExportError, export_session
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +31,7 @@ def register(subparsers: Any) -> None:
                     "one row per pulse.",
     )
     p.add_argument("session", metavar="SESSION_ID", help="the session's number or UUID")
-    p.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
+    p.add_argument("--format", choices=FORMATS, default="json", help="json (default) or csv")
     add_db_option(p)
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here instead of stdout")
     p.set_defaults(func=run)
@@ -38,37 +42,19 @@ def run(args: argparse.Namespace) -> int:
     if db is None:
         return 2
     try:
-        find_session(db, args.session)
         if args.out is None:
-            _write(db, args, sys.stdout)
+            export_session(db, args.session, args.format, by=CommandLineActor.current(), out=sys.stdout)
         else:
-            _write_file(db, args, args.out)
+            export_session(db, args.session, args.format, by=CommandLineActor.current(), path=args.out)
     except ExportError as exc:
         print(f"export: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"export: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"export: cannot write {args.out or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        print(f"export: not exported (no file, no audit row): {exc}", file=sys.stderr)
         return 1
     finally:
         db.close()
     return 0
-
-
-def _write(db: Any, args: argparse.Namespace, out: IO[str]) -> None:
-    if args.format == "json":
-        write_json(db, args.session, out)
-    else:
-        write_csv(db, args.session, out)
-
-
-def _write_file(db: Any, args: argparse.Namespace, path: Path) -> None:
-    """Write beside the target and rename, so a half-written export never takes its name."""
-    path = path.expanduser()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            _write(db, args, out)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

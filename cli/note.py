@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import add_db_option, db_path_of
-from console.note.content import NoteUnavailable, build_note
-from console.note.render import render_note
+from console.note.assembly import NoteUnavailable, build_note
+from console.note.content import NoteContent
+from console.note.render import NoteTemplateError, render_note
 from db.database import DatabaseUnusable, open_database
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,8 @@ def _note(args: argparse.Namespace) -> int:
         raise _Failed(str(exc)) from exc
     finally:
         db.close()
-    for problem in content.problems:
-        print(f"note: {problem}", file=sys.stderr)
+    for gap in content.problems:
+        print(f"note: {gap}", file=sys.stderr)
 
     if fmt == "pdf":
         pages, problem = _write_pdf(content, Path(args.out), args.page)
@@ -112,18 +113,15 @@ def _write_text(text: str, out: str) -> None:
         raise _Failed(f"cannot write {out}: {exc.strerror or exc}") from exc
 
 
-def _write_pdf(content: Any, out: Path, page: str | None) -> tuple[int, Any]:
+def _write_pdf(content: NoteContent, out: Path, page: str | None) -> tuple[int, NoteTemplateError | None]:
     if not out.parent.is_dir():
         raise _Failed(f"cannot write {out}: the folder {out.parent} does not exist")
     # A PDF needs Qt's fonts and painter but no window: the offscreen platform works anywhere.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QGuiApplication
+    from console.ui.note.note_pdf import default_page, write_pdf_headless
 
-    from console.ui.note.note_pdf import default_page, write_pdf
-
-    _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
     try:
-        printed = write_pdf(content, out, page or default_page())
+        printed = write_pdf_headless(content, out, page or default_page())
     except OSError as exc:
         raise _Failed(f"cannot write {out}: {exc}") from exc
     return printed.pages, printed.problem

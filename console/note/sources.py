@@ -1,4 +1,5 @@
-"""The note's reads from other parts of the program: settings, signatures, outcome rules, who was told.
+"""The note's reads from other parts of the program: settings, signatures, outcome rules, who was told,
+and the resource lists that name things (checklist questions, side-effect labels).
 
 Each belongs to its own module (``console.clinic.settings``, ``console.review.signoff``,
 ``console.clinic.outcomes``); the note asks them rather than reading their tables,
@@ -19,6 +20,7 @@ from console.clinic import outcomes, settings
 from console.errors import ClinicError
 from console.note.words import clock_words, day_words, local_time
 from console.review import signoff
+from resources import load_json
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +69,22 @@ def read_item9_notifications(db: sqlite_utils.Database, outcome_id: int) -> list
         f"{n['told_whom']} at {_when(n['told_at'])}" + (f" ({n['note']})" if n["note"] else "")
         for n in outcomes.item9_notifications(db, outcome_id)
     ]
+
+
+def checklist_questions() -> dict[str, str]:
+    """Checklist item id -> its question, for a change the clinic gave no phrase for; empty if unreadable."""
+    try:
+        items = load_json("checklist.json").get("items", [])
+        return {str(i["id"]): str(i["question"]) for i in items}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("checklist questions not read: %s", exc)
+        return {}
+
+
+def side_effect_labels() -> dict[str, str]:
+    """Side-effect kind -> the label the chair shows, so the note names it the same; empty if unreadable."""
+    try:
+        return {s["kind"]: s["label"] for s in load_json("session_lists.json").get("side_effects", [])}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("side-effect labels not read: %s", exc)
+        return {}

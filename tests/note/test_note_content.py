@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from console.clinic import outcomes
-from console.note.content import NoteUnavailable, build_note
+from console.note.assembly import NoteUnavailable, build_note
 from console.note.render import render_note
 
 from .recorded import (

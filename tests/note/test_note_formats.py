@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.note.content import build_note
+from console.note.assembly import build_note
 from console.note.render import markdown_escape, render_note
 from console.people.user import User
 from console.review.signoff import sign_session

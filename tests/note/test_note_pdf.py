@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from console.note.content import build_note
+from console.note.assembly import build_note
 from console.people.user import User
 from console.review.signoff import sign_session
 from console.ui.note.note_pdf import chart_image, write_pdf

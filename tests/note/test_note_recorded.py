@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from console.clinic.outcomes import record_phq9
 from console.clinic.records import create_patient, open_course, record_motor_threshold
-from console.note.content import build_note
+from console.note.assembly import build_note
 from console.people.admin import create_user
 from console.review.signoff import sign_session
 from console.session.entries import add_checklist, add_observation, add_side_effect

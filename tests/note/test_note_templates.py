@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from console.note.content import build_note
+from console.note.assembly import build_note
 from console.note.render import NoteTemplateError, render_note, render_with
 from console.ui.note.note_pdf import write_pdf
 from resources import SHIPPED

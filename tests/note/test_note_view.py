@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewWidget
 
-from console.note.content import build_note
+from console.note.assembly import build_note
 from console.note.render import render_note
 from console.ui.note.note_view import NoteDialog, NoteView
 

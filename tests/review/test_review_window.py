@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 
-from console.audit import history
+from console.audit import history, verify
 from console.clinic.outcomes import record_phq9
 from console.people.permissions import PermissionDenied
 from console.review.detail import load_detail
@@ -149,6 +149,27 @@ def test_exports_are_permitted_valid_and_audited(qtbot, flag_db, tmp_path) -> No
     with pytest.raises(PermissionDenied):
         tech.export_csv(tmp_path / "no.csv")
     assert not (tmp_path / "no.csv").exists()
+
+
+def _session_exports(db, session_id: int) -> list[dict]:
+    return [r for r in history(db, "session", session_id) if r["action"] == "export_session"]
+
+
+def test_a_session_export_from_the_window_is_audited_once_with_format_and_place(qtbot, flag_db,
+                                                                              tmp_path) -> None:
+    sid = flag_db.ids["unplug"]
+    w = window(qtbot, flag_db)
+    w.export_json(sid, tmp_path / "s.json")
+    rows = _session_exports(flag_db.db, sid)
+    assert len(rows) == 1  # the domain writes the row; the window adds none of its own
+    assert rows[0]["actor"] == "sue"
+    assert rows[0]["new"]["format"] == "json" and rows[0]["new"]["to"] == str(tmp_path / "s.json")
+    assert "login" not in rows[0]["new"]  # a clinic user logged in: no command-line caveat
+    assert verify(flag_db.db).ok
+    tech = window(qtbot, flag_db, "tom")
+    with pytest.raises(PermissionDenied):
+        tech.export_json(sid, tmp_path / "no.json")
+    assert not (tmp_path / "no.json").exists() and len(_session_exports(flag_db.db, sid)) == 1
 
 
 def test_the_pdf_report_has_the_record_plots_and_signature_on_every_page(qtbot, flag_db, tmp_path) -> None:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from console.audit import history, verify
 from console.errors import ClinicError
-from console.note.content import build_note
+from console.note.assembly import build_note
 from console.review.detail import load_detail
 from console.review.queue import ReviewFilter, find_sessions, rows_for
 from console.review.signoff import is_signed, sign_session, signatures_for

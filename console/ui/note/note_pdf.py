@@ -13,6 +13,7 @@ template's ``<img src="note://phq9-chart">``.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
+    QGuiApplication,
     QImage,
     QPagedPaintDevice,
     QPageLayout,
@@ -300,6 +302,9 @@ def write_pdf(content: NoteContent, path: Path | str, page: str = "a4") -> Print
     """The note as a PDF file of real text; a clinic template error is returned, the note still made."""
     rendered = render_note(content, "html")
     path = Path(path)
+    # Qt would only warn "QPainter::begin(): Returned false"; the system's own error says why
+    # (no such folder, permission denied) and names the file.
+    path.open("wb").close()
     writer = QPdfWriter(str(path))
     writer.setResolution(PDF_DPI)
     writer.setPageLayout(page_layout(page))
@@ -311,3 +316,10 @@ def write_pdf(content: NoteContent, path: Path | str, page: str = "a4") -> Print
     del writer  # the file is complete once the writer is gone
     log.info("handoff note for session %s written to %s (%d page(s))", content.header.session_id, path, pages)
     return PrintedNote(pages, rendered.problem)
+
+
+def write_pdf_headless(content: NoteContent, path: Path | str, page: str = "a4") -> PrintedNote:
+    """:func:`write_pdf` for a command line with no application running: Qt's painter and fonts
+    need a QGuiApplication (no window opens), made here so the headless command imports no Qt."""
+    _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])  # kept until the file is written
+    return write_pdf(content, path, page)

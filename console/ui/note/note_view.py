@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import sqlite_utils
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
@@ -27,8 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.note.content import NoteContent, build_note
+from console.note.assembly import build_note
+from console.note.content import NoteContent
 from console.note.render import render_note
+from console.store import Store
 from console.ui.note.note_pdf import (
     PrintedNote,
     default_page,
@@ -107,7 +108,7 @@ class NoteView(QWidget):
         layout.addLayout(buttons)
 
     @classmethod
-    def for_session(cls, db: sqlite_utils.Database, session_id: int,
+    def for_session(cls, db: Store, session_id: int,
                     parent: QWidget | None = None) -> NoteView:
         return cls(build_note(db, session_id), parent)
 

@@ -14,7 +14,6 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-import sqlite_utils
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -32,10 +31,11 @@ from console.audit import audit, write_transaction
 from console.errors import ClinicError
 from console.people.permissions import PermissionDenied, allowed, require
 from console.people.user import User
-from console.review import export
+from console.review.audited_export import ExportError, export_session
 from console.review.detail import load_detail
 from console.review.flags import flag_config
 from console.review.queue import ReviewFilter, choices, tune_connection, write_csv
+from console.store import Store
 from console.ui.review.review_filters import ReviewFilterBar
 from console.ui.review.review_queue import COLUMNS, ReviewQueueModel, ReviewQueueView
 from console.ui.review.session_detail import SessionDetailWidget
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 
 class ReviewWindow(QMainWindow):
-    def __init__(self, db: sqlite_utils.Database, user: User | None, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, user: User | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db, self.user = db, user
         tune_connection(db)
@@ -128,10 +128,8 @@ class ReviewWindow(QMainWindow):
         return n
 
     def export_json(self, session_id: int, path: Path | str) -> None:
-        require(self.user, "export_sessions")
-        with Path(path).open("w", encoding="utf-8") as out:
-            export.write_json(self.db, session_id, out)
-        self._audit_export("export_session", "session", session_id, {"format": "json"})
+        """The session as JSON at ``path``; the domain checks the permission and writes the audit row."""
+        export_session(self.db, session_id, "json", by=self.user, path=path)
 
     def write_report(self, session_id: int, path: Path | str) -> int:
         """The PDF session report; returns its page count."""
@@ -153,7 +151,7 @@ class ReviewWindow(QMainWindow):
     def _run(self, action, *args) -> None:  # type: ignore[no-untyped-def]
         try:
             action(*args)
-        except (ClinicError, PermissionDenied, export.ExportError, OSError) as exc:
+        except (ClinicError, PermissionDenied, ExportError, OSError) as exc:
             QMessageBox.warning(self, "Not done", str(exc))
 
     def _ask_csv(self) -> None:

@@ -1,0 +1,349 @@
+"""How each section of the handoff note is worded from the facts of one session.
+
+Pure functions: each takes the rows already read (the session, its course,
+its events, the PHQ-9s), the clinic's guidance and the resource lists it
+needs, and returns one section of :class:`~console.note.content.NoteContent`.
+Nothing here reads the database (:mod:`console.note.assembly` does), so each
+rule can be checked with plain values; the one lookup is the protocol preset's
+key, through :mod:`console.clinic.protocols`, so the note names a protocol as
+every other screen does. Nothing here interprets the patient's state: the note
+reports what was recorded, in plain words, and the clinic's own guidance text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from console.clinic.protocols import preset_key
+from console.note.content import (
+    Change,
+    Escalation,
+    ForTherapist,
+    Header,
+    Observations,
+    PhqPoint,
+    ReplyBox,
+    Safety,
+    SideEffect,
+    Today,
+    Trajectory,
+)
+from console.note.words import (
+    Guidance,
+    clock_words,
+    detail_of,
+    detail_text,
+    duration_words,
+    local_time,
+    short_day,
+)
+
+Row = dict[str, Any]
+"""One database row as read (column name -> value)."""
+
+
+def course_phase(course: Row | None, number: int | None, guidance: Guidance) -> str:
+    """The course's schedule; an acute course turns "taper" from the session the clinic names."""
+    schedule = str((course or {}).get("schedule") or "acute").lower()
+    if schedule == "acute" and number is not None:
+        taper_from = guidance.section("phases", "taper_from_session")
+        if isinstance(taper_from, int) and number >= taper_from:
+            return "taper"
+    return schedule
+
+
+def session_outcome(session: Row) -> tuple[str, str]:
+    """(outcome key, words): the therapist needs "was it given?" before any number."""
+    status = session["status"]
+    delivered = session["pulses_delivered"] or 0
+    planned = session["pulses_planned"]
+    reason = (session["end_reason"] or "").strip()
+    because = f": {reason}" if reason else ""
+    if status == "recording":
+        return "in_progress", "In progress when this note was made"
+    if status == "completed" and (planned is None or delivered >= planned):
+        return "completed", "Completed"
+    if delivered == 0:
+        return "not_given", f"Not given{because}"
+    if status == "interrupted":
+        return "partial", "Partly given: the recording ended unexpectedly"
+    if status == "completed":
+        return "partial", f"Ended short of the plan{because}"
+    return "partial", f"Stopped early{because}"
+
+
+def interruption_lines(events: list[Row], guidance: Guidance) -> list[str]:
+    """Pauses, device stops and lost connections, one line each, in the clinic's words."""
+    lines: list[str] = []
+    for event in events:
+        kind = event["kind"]
+        at = clock_words(local_time(event["at"]))
+        detail = detail_of(event["detail"])
+        if kind == "pause":
+            why = guidance.plain(detail_text(detail, "reason", "text") or (event["code"] or ""))
+            at_device = isinstance(detail, dict) and detail.get("source") == "device"
+            lines.append(f"{at} paused" + (f": {why}" if why else " at the device" if at_device else ""))
+        elif kind == "fault":
+            code = event["code"] or detail_text(detail, "code")
+            words = guidance.word("faults", code) or guidance.plain(detail_text(detail, "text")) or code
+            lines.append(f"{at} device stopped: {words or 'a device fault'}")
+        elif kind == "device_lost":
+            lines.append(f"{at} connection to the device lost")
+    return lines
+
+
+def checklist_changes(events: list[Row], guidance: Guidance, questions: Mapping[str, str]) -> list[Change]:
+    """The checklist answers the clinic shows as "changes since last time" (the last checklist wins)."""
+    phrases = guidance.section("changes_since_last_time")
+    checklists = [detail_of(e["detail"]) for e in events if e["kind"] == "checklist"]
+    if not isinstance(phrases, dict) or not checklists:
+        return []
+    answers = _checklist_answers(checklists[-1])
+    changes = []
+    for item_id, words in phrases.items():
+        if item_id == "about" or item_id not in answers:
+            continue
+        answer, note = answers[item_id]
+        said = words.get(answer.lower()) if isinstance(words, dict) else None
+        if not isinstance(said, str) or not said:
+            said = f"{questions.get(item_id, item_id.replace('_', ' '))}: {answer}"
+        changes.append(Change(item_id, answer, said, guidance.plain(note)))
+    return changes
+
+
+def _checklist_answers(detail: Any) -> dict[str, tuple[str, str]]:
+    """item id -> (answer, note), from the shapes a checklist detail may take."""
+    if isinstance(detail, dict) and isinstance(detail.get("answers"), dict | list):
+        detail = detail["answers"]
+    items: list[tuple[str, Any]] = []
+    if isinstance(detail, dict):
+        items = list(detail.items())
+    elif isinstance(detail, list):
+        items = [(str(d.get("id")), d) for d in detail if isinstance(d, dict) and d.get("id")]
+    out: dict[str, tuple[str, str]] = {}
+    for item_id, value in items:
+        if isinstance(value, dict):
+            answer, note = value.get("answer"), value.get("note") or ""
+        else:
+            answer, note = value, ""
+        if isinstance(answer, bool):
+            answer = "yes" if answer else "no"
+        out[item_id] = (str(answer) if answer is not None else "not answered", str(note))
+    return out
+
+
+def side_effects_section(events: list[Row], guidance: Guidance, labels: Mapping[str, str]
+                         ) -> list[SideEffect]:
+    """Each side effect as recorded, under the clinic's label for its kind."""
+    out = []
+    for event in events:
+        if event["kind"] != "side_effect":
+            continue
+        detail = detail_of(event["detail"])
+        kind = (detail.get("kind") if isinstance(detail, dict) else None) or event["code"]
+        rating = detail.get("rating") if isinstance(detail, dict) else None
+        note = detail.get("note") if isinstance(detail, dict) else detail
+        label = labels.get(kind) or str(kind or "Side effect").replace("_", " ").capitalize()
+        out.append(SideEffect(
+            label=label,
+            rating=int(rating) if isinstance(rating, int | float) else None,
+            note=guidance.plain(str(note or "")),
+            time=clock_words(local_time(event["at"])),
+        ))
+    return out
+
+
+def trajectory_section(rows: list[Row], header: Header, rules: tuple[float, int]) -> Trajectory:
+    """The PHQ-9 series against the clinic's response drop (%) and remission ceiling (``rules``)."""
+    points: list[PhqPoint] = []
+    first = local_time(rows[0]["taken_at"]) if rows else None
+    for r in rows:
+        taken = local_time(r["taken_at"])
+        day = (taken.date() - first.date()).days if taken and first else 0
+        points.append(PhqPoint(short_day(taken), day, int(r["total"])))
+    drop_percent, remission_at_most = rules
+    share = 1 - drop_percent / 100
+    baseline = points[0].total if points else None
+    latest = points[-1].total if points else None
+    change = None
+    words = "No PHQ-9 recorded in this course yet." if not points else "Only the baseline so far."
+    if baseline is not None and latest is not None and len(points) > 1:
+        if baseline > 0:
+            change = 100.0 * (baseline - latest) / baseline
+            direction = "down" if change > 0 else "up"
+            words = (f"{baseline} → {latest}: {direction} {abs(change):.0f} % from baseline"
+                     if round(change) else f"{baseline} → {latest}: about the same as baseline")
+        else:
+            words = f"{baseline} → {latest}"
+    remaining = None
+    if header.sessions_planned is not None and header.session_number is not None:
+        remaining = max(0, header.sessions_planned - header.session_number)
+    return Trajectory(
+        points=points,
+        baseline=baseline,
+        latest=latest,
+        change_percent=change,
+        change_words=words,
+        response_line=baseline * share if baseline is not None else None,
+        remission_line=remission_at_most + 1,
+        response_reached=bool(
+            baseline and latest is not None and len(points) > 1 and latest <= baseline * share
+        ),
+        remission_reached=bool(len(points) > 1 and latest is not None and latest <= remission_at_most),
+        sessions_remaining=remaining,
+    )
+
+
+def item9_today(rows: list[Row], session: Row) -> tuple[int | None, str | None, int | None]:
+    """Today's PHQ-9 item 9 (items[8]), when it was taken and the outcome id; Nones when not taken today."""
+    started = local_time(session["started_at"])
+    for r in reversed(rows):
+        taken = local_time(r["taken_at"])
+        if not (taken and started and taken.date() == started.date()):
+            continue
+        try:
+            items = json.loads(r["items"]) if r["items"] else None
+        except ValueError:
+            items = None
+        if isinstance(items, list) and len(items) >= 9 and isinstance(items[8], int):
+            return items[8], clock_words(taken), r["id"]
+        return None, clock_words(taken), r["id"]
+    return None, None, None
+
+
+def safety_section(events: list[Row], side_effects: list[SideEffect], item9: int | None,
+                   item9_at: str | None, told: list[str], guidance: Guidance) -> Safety:
+    """Safety first (I-PASS): adverse events escalate; item 9 above 0 or a strong side effect is "watch"."""
+    other: list[str] = []
+    adverse: list[str] = []
+    told = list(told)
+    for event in events:
+        if event["kind"] != "adverse_event":
+            continue
+        detail = detail_of(event["detail"])
+        kind = (event["code"] or "").replace("_", " ")
+        what = guidance.plain(detail_text(detail, "description", "what", "text", "note")) or "no description"
+        line = f"{clock_words(local_time(event['at']))} {kind + ': ' if kind else ''}{_sentence(what)}"
+        actions = detail_text(detail, "actions_taken") if isinstance(detail, dict) else ""
+        if actions:
+            line += f" Done: {_sentence(guidance.plain(actions))}"
+        adverse.append(line)
+    question = str(guidance.section("safety", "item9_question") or "item 9")
+    answers = guidance.section("safety", "item9_answers") or []
+    if item9 is not None:
+        answer = answers[item9] if isinstance(answers, list) and 0 <= item9 < len(answers) else str(item9)
+        item9_words = f"PHQ-9 item 9 ({question}) today at {item9_at}: {item9} – {answer}."
+    elif item9_at:
+        item9_words = f"PHQ-9 taken today at {item9_at}; item 9 not recorded."
+    else:
+        item9_words = "No PHQ-9 taken today."
+    limit = guidance.section("safety", "watch_side_effect_rating")
+    if isinstance(limit, int | float):
+        strong = [s for s in side_effects if s.rating is not None and s.rating >= limit]
+        if strong:
+            other.append(
+                "Side effect rated " + ", ".join(f"{s.label.lower()} {s.rating}/10" for s in strong) + "."
+            )
+    level = "escalated" if adverse else ("watch" if (other or item9) else "stable")
+    if level != "stable" and not told:
+        told.append("Not recorded in the console.")
+    return Safety(
+        level=level,
+        level_words=str(guidance.section("safety", "levels", level) or level.capitalize()),
+        adverse_events=adverse,
+        item9=item9,
+        item9_words=item9_words,
+        other_reasons=other,
+        told=told,
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def observations_section(events: list[Row], guidance: Guidance) -> Observations:
+    """What the technician noted; later entries complete or correct earlier ones."""
+    merged: dict[str, str] = {}
+    for event in events:  # later entries complete or correct earlier ones
+        if event["kind"] != "observation":
+            continue
+        detail = detail_of(event["detail"])
+        if isinstance(detail, dict):
+            merged.update({k: str(v).strip() for k, v in detail.items() if v not in (None, "")})
+        elif detail:
+            merged["technician_saw"] = str(detail).strip()
+    said = merged.get("patient_said", "").strip().strip('"“”').strip()
+    return Observations(
+        mood=merged.get("mood", ""),
+        patient_said=said,  # the patient's own words: never reworded
+        technician_saw=guidance.plain(merged.get("technician_saw", "")),
+        wants_to_work_on=merged.get("wants_to_work_on", ""),
+    )
+
+
+def for_therapist_section(header: Header, today: Today, side_effects: list[SideEffect],
+                          guidance: Guidance) -> ForTherapist:
+    """The clinic's suggestions for this phase and day, and whom to call when (its escalation list)."""
+    focus = guidance.texts("focus", header.phase)
+    if today.outcome in ("partial", "not_given"):
+        focus += guidance.texts("focus", "not_completed")
+    if side_effects:
+        focus += guidance.texts("focus", "side_effects")
+    contacts = guidance.section("escalation", "contacts")
+    escalation = []
+    for c in contacts if isinstance(contacts, list) else []:
+        if not isinstance(c, dict) or not c.get("if") or not c.get("then"):
+            continue
+        phone = str(c.get("phone") or header.clinic_phone)
+        escalation.append(Escalation(str(c["if"]), str(c["then"]), phone))
+    return ForTherapist(focus=focus, reminders=guidance.texts("reminders"), escalation=escalation)
+
+
+def today_section(session: Row, course: Row | None, events: list[Row], guidance: Guidance,
+                  questions: Mapping[str, str]) -> Today:
+    """Today's session: outcome, treatment, dose, interruptions, checklist changes, notes."""
+    outcome, outcome_words = session_outcome(session)
+    protocol = session["protocol"] or (course or {}).get("protocol")
+    key = preset_key(protocol) if protocol else None
+    treatment = guidance.word("protocols", key) or guidance.plain(protocol) or "not recorded"
+    target_name = (course or {}).get("target")
+    target = guidance.word("targets", target_name) or guidance.plain(target_name) or "not recorded"
+    percent = session["percent_mt"] or (course or {}).get("percent_mt")
+    intensity = f"{percent:g} % of motor threshold" if percent else "not recorded"
+    notes = [
+        guidance.plain(detail_text(detail_of(e["detail"])))
+        for e in events if e["kind"] == "note" and detail_text(detail_of(e["detail"]))
+    ]
+    started = local_time(session["started_at"])
+    return Today(
+        outcome=outcome,
+        outcome_words=guidance.plain(outcome_words),
+        treatment=treatment,
+        target=target,
+        intensity=intensity,
+        pulses_delivered=int(session["pulses_delivered"] or 0),
+        pulses_planned=session["pulses_planned"],
+        started=clock_words(started),
+        duration=duration_words(session["duration_s"]),
+        interruptions=interruption_lines(events, guidance),
+        changes=checklist_changes(events, guidance, questions),
+        notes=notes,
+    )
+
+
+def reply_section(guidance: Guidance) -> ReplyBox:
+    """The room for the therapist's reply, within sane bounds whatever the guidance file says."""
+    def number(key: str, default: float) -> float:
+        value = guidance.section("reply", key)
+        return float(value) if isinstance(value, int | float) and value > 0 else default
+
+    return ReplyBox(
+        title=str(guidance.section("reply", "title") or "Therapist's reply"),
+        signature_line=str(guidance.section("reply", "signature_line") or ""),
+        min_height_mm=number("min_height_mm", 24.0),
+        max_height_mm=max(number("max_height_mm", 80.0), number("min_height_mm", 24.0)),
+    )

@@ -1,0 +1,136 @@
+"""A session export written out and audited together: who took which session, when, in what format, where.
+
+An export takes a patient's record out of the console, so it is audited
+wherever it is made: the review window and ``python main.py export`` both
+call :func:`export_session`, and neither writes the file or the audit row
+itself. The file is written beside its target and renamed into place inside
+the transaction that writes the audit row, so an export never takes its name
+without its row (and a failed audit leaves no file). Output to a stream
+(stdout) is made in memory and audited before it is written: the write lock
+is never held while a slow reader drains a pipe, since the chair may be
+recording into the same database.
+
+The command line has no clinic login yet (a later issue adds ``--user``), so
+its exports name the operating-system account (:class:`CommandLineActor`) and
+say so in the row, rather than a clinic user nobody authenticated.
+"""
+
+from __future__ import annotations
+
+import getpass
+import io
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+import sqlite_utils
+
+from console.audit import audit, write_transaction
+from console.people.permissions import require
+from console.people.user import User
+from console.review.export import ExportError, find_session, write_csv, write_json
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("json", "csv")
+TO_STREAM = "standard output"
+NO_LOGIN = ("the command line has no clinic login: the actor is the operating-system account "
+            "that ran the command, not a clinic user")
+
+
+@dataclass(frozen=True)
+class CommandLineActor:
+    """Whoever ran a headless command, as far as the program can tell: the operating-system account."""
+
+    os_account: str
+
+    @classmethod
+    def current(cls) -> CommandLineActor:
+        """The account running this process; its user id when the system has no name for it."""
+        try:
+            return cls(getpass.getuser())
+        except (OSError, KeyError, ImportError):  # no LOGNAME/USER and no password-file entry
+            return cls(f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown")
+
+    @property
+    def username(self) -> str:
+        """The audit row's actor: marked so it can never be read as a clinic user name."""
+        return f"os:{self.os_account} via command line"
+
+
+@dataclass(frozen=True)
+class ExportDone:
+    """What was exported and where, as the audit row says it."""
+
+    session_id: int
+    format: str
+    to: str  # the file's full path, or "standard output"
+
+
+def export_session(db: sqlite_utils.Database, ref: int | str, fmt: str, *, by: User | CommandLineActor | None,
+                   path: Path | str | None = None, out: IO[str] | None = None) -> ExportDone:
+    """Write session ``ref`` (local id or UUID) as ``fmt`` to ``path`` or ``out``, with its audit row.
+
+    A clinic user needs the ``export_sessions`` permission (PermissionDenied
+    otherwise, before anything is read); a :class:`CommandLineActor` is
+    recorded as it is. A session that does not exist is ExportError and
+    leaves neither a file nor a row.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    if (path is None) == (out is None):
+        raise ValueError("give exactly one of path and out")
+    actor = by if isinstance(by, CommandLineActor) else _permitted(by)
+    session = find_session(db, ref)
+    if path is not None:
+        target = Path(path).expanduser().absolute()
+        _write_file(db, session, fmt, target, actor)
+        return ExportDone(session["id"], fmt, str(target))
+    text = io.StringIO()
+    _render(db, session, fmt, text)
+    _audit(db, session, fmt, TO_STREAM, actor)
+    if out is not None:  # always, by the check above; written only once its row is committed
+        out.write(text.getvalue())
+    return ExportDone(session["id"], fmt, TO_STREAM)
+
+
+def _permitted(user: User | None) -> User:
+    require(user, "export_sessions")
+    return cast(User, user)  # require() refused None ("Log in to export sessions.")
+
+
+def _render(db: sqlite_utils.Database, session: dict[str, Any], fmt: str, out: IO[str]) -> None:
+    if fmt == "json":
+        write_json(db, session["id"], out)
+    else:
+        write_csv(db, session["id"], out)
+
+
+def _write_file(db: sqlite_utils.Database, session: dict[str, Any], fmt: str, target: Path,
+                by: User | CommandLineActor) -> None:
+    """Write beside the target, then audit and rename in one transaction: no file without its row."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            _render(db, session, fmt, f)
+        with write_transaction(db):
+            _audit(db, session, fmt, str(target), by)
+            os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _audit(db: sqlite_utils.Database, session: dict[str, Any], fmt: str, to: str,
+           by: User | CommandLineActor) -> None:
+    new: dict[str, Any] = {"format": fmt, "to": to, "session_uuid": session["uuid"]}
+    if isinstance(by, CommandLineActor):
+        new["login"] = NO_LOGIN
+    audit(db, by, "export_session", "session", session["id"], None, new)
+    log.info("session %s exported as %s to %s by %s", session["id"], fmt, to, by.username)
+
+
+__all__ = ["CommandLineActor", "ExportDone", "ExportError", "export_session"]
