@@ -1,8 +1,10 @@
 """Creates the QApplication and the main window; the GUI's composition root.
 
-Opens the database (checked and migrated), marks sessions a crash left
-behind as interrupted and says so once, offers the demo's simulated device
-(``sim://``) with ``--demo``, and closes all of it when the window closes.
+Starts the domain (``console.startup``: resource files checked, the database
+opened and migrated, sessions a crash left behind marked interrupted), says
+plainly why when it cannot, says once which sessions were interrupted,
+offers the demo's simulated device (``sim://``) with ``--demo``, and closes
+all of it when the window closes.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.paths import default_db_path
+from console.startup import StartupFailed, start
 from console.ui.chair.demo import demo_device_url
 from console.ui.main_window import TITLE, MainWindow
 from console.ui.widgets.theme import apply_style
-from db.database import DatabaseUnusable, open_database
-from db.recovery import mark_interrupted_sessions
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +54,14 @@ def run_app(args: argparse.Namespace) -> int:
     apply_style(app)
     db_path = Path(getattr(args, "db", None) or default_db_path())
     try:
-        db = open_database(db_path)
-    except DatabaseUnusable as exc:
+        started = start(db_path)
+    except StartupFailed as exc:
+        log.error("cannot start: %s", exc)
         QMessageBox.critical(None, TITLE, str(exc))
         return 2
+    db, interrupted = started.store, started.interrupted
     demo = bool(getattr(args, "demo", False))
     try:
-        interrupted = mark_interrupted_sessions(db, db_path)
         device_url = demo_device_url() if demo else None
         window = MainWindow(db, db_path, demo=demo, device_url=device_url)
         if interrupted:

@@ -1,11 +1,12 @@
 """The main window: log in, then the workspace of the person's role.
 
 - technician: the chair (start of day -> checklist -> session -> end -> note);
-- supervisor: the review queue when this build has it, the chair, patients and courses;
-- admin: patients and courses (and the accounts screen when this build has it).
+- supervisor: the review queue, the chair, patients and courses;
+- admin: patients and courses.
 
-Screens by role are a table (``SCREENS``): a screen module that is not part
-of this build is left out rather than failing the window. The window also
+Screens by role are a table (``SCREENS``) of classes imported by name: a
+screen that is not written yet is not listed, so a missing module fails at
+import (and in the tests) instead of quietly leaving a tab out. The window also
 owns the idle lock: after the clinic's idle minutes the screen locks (a
 running session keeps recording; the lock cover shows its progress without
 patient information) until the same person unlocks or another logs in.
@@ -13,12 +14,11 @@ patient information) until the same person unlocks or another logs in.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final, Literal
 
-import sqlite_utils
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -37,40 +37,36 @@ from console import __version__
 from console.clinic.idle_lock import IdleLock, idle_timeout_s
 from console.people.login import authenticate
 from console.people.user import User
+from console.store import Store
 from console.ui.chair.technician import TechnicianWorkspace
+from console.ui.clinic.patients import PatientsPage
 from console.ui.people.idle_watcher import IdleWatcher
 from console.ui.people.lock_screen import LockScreen, connect_idle_lock
 from console.ui.people.login import LoginDialog
+from console.ui.review.review_window import ReviewWindow
 
 log = logging.getLogger(__name__)
 
 TITLE = "TMS Session Console"
 
-# role -> [(tab title, "module:Class")], in tab order; each class is built as Class(db, user, parent=None).
-# CHAIR is the technician's workspace (it needs the database file and the device address too).
-CHAIR = "chair"
-SCREENS: dict[str, list[tuple[str, str]]] = {
+Screen = Callable[..., QWidget]
+"""A screen class, built as ``Screen(db, user, parent=None)``."""
+
+CHAIR: Final = "chair"
+"""The technician's workspace: it needs the database file and the device address too."""
+
+# role -> [(tab title, screen)], in tab order.
+SCREENS: dict[str, list[tuple[str, Screen | Literal["chair"]]]] = {
     "technician": [("Chair", CHAIR)],
-    "supervisor": [("Review", "console.ui.review.review_window:ReviewWindow"), ("Chair", CHAIR),
-                   ("Patients", "console.ui.clinic.patients:PatientsPage")],
-    "admin": [("Patients", "console.ui.clinic.patients:PatientsPage"),
-              ("Accounts", "console.ui.accounts_page:AccountsPage")],
+    "supervisor": [("Review", ReviewWindow), ("Chair", CHAIR), ("Patients", PatientsPage)],
+    "admin": [("Patients", PatientsPage)],
 }
-
-
-def _load_screen(spec: str) -> Callable[..., QWidget] | None:
-    module_name, _, class_name = spec.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError):
-        log.info("screen %s is not part of this build", spec)
-        return None
 
 
 class MainWindow(QMainWindow):
     """The program's one window; see the module docstring."""
 
-    def __init__(self, db: sqlite_utils.Database | None = None, db_path: Path | str | None = None, *,
+    def __init__(self, db: Store | None = None, db_path: Path | str | None = None, *,
                  demo: bool = False, device_url: str | None = None) -> None:
         super().__init__()
         self.db = db
@@ -80,6 +76,8 @@ class MainWindow(QMainWindow):
         self.user: User | None = None
         self.chair: TechnicianWorkspace | None = None
         self.login: LoginDialog | None = None
+        self.screens: list[tuple[str, QWidget]] = []
+        """The open workspace's screens (tab title, widget), in tab order."""
         self.setWindowTitle(TITLE + (" — DEMO database" if demo else ""))
         self.setAccessibleName(TITLE)
         self.resize(1280, 800)
@@ -201,19 +199,19 @@ class MainWindow(QMainWindow):
         self.who.setText(f"{user.full_name} ({user.role})")
         self._show_user_controls(True)
         tabs: list[tuple[str, QWidget]] = []
-        for name, spec in SCREENS.get(user.role, []):
-            if spec == CHAIR:
+        for name, screen in SCREENS.get(user.role, []):
+            if screen == CHAIR:
                 self.chair = TechnicianWorkspace(self.db, self.db_path, user, device_url=self.device_url)
                 self.chair.session_view.bridge.updated.connect(self._session_frame)
                 tabs.append((name, self.chair))
                 continue
-            factory = _load_screen(spec)
-            if factory is None:
-                continue
             try:
-                tabs.append((name, factory(self.db, user, parent=None)))
+                tabs.append((name, screen(self.db, user, parent=None)))
             except Exception:
-                log.exception("screen %s failed to open", spec)
+                # The other screens (the chair above all) stay usable; the person is told, not left guessing.
+                log.exception("screen %s failed to open", name)
+                self.show_notice(f"The {name} screen could not open (the log says why).")
+        self.screens = tabs
         if len(tabs) == 1:
             workspace: QWidget = tabs[0][1]
         else:
@@ -249,7 +247,7 @@ class MainWindow(QMainWindow):
         """Someone unlocked: the same person goes on; another person takes over the chair."""
         if self.user is not None and user.id == self.user.id:
             return
-        if self.session_active and any(spec == CHAIR for _, spec in SCREENS.get(user.role, [])):
+        if self.session_active and any(screen == CHAIR for _, screen in SCREENS.get(user.role, [])):
             # A hand-over mid-session: the run goes on; what follows is recorded as theirs.
             self.user = user
             self.chair.user = user

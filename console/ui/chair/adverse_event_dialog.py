@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlite_utils
 from PySide6.QtCore import QDateTime, Signal
 from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QPlainTextEdit, QWidget
 
 from console.people.user import User
 from console.safety import adverse_event
+from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog, label
 
 
@@ -27,7 +27,7 @@ class AdverseEventDialog(FormDialog):
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Store,
         user: User,
         patient_id: int,
         *,

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from resources import load_json
+from console.resource_data.lists import ChecklistQuestion
+from console.resource_data.lists import checklist_items as clinic_checklist
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,10 @@ class ChecklistAnswer:
         return {"id": self.id, "question": self.question, "answer": self.answer, "note": self.note}
 
 
-def checklist_items() -> list[dict]:
-    """The clinic's checklist; an item without ``note_on`` never asks for a note."""
-    items = load_json("checklist.json")["items"]
-    return [{"id": i["id"], "question": i["question"], "note_on": list(i.get("note_on", []))} for i in items]
+def checklist_items() -> list[ChecklistQuestion]:
+    """The clinic's checklist (read once and checked by the domain); an item without ``note_on``
+    never asks for a note."""
+    return clinic_checklist()
 
 
 class ChecklistItem(QFrame):
@@ -53,7 +54,7 @@ class ChecklistItem(QFrame):
     changed = Signal()
     answered = Signal(object)  # self, after Y or N from the keyboard
 
-    def __init__(self, number: int, item: dict, parent: QWidget | None = None) -> None:
+    def __init__(self, number: int, item: ChecklistQuestion, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
         self.item_id = item["id"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-import sqlite_utils
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -31,14 +30,15 @@ from PySide6.QtWidgets import (
 
 from console.clinic.outcomes import phq9_due
 from console.people.user import User
+from console.resource_data import lists as clinic_lists
 from console.session import entries as session_entries
 from console.session.snapshot import LiveSnapshot
+from console.store import Store
 from console.ui.chair.session_controls import side_effect_kinds
 from console.ui.chair.session_dialogs import SideEffectDialog, open_dialog
 from console.ui.clinic.phq9_dialog import Phq9Dialog
 from console.ui.widgets.big_numbers import Tile
 from console.ui.widgets.formatting import clock, percent
-from resources import load_json
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class ObservationForm(QFrame):
         caption.setObjectName("caption")
         self.mood = QComboBox(self)
         self.mood.setEditable(True)
-        self.mood.addItems(["", *load_json("session_lists.json").get("moods", [])])
+        self.mood.addItems(["", *clinic_lists.moods()])
         self.mood.setAccessibleName("Mood")
         self.mood.lineEdit().setAccessibleName("Mood")
         self.patient_said = QPlainTextEdit(self)
@@ -114,7 +114,7 @@ class EndOfSession(QWidget):
 
     finished = Signal(int)
 
-    def __init__(self, db: sqlite_utils.Database, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.setAccessibleName("End of session")

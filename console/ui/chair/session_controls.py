@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from resources import load_json
+from console.resource_data.lists import SideEffectChoice, side_effect_choices
 
 SHORTCUTS = {
     "start": "F5",
@@ -21,9 +21,9 @@ SHORTCUTS = {
 }
 
 
-def side_effect_kinds() -> list[dict[str, str]]:
+def side_effect_kinds() -> list[SideEffectChoice]:
     """The quick side-effect buttons, from the clinic's list."""
-    return list(load_json("session_lists.json")["side_effects"])
+    return side_effect_choices()
 
 
 def _button(parent: QWidget, text: str, keys: str, name: str, object_name: str = "",

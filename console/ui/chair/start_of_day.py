@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import sqlite_utils
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from console.clinic import records as clinic
 from console.session.course_overview import CourseOverview, overview_for, todays_patients
+from console.store import Store
 from console.ui.widgets.formatting import DASH
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class StartOfDay(QWidget):
 
     session_requested = Signal(object)  # CourseOverview
 
-    def __init__(self, db: sqlite_utils.Database, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.setAccessibleName("Start of day")
@@ -191,11 +191,19 @@ class StartOfDay(QWidget):
         self._clock.setInterval(CARD_REFRESH_MS)
         self._clock.timeout.connect(self.refresh_card)
         self._clock.start()
+        self._stopped = False
         self.refresh()
+
+    def stop(self) -> None:
+        """No more reads: the owner is closing the database (a search typed just before would
+        otherwise fire its timer on a closed store)."""
+        self._stopped = True
+        self._debounce.stop()
+        self._clock.stop()
 
     def refresh_card(self) -> None:
         """Re-read the chosen patient's facts (cheap: a few indexed queries)."""
-        if self.isVisible():
+        if self.isVisible() and not self._stopped:
             self._current_changed(self.list.currentItem(), None)
 
     def eventFilter(self, obj, event) -> bool:
@@ -210,6 +218,8 @@ class StartOfDay(QWidget):
 
     def refresh(self) -> None:
         """Today's list when the search is empty, else the search's matches."""
+        if self._stopped:
+            return
         text = self.search.text().strip()
         try:
             if text:

@@ -4,7 +4,6 @@ checked against the clinic's safety limits, so a problem shows before the first 
 
 from __future__ import annotations
 
-import sqlite_utils
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLineEdit, QSpinBox, QWidget
 
@@ -13,10 +12,11 @@ from console.clinic import records as clinic
 from console.clinic.protocols import preset
 from console.errors import ClinicError
 from console.people.user import User
+from console.resource_data.lists import CourseOptions, course_options, protocol_presets
 from console.safety.limits import check_protocol, load_limits
 from console.safety.schedule import load_schedules
+from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog, label, restyle
-from resources import load_json
 
 POSE_FIELDS = (
     ("x", "x (mm)"),
@@ -29,8 +29,8 @@ POSE_FIELDS = (
 )
 
 
-def options() -> dict:
-    return load_json("course_options.json")
+def options() -> CourseOptions:
+    return course_options()
 
 
 class CourseEditorDialog(FormDialog):
@@ -39,7 +39,7 @@ class CourseEditorDialog(FormDialog):
     opened = Signal(object)
 
     def __init__(
-        self, db: sqlite_utils.Database, user: User, patient_id: int, parent: QWidget | None = None
+        self, db: Store, user: User, patient_id: int, parent: QWidget | None = None
     ) -> None:
         patient = clinic.get_patient(db, patient_id)
         super().__init__(
@@ -51,7 +51,7 @@ class CourseEditorDialog(FormDialog):
         self.db, self.user, self.patient_id = db, user, patient_id
         self.result_course: clinic.Course | None = None
         opts = options()
-        self.presets = load_json("protocols.json")["presets"]
+        self.presets = protocol_presets()
         self.indication = QComboBox(self)
         self.indication.setEditable(True)
         self.indication.addItems(opts["indications"])
@@ -185,7 +185,7 @@ class CloseCourseDialog(FormDialog):
     closed = Signal(object)
 
     def __init__(
-        self, db: sqlite_utils.Database, user: User, course: clinic.Course, parent: QWidget | None = None
+        self, db: Store, user: User, course: clinic.Course, parent: QWidget | None = None
     ) -> None:
         super().__init__(
             "Close the course",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlite_utils
 from PySide6.QtCore import QDateTime, Signal
 from PySide6.QtWidgets import QButtonGroup, QDateTimeEdit, QHBoxLayout, QLineEdit, QRadioButton, QWidget
 
@@ -13,6 +12,7 @@ from console.clinic import records as clinic
 from console.clinic.motor_threshold import measurements
 from console.errors import ClinicError
 from console.people.user import User
+from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog, label, restyle
 
 
@@ -22,7 +22,7 @@ class MtDialog(FormDialog):
     recorded = Signal(object)
 
     def __init__(
-        self, db: sqlite_utils.Database, user: User, patient_id: int, parent: QWidget | None = None
+        self, db: Store, user: User, patient_id: int, parent: QWidget | None = None
     ) -> None:
         patient = clinic.get_patient(db, patient_id)
         super().__init__(

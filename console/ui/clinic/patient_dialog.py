@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite_utils
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from console.clinic import patient_records
 from console.clinic.records import Patient
 from console.people.user import User
+from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog
 
 
@@ -19,7 +19,7 @@ class PatientDialog(FormDialog):
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Store,
         user: User,
         patient: Patient | None = None,
         parent: QWidget | None = None,

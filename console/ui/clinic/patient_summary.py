@@ -6,25 +6,25 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-import sqlite_utils
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from console.clinic import motor_threshold, outcomes
 from console.clinic import records as clinic
+from console.resource_data.lists import protocol_name as preset_name
 from console.safety import schedule, screening
+from console.store import Store
 from console.ui.widgets.form_dialog import label, restyle
-from resources import load_json
 
 log = logging.getLogger(__name__)
 
 
 def protocol_name(key: str) -> str:
     """The preset's name ("10 Hz rTMS left DLPFC") for its key, or the key when it is not a preset."""
-    return str(load_json("protocols.json")["presets"].get(key, {}).get("name", key))
+    return preset_name(key)
 
 
 class PatientSummary(QFrame):
-    def __init__(self, db: sqlite_utils.Database, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
         self.db = db

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-import sqlite_utils
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -28,6 +27,7 @@ from console.clinic import records as clinic
 from console.people.permissions import allowed
 from console.people.user import User
 from console.safety import screening
+from console.store import Store
 from console.ui.clinic.course_editor import CloseCourseDialog, CourseEditorDialog
 from console.ui.clinic.mt_dialog import MtDialog
 from console.ui.clinic.patient_dialog import PatientDialog
@@ -42,7 +42,7 @@ COLUMNS = ("Clinic id", "Name", "Date of birth", "Course")
 
 
 class PatientsPage(QWidget):
-    def __init__(self, db: sqlite_utils.Database, user: User, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, user: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db, self.user = db, user
         self.dialog: QWidget | None = None

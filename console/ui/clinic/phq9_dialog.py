@@ -7,7 +7,6 @@ recorded for the handoff note.
 
 from __future__ import annotations
 
-import sqlite_utils
 from PySide6.QtCore import QDateTime, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -24,6 +23,7 @@ from console.clinic import outcomes
 from console.clinic import records as clinic
 from console.clinic.outcomes import OutcomeError, Phq9Result
 from console.people.user import User
+from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog, label
 
 
@@ -34,7 +34,7 @@ class Phq9Dialog(FormDialog):
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Store,
         user: User,
         patient_id: int,
         course_id: int | None,
@@ -149,7 +149,7 @@ class RatingTotalDialog(FormDialog):
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Store,
         user: User,
         patient_id: int,
         course_id: int | None,

@@ -9,7 +9,6 @@ signed clearance (:class:`ClearanceDialog`).
 
 from __future__ import annotations
 
-import sqlite_utils
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -26,6 +25,7 @@ from console.clinic import records as clinic
 from console.people.user import User, get_user
 from console.safety import screening
 from console.safety.screening import ScreeningError, ScreeningResult
+from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog, label
 
 
@@ -74,7 +74,7 @@ class ScreeningDialog(FormDialog):
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Store,
         user: User,
         patient_id: int,
         course_id: int | None = None,
@@ -151,7 +151,7 @@ class ClearanceDialog(FormDialog):
 
     cleared = Signal(int)
 
-    def __init__(self, db: sqlite_utils.Database, patient_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, patient_id: int, parent: QWidget | None = None) -> None:
         patient = clinic.get_patient(db, patient_id)
         blockers = screening.course_start_blockers(db, patient_id)
         super().__init__(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 
-import sqlite_utils
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -36,6 +35,7 @@ from console.people.login import authenticate, change_password
 from console.people.passwords import MAX_PASSWORD_LENGTH
 from console.people.permissions import PermissionDenied
 from console.people.user import User, get_user, is_demo_database, needs_first_admin
+from console.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class LoginDialog(QDialog):
     ``mode`` defaults to ``first_admin`` when the database has no admin yet, else ``login``.
     """
 
-    def __init__(self, db: sqlite_utils.Database, parent: QWidget | None = None,
+    def __init__(self, db: Store, parent: QWidget | None = None,
                  mode: str | None = None, user: User | None = None) -> None:
         super().__init__(parent)
         self._db = db

@@ -13,7 +13,6 @@ import logging
 
 import numpy as np
 import pyqtgraph as pg
-import sqlite_utils
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from console.review.course_view import CourseView, course_view, epoch
 from console.review.flags import flag_config
+from console.store import Store
 from console.ui.review.review_queue import cell_text
 from console.ui.widgets import theme
 
@@ -183,7 +183,7 @@ class CourseWindow(QMainWindow):
 
     session_chosen = Signal(int)
 
-    def __init__(self, db: sqlite_utils.Database, course_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, course_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         view = course_view(db, course_id)
         self.setWindowTitle(f"Course — {view.patient['clinic_id']} — TMS Session Console")

@@ -13,13 +13,13 @@ import logging
 import time
 from typing import Any
 
-import sqlite_utils
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from console.review.flags import flag_reasons
 from console.review.queue import QueueRow, ReviewFilter, ReviewList, find_sessions, local_words, rows_for
+from console.store import Store
 from console.ui.widgets import theme
 from console.ui.widgets.formatting import DASH, clock
 
@@ -51,7 +51,7 @@ class ReviewQueueModel(QAbstractTableModel):
     list_loaded = Signal(int, float)
     """Rows in the list, and the milliseconds the query took."""
 
-    def __init__(self, db: sqlite_utils.Database, parent: Any = None) -> None:
+    def __init__(self, db: Store, parent: Any = None) -> None:
         super().__init__(parent)
         self.db = db
         self.filter = ReviewFilter()

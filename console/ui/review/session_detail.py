@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 
-import sqlite_utils
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -30,6 +29,7 @@ from console.people.permissions import allowed
 from console.people.user import User
 from console.review.detail import SessionDetail, load_detail
 from console.review.queue import local_words
+from console.store import Store
 from console.ui.chair.session_dialogs import open_dialog
 from console.ui.review.review_html import (
     SCREEN_CSS,
@@ -64,7 +64,7 @@ class SessionDetailWidget(QWidget):
     export_json_requested = Signal(int)
     report_requested = Signal(int)
 
-    def __init__(self, db: sqlite_utils.Database, user: User | None, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, user: User | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db, self.user = db, user
         self.detail: SessionDetail | None = None
@@ -168,7 +168,7 @@ class SessionDetailWidget(QWidget):
     def _show_note(self) -> None:
         if self.detail is None or self._note_for == self.detail.session["id"]:
             return
-        from console.note.content import NoteUnavailable, build_note
+        from console.note.assembly import NoteUnavailable, build_note
         from console.note.render import render_note
         from console.ui.note.note_pdf import note_document
 

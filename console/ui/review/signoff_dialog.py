@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-import sqlite_utils
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -37,6 +36,7 @@ from console.review.signoff import (
     is_signed,
     sign_session,
 )
+from console.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class SignOffDialog(_SignatureDialog):
     signed = Signal(object)
     """The Signature written."""
 
-    def __init__(self, db: sqlite_utils.Database, user: User, session_id: int, title: str,
+    def __init__(self, db: Store, user: User, session_id: int, title: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(
             "Sign off session",
@@ -144,7 +144,7 @@ class AddendumDialog(_SignatureDialog):
     added = Signal(int)
     """The id of the addendum written."""
 
-    def __init__(self, db: sqlite_utils.Database, user: User, session_id: int, title: str,
+    def __init__(self, db: Store, user: User, session_id: int, title: str,
                  parent: QWidget | None = None) -> None:
         self.needs_password = is_signed(db, session_id)
         intro = (f"<b>{title}</b><br>An addendum is added to the record; nothing in the record changes. "

@@ -8,7 +8,7 @@ import logging
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from resources import resource_path
+from console.resource_data.lists import style_sheet
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ def qcolor(name: str, alpha: int = 255) -> QColor:
 
 def apply_style(app: QApplication) -> None:
     """Apply the clinic's style sheet; a missing or unreadable file leaves Qt's default look."""
-    path = resource_path("style.qss")
-    try:
-        app.setStyleSheet(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        log.warning("style sheet %s not read: %s", path, exc)
+    text = style_sheet()
+    if text is None:
+        log.warning("style sheet style.qss not read: Qt's default look")
+        return
+    app.setStyleSheet(text)
