@@ -9,27 +9,38 @@ headless command lives in its own module, which adds its sub-parser here via
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
+import cli.audit
+import cli.backup
+import cli.demo_data
+import cli.devices_cmd
+import cli.export
+import cli.note
+import cli.record
+import cli.review
+import cli.simulate
+import cli.users
 from console import __version__
 
-# Modules that add a sub-command: "module.path" (each has register(subparsers)).
-COMMAND_MODULES: list[str] = [
-    "cli.audit",
-    "cli.backup",
-    "cli.users",
-    "cli.record",
-    "cli.export",
-    "cli.devices_cmd",
-    "cli.note",
-    "cli.simulate",
-    "cli.review",
-    "cli.demo_data",
-]
+# The modules that add a sub-command (each has register(subparsers)), in --help order. Imported by
+# name: a missing one fails here, at start, not as a command that silently is not there.
+COMMANDS: tuple[ModuleType, ...] = (
+    cli.audit,
+    cli.backup,
+    cli.users,
+    cli.record,
+    cli.export,
+    cli.devices_cmd,
+    cli.note,
+    cli.simulate,
+    cli.review,
+    cli.demo_data,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for command in COMMANDS:
+        command.register(subparsers)
     return parser
 
 
@@ -121,6 +132,7 @@ def prepare_demo(args: argparse.Namespace) -> None:
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_OURS = "_tms_console_handler"  # marks the handlers setup_logging added
 
 
 def setup_logging(*, verbose: bool = False) -> None:
@@ -132,7 +144,13 @@ def setup_logging(*, verbose: bool = False) -> None:
 
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Once per process: a second call (main() run twice, as the tests do) replaces the handlers
+    # instead of printing every line twice and keeping a second log file open.
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(old)
+        old.close()
     console = logging.StreamHandler()
+    setattr(console, _OURS, True)
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(console)
@@ -145,6 +163,7 @@ def setup_logging(*, verbose: bool = False) -> None:
         console.handle(logging.makeLogRecord({"msg": f"no log file: {exc}", "levelno": logging.WARNING,
                                                "levelname": "WARNING", "name": "main"}))
         return
+    setattr(handler, _OURS, True)
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
