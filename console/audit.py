@@ -35,7 +35,8 @@ _REDACTED = "(not recorded)"
 
 
 class _HasUsername(Protocol):
-    username: str
+    @property
+    def username(self) -> str: ...  # read-only: User is a frozen dataclass
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,18 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an ``INSERT`` just made through ``cursor``.
+
+    sqlite3 types ``lastrowid`` as optional (None on a cursor that has run nothing);
+    a record created without an id could never be read back, so that fails here.
+    """
+    row_id = cursor.lastrowid
+    if row_id is None:
+        raise sqlite3.InterfaceError("the statement inserted no row, so it has no id")
+    return row_id
+
+
 def _create_file(path: Path) -> None:
     """Create an empty database file readable by its owner only (it holds patient records)."""
     try:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import functools
 import logging
 import sqlite3
 import threading
@@ -210,7 +211,7 @@ class Writer:
 
     def _run(self) -> None:
         try:
-            self._db = connect(self.path)
+            db = self._db = connect(self.path)
         except BaseException as exc:  # handed to start(), which raises it in the caller
             self._start_error = exc
             self._ready.set()
@@ -219,7 +220,7 @@ class Writer:
         try:
             self._loop()
         finally:
-            self._db.close()
+            db.close()
 
     def _loop(self) -> None:
         window = self.max_latency_s / 2  # leave the other half for the commit itself
@@ -253,7 +254,8 @@ class Writer:
                 self._retry, self._in_flight = ops, 0
                 failures += 1
                 if failures == 1:
-                    self._report(exc.__cause__ or exc)
+                    cause = exc.__cause__
+                    self._report(cause if isinstance(cause, Exception) else exc)
                 if self._stopping and time.monotonic() >= self._give_up_at:
                     self._abandon(exc)
                     return
@@ -290,9 +292,16 @@ class Writer:
 
     # -- writing one batch ------------------------------------------------------
 
+    @property
+    def _live_db(self) -> sqlite_utils.Database:
+        """The thread's connection: opened by ``_run`` before any batch is written."""
+        if self._db is None:
+            raise RuntimeError(f"the writer for {self.path} has no open connection")
+        return self._db
+
     def _write_batch(self, ops: list[tuple]) -> None:
         """Commit ``ops`` as one transaction, or fall back to one savepoint per operation."""
-        conn = self._db.conn
+        conn = self._live_db.conn
         results: list[tuple[Future, Any]] = []
         self._rollback()  # never build on a transaction left open by a misbehaving call()
         try:
@@ -310,7 +319,7 @@ class Writer:
 
     def _apply_grouped(self, ops: list[tuple], results: list[tuple[Future, Any]]) -> None:
         """Apply ops in order; consecutive inserts of the same shape become one executemany."""
-        conn = self._db.conn
+        conn = self._live_db.conn
         i, n = 0, len(ops)
         while i < n:
             kind, target, payload = ops[i]
@@ -331,11 +340,11 @@ class Writer:
             elif kind == _UPDATE:
                 self._update(target, *payload)
             elif kind == _CALL:
-                results.append((payload, target(self._db)))
+                results.append((payload, target(self._live_db)))
             i += 1
 
     def _insert_rows(self, table: str, rows: list[dict]) -> None:
-        conn = self._db.conn
+        conn = self._live_db.conn
         start = 0
         while start < len(rows):
             keys = tuple(rows[start])
@@ -357,7 +366,7 @@ class Writer:
     def _update(self, table: str, pk: int, changes: dict) -> None:
         pk_col = self._pk_cache.get(table)
         if pk_col is None:
-            info = self._db.conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+            info = self._live_db.conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
             if not info:
                 raise sqlite3.OperationalError(f"no such table: {table}")
             keyed = [row[1] for row in info if row[5]]
@@ -366,7 +375,7 @@ class Writer:
             pk_col = _quote(keyed[0]) if keyed else "rowid"
             self._pk_cache[table] = pk_col
         sets = ", ".join(f"{_quote(k)} = ?" for k in changes)
-        cur = self._db.conn.execute(
+        cur = self._live_db.conn.execute(
             f"UPDATE {_quote(table)} SET {sets} WHERE {pk_col} = ?", [*changes.values(), pk]
         )
         if cur.rowcount == 0:
@@ -374,8 +383,8 @@ class Writer:
 
     def _rollback(self) -> None:
         try:
-            if self._db.conn.in_transaction:
-                self._db.conn.execute("ROLLBACK")
+            if self._live_db.conn.in_transaction:
+                self._live_db.conn.execute("ROLLBACK")
         except sqlite3.Error:
             log.exception("rollback failed")
 
@@ -383,18 +392,21 @@ class Writer:
         """(op index, work, description) — insert_many split into rows, so one bad row costs one row."""
         for index, (kind, target, payload) in enumerate(ops):
             if kind == _INSERT:
-                yield index, (lambda t=target, p=payload: self._insert_rows(t, [p])), f"insert into {target}"
+                yield index, functools.partial(self._insert_rows, target, [payload]), f"insert into {target}"
             elif kind == _INSERT_MANY:
                 for row in payload:
-                    yield index, (lambda t=target, r=row: self._insert_rows(t, [r])), f"insert into {target}"
+                    yield index, functools.partial(self._insert_rows, target, [row]), f"insert into {target}"
             elif kind == _UPDATE:
-                yield index, (lambda t=target, p=payload: self._update(t, *p)), f"update of {target}"
+                yield index, functools.partial(self._update, target, *payload), f"update of {target}"
             elif kind == _CALL:
                 name = getattr(target, "__name__", repr(target))
-                yield index, (lambda fn=target: fn(self._db)), f"call of {name}"
+                yield index, functools.partial(self._call, target), f"call of {name}"
+
+    def _call(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
+        return fn(self._live_db)
 
     def _replay(self, ops: list[tuple]) -> None:
-        conn = self._db.conn
+        conn = self._live_db.conn
         units = list(self._units(ops))
         refused: dict[int, Exception] = {}
         while True:

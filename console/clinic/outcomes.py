@@ -23,7 +23,7 @@ import sqlite_utils
 from console.audit import audit, write_transaction
 from console.errors import ClinicError
 from console.people.permissions import require
-from db.database import to_utc_iso, utc_now
+from db.database import inserted_id, to_utc_iso, utc_now
 from resources import load_json
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def _insert(db: sqlite_utils.Database, user: User, row: dict[str, Any]) -> int:
             ":taken_at, :entered_by)",
             row,
         )
-        outcome_id = int(cursor.lastrowid)
+        outcome_id = inserted_id(cursor)
         audit(db, user, "record_outcome", "outcome", outcome_id, None, row)
     return outcome_id
 
@@ -142,6 +142,7 @@ def record_phq9(
             )
     _check_course(db, patient_id, course_id)
     total = sum(answers)
+    taken = _taken(taken_at)
     row = {
         "patient_id": patient_id,
         "course_id": course_id,
@@ -149,7 +150,7 @@ def record_phq9(
         "instrument": "PHQ-9",
         "total": total,
         "items": json.dumps(answers),
-        "taken_at": _taken(taken_at),
+        "taken_at": taken,
         "entered_by": user.username,
     }
     outcome_id = _insert(db, user, row)
@@ -163,7 +164,7 @@ def record_phq9(
         severity(total),
         prompt,
         texts()["phq9"]["safety_prompt"] if prompt else None,
-        row["taken_at"],
+        taken,
     )
 
 
@@ -283,7 +284,7 @@ def record_item9_notification(
             "VALUES (:outcome_id, :told_whom, :told_at, :note, :by_user, :recorded_at)",
             values,
         )
-        notification_id = int(cursor.lastrowid)
+        notification_id = inserted_id(cursor)
         audit(db, user, "record_item9_notification", "safety_notification", notification_id, None, values)
     return notification_id
 

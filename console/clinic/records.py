@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlite_utils
 
 from console.errors import ClinicError
-from db.database import new_uuid, to_utc_iso, utc_now
+from db.database import inserted_id, new_uuid, to_utc_iso, utc_now
 from resources import load_json
 
 METHODS = ("EMG", "visual")
@@ -148,11 +148,11 @@ def create_patient(db: sqlite_utils.Database, clinic_id: str, name: str,
         raise ClinicError(f"A patient with clinic id {existing.clinic_id} already exists.")
     try:
         with db.atomic():
-            patient_id = db.execute(
+            patient_id = inserted_id(db.execute(
                 "INSERT INTO patients (uuid, clinic_id, name, date_of_birth, initials, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [new_uuid(), clinic_id, name, dob, initials, utc_now()],
-            ).lastrowid
+            ))
     except sqlite3.IntegrityError:  # registered at another chair a moment ago
         raise ClinicError(f"A patient with clinic id {clinic_id} already exists.") from None
     return get_patient(db, patient_id)
@@ -265,14 +265,14 @@ def open_course(db: sqlite_utils.Database, patient_id: int, protocol: str, perce
         )
     try:
         with db.atomic():
-            course_id = db.execute(
+            course_id = inserted_id(db.execute(
                 "INSERT INTO courses (uuid, patient_id, indication, protocol, target, targeting_method, "
                 "target_pose, percent_mt, planned_sessions, schedule, status, opened_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
                 [new_uuid(), patient.id, indication, protocol, target, targeting_method,
                  json.dumps(pose) if pose else None, float(percent_mt), planned_sessions, schedule,
                  utc_now()],
-            ).lastrowid
+            ))
     except sqlite3.IntegrityError:  # opened at another chair a moment ago
         raise ClinicError(f"Patient {patient.clinic_id} already has an open course.") from None
     return get_course(db, course_id)
@@ -344,11 +344,11 @@ def record_motor_threshold(db: sqlite_utils.Database, patient_id: int, mso: floa
             raise ClinicError("The measurement time is in the future.")
     measured_by = (measured_by or "").strip() or None
     with db.atomic():
-        mt_id = db.execute(
+        mt_id = inserted_id(db.execute(
             "INSERT INTO motor_thresholds (patient_id, mso, method, measured_at, measured_by) "
             "VALUES (?, ?, ?, ?, ?)",
             [patient.id, float(mso), method_clean, when, measured_by],
-        ).lastrowid
+        ))
     return _threshold(next(db.query("SELECT * FROM motor_thresholds WHERE id = ?", [mt_id])))
 
 

@@ -31,7 +31,7 @@ from console.people.user import (
     needs_first_admin,
     refresh,
 )
-from db.database import new_uuid, to_utc_iso
+from db.database import inserted_id, new_uuid, to_utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def create_user(db: sqlite_utils.Database, actor: User | None, username: str, fu
             "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
             [new_uuid(), name, full, role, password_hash, int(must_change_password), now, creator, now],
         )
-        user = refresh(db, User(cursor.lastrowid, "", name, full, role, True))
+        user = refresh(db, User(inserted_id(cursor), "", name, full, role, True))
         audit(db, creator, "create_user", "user", name, None,
               {**_public(user), "must_change_password": must_change_password})
     log.info("account %s (%s) created by %s", name, role, creator)

@@ -219,8 +219,11 @@ def _adverse(db: sqlite_utils.Database, s: dict[str, Any], cfg: FlagConfig,
     for e in events:
         d = _detail(e["detail"])
         if e["kind"] == "side_effect" and isinstance(d, dict):
+            raw = d.get("rating")
+            if raw is None:  # a side effect noted without a rating
+                continue
             try:
-                rating = int(d.get("rating"))
+                rating = int(raw)
             except (TypeError, ValueError):
                 continue
             if rating >= cfg.side_effect_min:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
@@ -261,6 +261,9 @@ def tune_connection(db: sqlite_utils.Database) -> None:
     db.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
 
 
+_ROW_COLUMNS = tuple(f.name for f in fields(QueueRow))[:16]
+"""The QueueRow fields _ROW_SQL selects, in its column order (the rest are computed)."""
+
 _ROW_SQL = """
 SELECT s.id, s.started_at, p.clinic_id, p.initials, s.course_id, s.number_in_course, c.planned_sessions,
        s.technician, s.protocol, s.status, s.end_reason, s.pulses_planned, s.pulses_delivered,
@@ -302,7 +305,8 @@ def rows_for(db: sqlite_utils.Database, listed: ReviewList, start: int, end: int
             continue
         mask = masks[sid]
         rows.append(QueueRow(
-            *r[:16], mask=mask, flags=tuple(rule.label for rule in listed.config.rules_in(mask)),
+            **dict(zip(_ROW_COLUMNS, r[:16], strict=True)),
+            mask=mask, flags=tuple(rule.label for rule in listed.config.rules_in(mask)),
             signatures=tuple(signatures.get(sid, ())), addenda=int(r[16]),
         ))
     return rows

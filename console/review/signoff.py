@@ -27,7 +27,7 @@ from console.errors import ClinicError
 from console.people.login import confirm_password
 from console.people.permissions import require
 from console.people.user import AuthError, User, refresh
-from db.database import utc_now
+from db.database import inserted_id, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def sign_session(db: sqlite_utils.Database, user: User, session_id: int, passwor
             [session_id, signer.id, signer.username, signer.full_name, signer.role, meaning, comment,
              signed_at, digest],
         )
-        signature = Signature(cursor.lastrowid, session_id, signer.username, signer.full_name, meaning,
+        signature = Signature(inserted_id(cursor), session_id, signer.username, signer.full_name, meaning,
                               comment, signed_at, signer.role, digest, None)
         audit(db, signer, "sign_session", "session", session_id, None,
               {"signature_id": signature.id, "meaning": meaning, "comment": comment,
@@ -205,21 +205,21 @@ def add_addendum(db: sqlite_utils.Database, user: User, session_id: int, text: s
     require(author, "add_addendum")  # the account may have changed since its holder logged in
     with write_transaction(db):
         at = utc_now()
-        addendum_id = db.execute(
+        addendum_id = inserted_id(db.execute(
             "INSERT INTO addenda (session_id, at, by_user, text) VALUES (?, ?, ?, ?)",
             [session_id, at, author.username, body],
-        ).lastrowid
+        ))
         new: dict[str, Any] = {"addendum_id": addendum_id, "text": body}
         if signed:
             digest = record_hash(db, session_id)
-            signature_id = db.execute(
+            signature_id = inserted_id(db.execute(
                 "INSERT INTO signatures (session_id, addendum_id, user_id, signer_username, signer_name, "
                 "signer_role, meaning, comment, signed_at, record_hash) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
                 [session_id, addendum_id, author.id, author.username, author.full_name, author.role,
                  ADDENDUM_MEANING, at, digest],
-            ).lastrowid
+            ))
             new["signature_id"] = signature_id
         audit(db, author, "add_addendum", "session", session_id, None, new)
     log.info("addendum %s added to session %s by %s", addendum_id, session_id, author.username)
-    return int(addendum_id)
+    return addendum_id

@@ -21,7 +21,7 @@ import sqlite_utils
 from console.audit import audit, write_transaction
 from console.errors import ClinicError
 from console.people.permissions import require
-from db.database import new_uuid, to_utc_iso, utc_now
+from db.database import inserted_id, new_uuid, to_utc_iso, utc_now
 from resources import load_json
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def record_adverse_event(
             ":session_id, :kind, :occurred_at, :description, :actions_taken, :by_user, :recorded_at)",
             values,
         )
-        event_id = int(cursor.lastrowid)
+        event_id = inserted_id(cursor)
         if session_id is not None:
             db.execute(
                 "INSERT INTO session_events (session_id, at, kind, code, detail, by_user) "

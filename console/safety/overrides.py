@@ -22,7 +22,7 @@ import sqlite_utils
 
 from console.audit import audit, write_transaction
 from console.errors import ClinicError
-from db.database import new_uuid, utc_now
+from db.database import inserted_id, new_uuid, utc_now
 
 if TYPE_CHECKING:
     from console.people.user import User
@@ -132,7 +132,7 @@ def record(
             ":violations, :reason, :by_user, :by_role, :signed, :at)",
             row,
         )
-        override_id = int(cursor.lastrowid)
+        override_id = inserted_id(cursor)
         audit(db, user, f"override_{kind}", "override", override_id, None, {**row, "violations": items})
     log.info(
         "%s override %d by %s (course %s, session %s)",

@@ -23,7 +23,7 @@ from console.audit import audit, write_transaction
 from console.errors import ClinicError
 from console.people.permissions import require
 from console.people.signing import confirm_signer
-from db.database import new_uuid, utc_now
+from db.database import inserted_id, new_uuid, utc_now
 from resources import load_json
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ def record_screening(
             ":questionnaire_version, :answers, :contraindications, :notes, :by_user, :at)",
             row,
         )
-        screening_id = int(cursor.lastrowid)
+        screening_id = inserted_id(cursor)
         audit(
             db,
             user,
@@ -325,7 +325,7 @@ def record_clearance(
             ":signer_name, :signer_role, :signed_at)",
             row,
         )
-        clearance_id = int(cursor.lastrowid)
+        clearance_id = inserted_id(cursor)
         audit(
             db,
             signer,
