@@ -26,6 +26,7 @@ import cli.review
 import cli.simulate
 import cli.users
 from console import __version__
+from console.startup import StartupFailed, check_resources
 
 # The modules that add a sub-command (each has register(subparsers)), in --help order. Imported by
 # name: a missing one fails here, at start, not as a command that silently is not there.
@@ -175,6 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(verbose=args.verbose)
     if args.command is None:
         return run_gui(args)
+    try:
+        # The same check the GUI makes at start: a clinic's edited resource file with a typo stops
+        # the command with its file and field named, before anything is recorded or written.
+        check_resources()
+    except StartupFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # e.g. `main.py devices | head`: the reader left, nothing to report

@@ -27,6 +27,7 @@ from console.clinic import outcomes, patient_records
 from console.clinic.records import Patient, find_patient
 from console.people.admin import DEMO_ACCOUNTS, create_demo_accounts, mark_demo_database
 from console.people.user import User, get_user
+from console.resource_data import load as load_json
 from console.review import signoff
 from console.safety import screening
 from console.session import entries as session_entries
@@ -35,7 +36,6 @@ from console.session.runner import SessionRunner
 from db.database import open_database
 from devices.registry import create_adapter
 from devices.sim.process import SimulatorProcess
-from resources import load_json
 
 log = logging.getLogger(__name__)
 

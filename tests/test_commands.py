@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import pkgutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 import cli
 import main
+from resources import SHIPPED
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +50,24 @@ def test_running_main_twice_logs_each_line_once(tmp_path: Path) -> None:
         for handler in [h for h in root.handlers if h not in before]:
             root.removeHandler(handler)
             handler.close()
+
+
+def test_a_command_stops_on_a_broken_resource_file_naming_file_and_field(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # The GUI checks the clinic's resource files at start; a headless command must too, or `record`
+    # would run a session with a checklist or safety table nobody could read.
+    folder = tmp_path / "clinic-resources"
+    folder.mkdir()
+    limits = json.loads((SHIPPED / "safety_limits.json").read_text(encoding="utf-8"))
+    del limits["clinic_max_percent_mt"]
+    (folder / "safety_limits.json").write_text(json.dumps(limits), encoding="utf-8")
+    monkeypatch.setenv("TMS_CONSOLE_RESOURCES", str(folder))
+    db = tmp_path / "clinic.db"
+
+    code = main.main(["review", "list", "--db", str(db)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "safety_limits.json" in err and "required property" in err
+    assert "Traceback" not in err
+    assert not db.exists()

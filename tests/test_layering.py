@@ -25,6 +25,7 @@ CLI_QT_CONTRACT = "cli imports no Qt directly"
 CONSOLE_LAYERS = "console layers, top to bottom (exhaustive)"
 CYCLES = "no import cycles in cli, console, devices or db"
 WIDGETS_OFF_DB = "widgets never touch the database or resource files"
+RESOURCES_CHECKED = "the domain reads resource files only through console.resource_data"
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -85,6 +86,10 @@ BREAKS = {
     "a widget reading the database itself": (
         [("console/ui/chair/alarms.py", "import sqlite_utils  # noqa")], {WIDGETS_OFF_DB},
         "console.ui.chair.alarms -> sqlite_utils",
+    ),
+    "a domain module reading a resource file unchecked": (
+        [("console/safety/limits.py", "from resources import load_json  # noqa")], {RESOURCES_CHECKED},
+        "console.safety.limits -> resources",
     ),
     "a console module given no layer": (
         [("console/unplaced.py", '"""Nowhere in the layers."""')], {CONSOLE_LAYERS},

@@ -23,8 +23,8 @@ import sqlite_utils
 from console.audit import audit, write_transaction
 from console.errors import ClinicError
 from console.people.permissions import require
+from console.resource_data import load as load_json
 from db.database import inserted_id, to_utc_iso, utc_now
-from resources import load_json
 
 if TYPE_CHECKING:
     from console.people.user import User

@@ -7,8 +7,8 @@ here so the clinic's code keeps one import for presets and their type.
 
 from __future__ import annotations
 
+from console.resource_data import load as load_json
 from devices.protocol import ProtocolSpec
-from resources import load_json
 
 __all__ = ["ProtocolSpec", "preset", "preset_key"]
 

@@ -25,8 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlite_utils
 
 from console.errors import ClinicError
+from console.resource_data import load as load_json
 from db.database import inserted_id, new_uuid, to_utc_iso, utc_now
-from resources import load_json
 
 METHODS = ("EMG", "visual")
 SCHEDULES = ("acute", "maintenance", "accelerated")

@@ -20,8 +20,8 @@ from console.audit import audit
 from console.errors import ClinicError
 from console.people.permissions import require
 from console.people.user import User, refresh
+from console.resource_data import load as load_json
 from db.database import utc_now
-from resources import load_json
 
 log = logging.getLogger(__name__)
 

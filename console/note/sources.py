@@ -19,8 +19,8 @@ import sqlite_utils
 from console.clinic import outcomes, settings
 from console.errors import ClinicError
 from console.note.words import clock_words, day_words, local_time
+from console.resource_data import load as load_json
 from console.review import signoff
-from resources import load_json
 
 log = logging.getLogger(__name__)
 

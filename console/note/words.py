@@ -16,7 +16,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from resources import SHIPPED, load_json, resource_path
+from console.resource_data import load as load_json
+from resources import SHIPPED, resource_path
 
 log = logging.getLogger(__name__)
 

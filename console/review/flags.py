@@ -30,8 +30,8 @@ import sqlite_utils
 
 from console.clinic.settings import get_setting
 from console.errors import ClinicError
+from console.resource_data import load as load_json
 from db.schema import SIDE_EFFECT_RATING
-from resources import load_json
 
 log = logging.getLogger(__name__)
 

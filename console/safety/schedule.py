@@ -27,9 +27,9 @@ import sqlite_utils
 
 from console.errors import ClinicError
 from console.people.permissions import require
+from console.resource_data import load as load_json
 from console.safety import overrides
 from console.safety.overrides import Scope
-from resources import load_json
 
 if TYPE_CHECKING:
     from console.people.user import User

@@ -23,8 +23,8 @@ from console.audit import audit, write_transaction
 from console.errors import ClinicError
 from console.people.permissions import require
 from console.people.signing import confirm_signer
+from console.resource_data import load as load_json
 from db.database import inserted_id, new_uuid, utc_now
-from resources import load_json
 
 if TYPE_CHECKING:
     from console.people.user import User
