@@ -16,15 +16,14 @@ non-zero exit.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from cli.common import add_db_option, open_existing
 from console.errors import ClinicError
+from console.review.audited_export import CommandLineActor, export_review_list
 from console.review.flags import CODES, flag_reasons
 from console.review.queue import (
     ANY_FLAG,
@@ -36,7 +35,6 @@ from console.review.queue import (
     find_sessions,
     local_words,
     rows_for,
-    write_csv,
 )
 
 
@@ -96,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         if args.review_command == "list":
             _print(db, listed, args.limit)
         else:
-            n = _write_file(db, listed, args.out)
+            n = export_review_list(db, listed, args.out, by=CommandLineActor.current())
             print(f"{n} session(s) written to {args.out}")
     except ClinicError as exc:
         print(f"review: {exc}", file=sys.stderr)
@@ -120,17 +118,3 @@ def _print(db: Any, listed: Any, limit: int) -> None:
         if row.mask:
             for flag in flag_reasons(db, row.id, listed.config):
                 print(f"         ! {flag.label}: {flag.reason}")
-
-
-def _write_file(db: Any, listed: Any, path: Path) -> int:
-    """Write beside the target and rename, so a half-written export never takes its name."""
-    path = path.expanduser()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            n = write_csv(db, listed, out)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n

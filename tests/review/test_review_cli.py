@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
+
+import sqlite_utils
 
 import main
 from bench.clinic_year import Rates, generate
+from console.audit import verify
 from console.review.flags import CODES, flag_config, flag_reasons
 from console.review.queue import ReviewFilter, find_sessions
 from db.database import open_database
@@ -33,6 +37,26 @@ def test_review_export_csv_writes_the_filtered_list(flag_db, tmp_path, capsys) -
     with target.open(encoding="utf-8") as f:
         [row] = list(csv.DictReader(f))
     assert int(row["session"]) == flag_db.ids["stopped"] and row["flags"] == "Ended early; Short of plan"
+
+
+def test_review_export_csv_leaves_its_audit_row_naming_who_and_where(flag_db, tmp_path, capsys) -> None:
+    # A list of sessions leaving the console is an export like any other: the window audits it, so the
+    # command line must too, naming the operating-system account since it has no clinic login.
+    flag_db.db.close()
+    target = tmp_path / "all.csv"
+    argv = ["review", "export-csv", "--db", str(flag_db.path), "--review", "all", "--out", str(target)]
+    assert main.main(argv) == 0
+    db = sqlite_utils.Database(flag_db.path)
+    try:
+        rows = list(db.query("SELECT actor, action, new_values FROM audit_log "
+                             "WHERE action = 'export_review_list'"))
+        assert len(rows) == 1
+        assert rows[0]["actor"].startswith("os:") and rows[0]["actor"].endswith("via command line")
+        new = json.loads(rows[0]["new_values"])
+        assert new["to"] == str(target) and new["rows"] >= 1 and new["filter"]["review"] == "all"
+        assert verify(db).ok
+    finally:
+        db.close()
 
 
 def test_bad_input_is_one_clear_line(flag_db, tmp_path, capsys) -> None:

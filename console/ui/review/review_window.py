@@ -27,14 +27,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.audit import audit, write_transaction
 from console.errors import ClinicError
 from console.people.permissions import PermissionDenied, allowed, require
 from console.people.user import User
-from console.review.audited_export import ExportError, export_session
+from console.review.audited_export import (
+    ExportError,
+    export_review_list,
+    export_session,
+    record_report_written,
+)
 from console.review.detail import load_detail
 from console.review.flags import flag_config
-from console.review.queue import ReviewFilter, choices, tune_connection, write_csv
+from console.review.queue import ReviewFilter, choices, tune_connection
 from console.store import Store
 from console.ui.review.review_filters import ReviewFilterBar
 from console.ui.review.review_queue import COLUMNS, ReviewQueueModel, ReviewQueueView
@@ -116,33 +120,24 @@ class ReviewWindow(QMainWindow):
 
     # --- exports --------------------------------------------------------------------------------
     def export_csv(self, path: Path | str) -> int:
-        """The list as filtered, as CSV at ``path``; returns the rows written. Audited."""
-        require(self.user, "export_sessions")
+        """The list as filtered, as CSV at ``path``; returns the rows written. The domain audits it."""
         listed = self.model.listed
         if listed is None:
             return 0
-        with Path(path).open("w", encoding="utf-8", newline="") as out:
-            n = write_csv(self.db, listed, out)
-        self._audit_export("export_review_list", "review_list", None,
-                           {"rows": n, "filter": {k: str(v) for k, v in vars(listed.filter).items() if v}})
-        return n
+        return export_review_list(self.db, listed, path, by=self.user)
 
     def export_json(self, session_id: int, path: Path | str) -> None:
         """The session as JSON at ``path``; the domain checks the permission and writes the audit row."""
         export_session(self.db, session_id, "json", by=self.user, path=path)
 
     def write_report(self, session_id: int, path: Path | str) -> int:
-        """The PDF session report; returns its page count."""
+        """The PDF session report; returns its page count. The domain writes its audit row."""
         require(self.user, "view_records")
         from console.ui.review.session_report_pdf import write_report
 
         pages = write_report(load_detail(self.db, session_id), path)
-        self._audit_export("print_session_report", "session", session_id, {"pages": pages})
+        record_report_written(self.db, self.user, session_id, path, pages)
         return pages
-
-    def _audit_export(self, action: str, entity: str, entity_id: int | None, new: dict) -> None:
-        with write_transaction(self.db):
-            audit(self.db, self.user, action, entity, entity_id, None, new)
 
     def _save_path(self, title: str, name: str, pattern: str) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(self, title, str(Path.home() / name), pattern)
