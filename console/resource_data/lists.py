@@ -37,17 +37,6 @@ class CourseOptions(TypedDict):
     close_reasons: list[str]
 
 
-class ProtocolPreset(TypedDict):
-    name: str
-    freq_hz: float
-    pulses_per_train: int
-    trains: int
-    iti_s: float
-    burst: int
-    default_percent_mt: NotRequired[float]
-    target: NotRequired[str]
-
-
 def checklist_items() -> list[ChecklistQuestion]:
     """The clinic's pre-session checklist, in order."""
     return [
@@ -97,17 +86,6 @@ def course_options() -> CourseOptions:
     data = load("course_options.json")
     return {"indications": list(data["indications"]), "targeting_methods": list(data["targeting_methods"]),
             "close_reasons": list(data["close_reasons"])}
-
-
-def protocol_presets() -> dict[str, ProtocolPreset]:
-    """The clinic's protocol presets by key ("10hz", "itbs", ...), in the file's order."""
-    return dict(load("protocols.json")["presets"])
-
-
-def protocol_name(key: str) -> str:
-    """The preset's name ("10 Hz rTMS left DLPFC") for its key, or the key when it is not a preset."""
-    preset = protocol_presets().get(key)
-    return preset["name"] if preset is not None else key
 
 
 def style_sheet() -> str | None:

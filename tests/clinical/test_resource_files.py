@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from console.clinic import protocols
 from console.resource_data import ResourceError, clear_cache, load, shipped_names, validate_all
 from console.resource_data import lists as clinic_lists
 from console.resource_data.loader import schema_path
@@ -128,5 +129,6 @@ def test_lists_the_clinic_left_out_fall_back_to_other(clinic_folder: Path) -> No
 
 def test_protocol_names_come_from_the_clinics_presets(clinic_folder: Path) -> None:
     _clinic_copy(clinic_folder, "protocols.json", lambda d: d["presets"]["itbs"].update(name="Our iTBS"))
-    assert clinic_lists.protocol_name("itbs") == "Our iTBS"
-    assert clinic_lists.protocol_name("not-a-preset") == "not-a-preset"
+    assert protocols.protocol_name("itbs") == "Our iTBS"
+    assert protocols.protocol_name("not-a-preset") == "not-a-preset"
+    assert protocols.presets()["itbs"].spec == protocols.preset("itbs")

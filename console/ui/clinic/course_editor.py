@@ -10,9 +10,10 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLineEdit,
 from console.clinic import patient_records
 from console.clinic import records as clinic
 from console.clinic.protocols import preset
+from console.clinic.protocols import presets as protocol_presets
 from console.errors import ClinicError
 from console.people.user import User
-from console.resource_data.lists import CourseOptions, course_options, protocol_presets
+from console.resource_data.lists import CourseOptions, course_options
 from console.safety.limits import check_protocol, load_limits
 from console.safety.schedule import load_schedules
 from console.store import Store
@@ -57,8 +58,8 @@ class CourseEditorDialog(FormDialog):
         self.indication.addItems(opts["indications"])
         self.indication.setAccessibleName("Indication")
         self.protocol = QComboBox(self)
-        for key, data in self.presets.items():
-            self.protocol.addItem(data["name"], key)
+        for key, found in self.presets.items():
+            self.protocol.addItem(found.spec.name, key)
         self.protocol.setAccessibleName("Protocol")
         self.target = QLineEdit(self)
         self.target.setAccessibleName("Target")
@@ -114,9 +115,9 @@ class CourseEditorDialog(FormDialog):
         self.protocol.setFocus()
 
     def _protocol_changed(self) -> None:
-        data = self.presets[self.protocol.currentData()]
-        self.target.setText(data.get("target", "left DLPFC"))
-        self.percent_mt.setValue(float(data.get("default_percent_mt", 120)))
+        chosen = self.presets[self.protocol.currentData()]
+        self.target.setText(chosen.target)
+        self.percent_mt.setValue(chosen.default_percent_mt)
         if self.protocol.currentData() == "accel-itbs":
             self.schedule.setCurrentIndex(max(self.schedule.findData("accelerated"), 0))
         self._check_limits()

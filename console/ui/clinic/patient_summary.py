@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from console.clinic import motor_threshold, outcomes
 from console.clinic import records as clinic
-from console.resource_data.lists import protocol_name as preset_name
+from console.clinic.protocols import protocol_name as preset_name
 from console.safety import schedule, screening
 from console.store import Store
 from console.ui.widgets.form_dialog import label, restyle
