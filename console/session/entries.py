@@ -28,6 +28,8 @@ from console.errors import ClinicError
 from console.people.permissions import require
 from console.people.user import User
 from console.review.signoff import is_signed
+from console.session.live_entries import side_effect_detail
+from console.session.recording_terms import InvalidAction
 from db.database import utc_now
 
 log = logging.getLogger(__name__)
@@ -76,15 +78,14 @@ def add_checklist(db: sqlite_utils.Database, user: User, session_id: int,
 
 def add_side_effect(db: sqlite_utils.Database, user: User, session_id: int, kind: str, rating: int,
                     note: str | None = None) -> int:
-    """A side effect the patient reported, rated 0 (none) to 10 (worst); ``kind`` is e.g. headache."""
-    kind = (kind or "").strip()
-    if not kind:
-        raise ClinicError("A side effect needs a kind (e.g. headache).")
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 0 <= rating <= 10:
-        raise ClinicError("A side-effect rating is a whole number from 0 to 10.")
-    detail: dict[str, Any] = {"rating": rating}
-    if note and note.strip():
-        detail["note"] = note.strip()
+    """A side effect the patient reported, rated 0 (none) to 10 (worst); ``kind`` is e.g. headache.
+
+    The same rule as a side effect noted during the run (:func:`side_effect_detail`)."""
+    try:
+        kind, detail = side_effect_detail(kind, rating, note)
+    except InvalidAction as exc:
+        message = str(exc)
+        raise ClinicError(f"{message[:1].upper()}{message[1:]}.") from None
     return _append(db, user, session_id, "side_effect", kind, detail)
 
 
