@@ -34,6 +34,9 @@ DEFAULT_INDICATION = "major depressive disorder"
 POSE_KEYS = ("x", "y", "z", "qw", "qx", "qy", "qz")
 
 
+MAX_MSO = 100
+"""A stimulator's maximum output, by the definition of % MSO: nothing above it can be delivered."""
+
 @dataclass(frozen=True)
 class Patient:
     id: int
@@ -85,7 +88,7 @@ class Prescription:
     @property
     def deliverable(self) -> bool:
         """False when there is no threshold yet or the result exceeds the device's maximum output."""
-        return self.mso is not None and self.mso <= 100
+        return self.mso is not None and self.mso <= MAX_MSO
 
 
 # -- patients ------------------------------------------------------------------
@@ -327,8 +330,8 @@ def record_motor_threshold(db: sqlite_utils.Database, patient_id: int, mso: floa
     """Record a resting motor threshold measurement (in % MSO, by EMG or visible twitch)."""
     patient = get_patient(db, patient_id)
     if isinstance(mso, bool) or not isinstance(mso, int | float) or not math.isfinite(mso) \
-            or not 0 < mso <= 100:
-        raise ClinicError("The motor threshold must be a number of % MSO above 0 and at most 100.")
+            or not 0 < mso <= MAX_MSO:
+        raise ClinicError(f"The motor threshold must be a number of % MSO above 0 and at most {MAX_MSO}.")
     by_name = {m.casefold(): m for m in METHODS}
     method_clean = by_name.get((method or "").strip().casefold())
     if method_clean is None:

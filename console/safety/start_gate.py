@@ -36,14 +36,13 @@ import sqlite_utils
 from console.clinic import motor_threshold, outcomes
 from console.clinic import records as clinic
 from console.clinic.protocols import ProtocolSpec, preset
+from console.clinic.records import MAX_MSO
 from console.errors import ClinicError
 from console.safety import schedule, screening
 from console.safety.limits import LimitViolation, as_spec, check_intensity, check_protocol, load_limits
 
 log = logging.getLogger(__name__)
 
-DEVICE_MAX_MSO = 100
-"""The stimulator cannot give more than its maximum output: a prescription above it is not deliverable."""
 
 
 class OverrideKind(StrEnum):
@@ -221,11 +220,11 @@ def _course_blockers(
             "protocol_not_preset",
             f"The course's protocol {course.protocol!r} is not one of the clinic's presets.",
         ))
-    if rx.mso is not None and rx.mso > DEVICE_MAX_MSO:
+    if rx.mso is not None and not rx.deliverable:
         blockers.append(Blocker(
             "above_device_max",
             f"The prescription gives {rx.mso} % MSO, above the device's maximum output of "
-            f"{DEVICE_MAX_MSO} % MSO: it cannot be delivered.",
+            f"{MAX_MSO} % MSO: it cannot be delivered.",
         ))
     return blockers
 
