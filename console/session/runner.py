@@ -55,6 +55,10 @@ HAND_OVER_S = 0.02
 """Rows wait at most this long in the recorder before they are handed to the writer."""
 SUMMARY_S = 1.0
 """How often the session row's summary and heartbeat are written."""
+ANSWER_WAIT_S = 3.0
+"""How long the end of the record waits for the device's answer to a command already sent (a
+command times out after 2 s), so that a STOP's acknowledgement is in the record, not lost behind
+the end."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +95,8 @@ class SessionRunner:
         self.session_id: int | None = None
         self.session_uuid: str | None = None
         self._lock = threading.Lock()
+        self._in_flight = 0  # commands sent whose answer is not recorded yet
+        self._answered = threading.Condition()
         self._recorder: SessionRecorder | None = None
         self._writer: Writer | None = None
         self._session_lock: SessionLock | None = None
@@ -313,6 +319,16 @@ class SessionRunner:
             self._record_command(name, "unsupported", args, by=by)
             return False
         self._record_command(name, "sent", args, by=by)
+        with self._answered:
+            self._in_flight += 1
+        try:
+            return self._send(name, args, by)
+        finally:
+            with self._answered:
+                self._in_flight -= 1
+                self._answered.notify_all()
+
+    def _send(self, name: str, args: tuple[object, ...], by: str | None) -> bool:
         try:
             self.adapter.command(name, *args)
         except CommandUnsupported as exc:
@@ -334,7 +350,12 @@ class SessionRunner:
     def _record_command(
         self, name: str, outcome: str, args: tuple[object, ...], **detail: str | None
     ) -> None:
-        self._act_quietly(lambda r, now: r.command(now, name, outcome, args, **detail))
+        """Recorded even when the session ended meanwhile (the device's EOS can overtake the answer
+        to the STOP that caused it): the end of the record waits for it (:data:`ANSWER_WAIT_S`)."""
+        if self._recorder is None:
+            return
+        with self._lock:
+            self._recorder.command(self._monotonic(), name, outcome, args, **detail)
 
     def _start_device(self, by: str | None) -> bool:
         plan = self.plan
@@ -363,6 +384,13 @@ class SessionRunner:
 
     # ------------------------------------------------------------------ the reader
 
+    def _recording(self) -> tuple[SessionRecorder, Writer, int]:
+        """The recorder, writer and session id: open() sets them before the reader thread starts."""
+        recorder, writer, session_id = self._recorder, self._writer, self.session_id
+        if recorder is None or writer is None or session_id is None:
+            raise RuntimeError("the session has not been opened")
+        return recorder, writer, session_id
+
     def _on_storage_error(self, exc: Exception) -> None:
         self._storage_error = f"Saving to the database failed: {exc}"
         log.error("session %s: %s", self.session_id, self._storage_error)
@@ -373,9 +401,10 @@ class SessionRunner:
         except BaseException as exc:  # a bug: end the record cleanly rather than leave it hanging
             self.failure = exc
             log.exception("session %s: the reader failed", self.session_id)
+            recorder = self._recording()[0]
             with self._lock:
-                if not self._recorder.ended:
-                    self._recorder.close(self._monotonic(), f"recording failed: {exc}")
+                if not recorder.ended:
+                    recorder.close(self._monotonic(), f"recording failed: {exc}")
         finally:
             self._finish()
 
@@ -419,12 +448,11 @@ class SessionRunner:
 
     def _hand_over(self) -> None:
         """Give the recorder's new rows and the link counters to the writer (never waits)."""
-        recorder = self._recorder
+        recorder, writer, _session_id = self._recording()
         counters = self.adapter.counters()
         with self._lock:
             recorder.set_link_counters(counters.received, counters.rejected, counters.missing)
             rows = recorder.take_rows()
-        writer = self._writer
         if rows.pulses:
             writer.insert_many("pulses", rows.pulses)
         if rows.poses:
@@ -433,20 +461,24 @@ class SessionRunner:
             writer.insert_many("session_events", rows.events)
 
     def _write_summary(self) -> None:
+        recorder, writer, session_id = self._recording()
         with self._lock:
-            changes = self._recorder.summary()
+            changes = recorder.summary()
         changes["heartbeat_at"] = utc_now()
-        self._writer.update("sessions", self.session_id, changes)
+        writer.update("sessions", session_id, changes)
 
     def _finish(self) -> None:
         """Write the last rows and the end in one update, commit, let go of the lock."""
-        writer, recorder = self._writer, self._recorder
+        recorder, writer, session_id = self._recording()
+        with self._answered:
+            if not self._answered.wait_for(lambda: self._in_flight == 0, timeout=ANSWER_WAIT_S):
+                log.warning("session %s: a device command was still unanswered at the end", self.session_id)
         try:
             self._hand_over()
             with self._lock:
                 changes = recorder.final_changes() if recorder.ended else recorder.summary()
             changes["heartbeat_at"] = utc_now()
-            writer.update("sessions", self.session_id, changes)
+            writer.update("sessions", session_id, changes)
             if not writer.flush(timeout=30.0):
                 log.error("session %s: the end of the record could not be saved in time", self.session_id)
         except Exception:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import queue
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from devices.adapter import (
     DeviceEvent,
     LinkCounters,
 )
+from devices.events import EndOfSession
 
 from .test_runner import new_patient
 
@@ -126,3 +128,39 @@ def test_every_answer_to_set_is_recorded(db_path: Path, answer, supported, resul
     events = command_events(db_path, session_id)
     assert [d["outcome"] for _, d, _ in events] == outcomes
     assert all(code == "SET" and d["args"] == [60] for code, d, _ in events)
+
+
+class LateStopAnswer(AnsweringAdapter):
+    """A device whose end of run (EOS) reaches the host before its acknowledgement of the STOP
+    that caused it, as a real link may deliver them."""
+
+    def __init__(self) -> None:
+        super().__init__({"START": None, "STOP": None})
+        self._events: queue.SimpleQueue[DeviceEvent] = queue.SimpleQueue()
+
+    def events(self, idle_timeout: float | None = None) -> Iterator[DeviceEvent]:
+        try:
+            yield self._events.get(timeout=idle_timeout)
+        except queue.Empty:
+            return
+
+    def command(self, name: str, *args: object, timeout: float = 2.0) -> None:
+        super().command(name, *args, timeout=timeout)
+        if name == "STOP":
+            self._events.put(EndOfSession(1000, time.monotonic(), 0, "STOPPED"))
+            time.sleep(0.3)  # the ACK comes after the EOS has been read
+
+
+def test_the_answer_to_stop_is_in_the_record_even_when_the_end_of_run_overtakes_it(db_path: Path) -> None:
+    _, plan = new_patient(db_path)
+    adapter = LateStopAnswer()
+    runner = SessionRunner(db_path, adapter, plan)
+    try:
+        session_id = runner.open()
+        runner.start(by="Tina Tech").result(timeout=30)
+        runner.stop("Patient asked to stop", by="Tina Tech").result(timeout=30)
+        assert runner.wait_until_ended(timeout=30)
+    finally:
+        runner.close()
+    stops = [d["outcome"] for code, d, _ in command_events(db_path, session_id) if code == "STOP"]
+    assert stops == ["sent", "acknowledged"]
