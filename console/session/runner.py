@@ -46,6 +46,7 @@ from devices.adapter import (
     DeviceAdapter,
     DeviceError,
 )
+from devices.events import EndOfSession
 
 log = logging.getLogger(__name__)
 
@@ -350,8 +351,9 @@ class SessionRunner:
     def _record_command(
         self, name: str, outcome: str, args: tuple[object, ...], **detail: str | None
     ) -> None:
-        """Recorded even when the session ended meanwhile (the device's EOS can overtake the answer
-        to the STOP that caused it): the end of the record waits for it (:data:`ANSWER_WAIT_S`)."""
+        """Recorded even when the session ended meanwhile: the reader holds a device's end of run
+        until the answers to commands already sent are in (:data:`ANSWER_WAIT_S`), so the end stays
+        the record's last event."""
         if self._recorder is None:
             return
         with self._lock:
@@ -422,6 +424,8 @@ class SessionRunner:
             got = 0
             for event in events(idle_timeout=IDLE_S):
                 got += 1
+                if isinstance(event, EndOfSession):
+                    self._await_answers()  # the STOP's answer goes in the record before its end
                 with lock:
                     feed(event)
                 if recorder.ended or self._closing.is_set():
@@ -467,12 +471,16 @@ class SessionRunner:
         changes["heartbeat_at"] = utc_now()
         writer.update("sessions", session_id, changes)
 
-    def _finish(self) -> None:
-        """Write the last rows and the end in one update, commit, let go of the lock."""
-        recorder, writer, session_id = self._recording()
+    def _await_answers(self) -> None:
+        """Wait (at most :data:`ANSWER_WAIT_S`) until every command sent has its answer recorded."""
         with self._answered:
             if not self._answered.wait_for(lambda: self._in_flight == 0, timeout=ANSWER_WAIT_S):
                 log.warning("session %s: a device command was still unanswered at the end", self.session_id)
+
+    def _finish(self) -> None:
+        """Write the last rows and the end in one update, commit, let go of the lock."""
+        recorder, writer, session_id = self._recording()
+        self._await_answers()
         try:
             self._hand_over()
             with self._lock:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from devices.adapter import (
     DeviceEvent,
     LinkCounters,
 )
-from devices.events import EndOfSession
+from devices.events import EndOfSession, Train
 
 from .test_runner import new_patient
 
@@ -146,9 +146,20 @@ class LateStopAnswer(AnsweringAdapter):
 
     def command(self, name: str, *args: object, timeout: float = 2.0) -> None:
         super().command(name, *args, timeout=timeout)
+        if name == "START":  # the device begins its run
+            self._events.put(Train(10, time.monotonic(), 1, "START", 30))
         if name == "STOP":
             self._events.put(EndOfSession(1000, time.monotonic(), 0, "STOPPED"))
             time.sleep(0.3)  # the ACK comes after the EOS has been read
+
+
+def _eventually(check: Callable[[], bool], within_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def test_the_answer_to_stop_is_in_the_record_even_when_the_end_of_run_overtakes_it(db_path: Path) -> None:
@@ -158,9 +169,17 @@ def test_the_answer_to_stop_is_in_the_record_even_when_the_end_of_run_overtakes_
     try:
         session_id = runner.open()
         runner.start(by="Tina Tech").result(timeout=30)
+        assert _eventually(lambda: runner.snapshot().state == "running")
         runner.stop("Patient asked to stop", by="Tina Tech").result(timeout=30)
         assert runner.wait_until_ended(timeout=30)
     finally:
         runner.close()
     stops = [d["outcome"] for code, d, _ in command_events(db_path, session_id) if code == "STOP"]
     assert stops == ["sent", "acknowledged"]
+    db = open_database(db_path)
+    try:
+        last = db.execute("SELECT kind FROM session_events WHERE session_id = ? ORDER BY id DESC LIMIT 1",
+                          [session_id]).fetchone()
+    finally:
+        db.close()
+    assert last == ("end",)  # the end stays the record's last word
