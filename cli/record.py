@@ -167,7 +167,7 @@ def _on_signals(stop: threading.Event) -> dict[int, Any]:
     def handler(signum: int, frame: object) -> None:
         stop.set()
 
-    previous = {}
+    previous: dict[int, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, handler)
     return previous

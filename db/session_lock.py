@@ -38,11 +38,11 @@ from db.database import write_transaction
 try:  # POSIX
     import fcntl
 except ImportError:  # pragma: no cover - Windows (and tests/test_portable_imports.py)
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # a module or None: mypy gives a name one type
 try:  # Windows
     import msvcrt
 except ImportError:
-    msvcrt = None  # type: ignore[assignment]
+    msvcrt = None  # type: ignore[assignment]  # a module or None: mypy gives a name one type
 
 log = logging.getLogger(__name__)
 

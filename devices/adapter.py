@@ -122,9 +122,6 @@ class DeviceAdapter(ABC):
         self.close()
 
 
-_CLOSED = object()
-
-
 class EventQueue:
     """Hands batches of events from a producer thread to one consumer.
 
@@ -135,7 +132,7 @@ class EventQueue:
     """
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[DeviceEvent] | None] = queue.SimpleQueue()  # None: closed
         self._pending: deque[DeviceEvent] = deque()
         self.closed = False
 
@@ -146,7 +143,7 @@ class EventQueue:
     def close(self) -> None:
         """Wake the consumer; it sees what was queued before, then the end."""
         self.closed = True
-        self._queue.put(_CLOSED)
+        self._queue.put(None)
 
     def iterate(self, idle_timeout: float | None) -> Iterator[DeviceEvent]:
         pending = self._pending
@@ -158,10 +155,10 @@ class EventQueue:
                 batch = get(timeout=idle_timeout)
             except queue.Empty:
                 return
-            if batch is _CLOSED:
-                self._queue.put(_CLOSED)  # later calls end at once too
+            if batch is None:
+                self._queue.put(None)  # later calls end at once too
                 return
-            pending.extend(batch)  # type: ignore[arg-type]
+            pending.extend(batch)
 
 
 def split_url(url: str, options: tuple[str, ...]) -> tuple[str, str, dict[str, str]]:

@@ -433,6 +433,7 @@ def from_url(url: str) -> SerialAdapter:
     return SerialAdapter(location, baudrate=int(baud_text), capture=capture, url=url)
 
 
+# mypy cannot type an attribute set on a function; registry._describe reads it (the plug-in convention)
 from_url.description = (  # type: ignore[attr-defined]
     "TSCP/1 device on a serial port: tscp+serial:///dev/ttyUSB0?baud=115200[&capture=FILE]"
 )

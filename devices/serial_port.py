@@ -23,7 +23,7 @@ from devices.adapter import DeviceError
 try:  # POSIX only; pyserial on Windows raises SerialException and OSError alone
     import termios
 except ImportError:  # pragma: no cover - exercised on Windows (and by tests/test_portable_imports.py)
-    termios = None  # type: ignore[assignment]
+    termios = None  # type: ignore[assignment]  # a module or None: mypy gives a name one type
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import NamedTuple, SupportsFloat
 
 import sqlite_utils
 
@@ -37,7 +37,12 @@ class Measurement(NamedTuple):
 def validate_mt(value: object) -> float:
     """An MT as typed by a person, as a number in % MSO, or ClinicError saying what is allowed."""
     try:
-        number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+        if isinstance(value, str):
+            number = float(value.strip().replace(",", "."))
+        elif isinstance(value, SupportsFloat):
+            number = float(value)
+        else:
+            raise TypeError(f"{value!r} is not a number")
     except (TypeError, ValueError):
         raise ClinicError(
             "Enter the motor threshold as a number, in % of maximum stimulator output."

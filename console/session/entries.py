@@ -30,7 +30,7 @@ from console.people.user import User
 from console.review.signoff import is_signed
 from console.session.live_entries import side_effect_detail
 from console.session.recording_terms import InvalidAction
-from db.database import utc_now
+from db.database import inserted_id, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,9 @@ def _append(db: sqlite_utils.Database, user: User, session_id: int, kind: str, c
     row = {"session_id": session_id, "at": utc_now(), "kind": kind, "code": code,
            "detail": json.dumps(dict(detail), sort_keys=True, ensure_ascii=False), "by_user": user.username}
     with write_transaction(db):
-        event_id = int(db.execute(
+        event_id = inserted_id(db.execute(
             "INSERT INTO session_events (session_id, at, kind, code, detail, by_user) "
-            "VALUES (:session_id, :at, :kind, :code, :detail, :by_user)", row).lastrowid)
+            "VALUES (:session_id, :at, :kind, :code, :detail, :by_user)", row))
         audit(db, user, f"add_{kind}", "session", session_id, None, {**row, "detail": dict(detail)})
     log.info("session %s: %s added by %s", session_id, kind, user.username)
     return event_id

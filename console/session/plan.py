@@ -11,6 +11,7 @@ recorded against.
 from __future__ import annotations
 
 import logging
+from typing import TypedDict
 
 import sqlite_utils
 
@@ -22,6 +23,27 @@ from console.geometry import PoseValue
 from console.session.runner import SessionPlan
 
 log = logging.getLogger(__name__)
+
+
+class _SettingTerms(TypedDict):
+    """The recording terms that come from the clinic settings (same names in both)."""
+
+    tol_distance_mm: float
+    tol_angle_deg: float
+    pose_thin_mm: float
+    pose_thin_deg: float
+    pose_keep_hz: float
+
+
+def _setting_terms(db: sqlite_utils.Database) -> _SettingTerms:
+    def value(key: str) -> float:
+        return float(get_setting(db, key))
+
+    return _SettingTerms(
+        tol_distance_mm=value("tol_distance_mm"), tol_angle_deg=value("tol_angle_deg"),
+        pose_thin_mm=value("pose_thin_mm"), pose_thin_deg=value("pose_thin_deg"),
+        pose_keep_hz=value("pose_keep_hz"),
+    )
 
 
 def plan_session(
@@ -42,10 +64,7 @@ def plan_session(
             raise ClinicError(f"Course {course_id} of patient {patient.clinic_id} is closed.")
     else:
         course = active_course(db, patient.id)
-    settings = {
-        key: float(get_setting(db, key))
-        for key in ("tol_distance_mm", "tol_angle_deg", "pose_thin_mm", "pose_thin_deg", "pose_keep_hz")
-    }
+    settings = _setting_terms(db)
     technician = (technician or "").strip() or None
     if course is None:
         log.info("patient %s has no open course: recording without protocol, prescription or target",

@@ -33,10 +33,11 @@ class PoseTrack:
     def see(self, e: ev.Pose, t: int | None) -> tuple[dict[str, Any] | None, float | None, bool]:
         """Take one pose frame at device time ``t``: the pose row to keep (or None when thinned
         away), and whether the plot's distance trace gets a point now (with its distance)."""
-        if e.x is None:
-            pose = dev = None
+        x, y, z, qw, qx, qy, qz = e.x, e.y, e.z, e.qw, e.qx, e.qy, e.qz
+        if x is None or y is None or z is None or qw is None or qx is None or qy is None or qz is None:
+            pose = dev = None  # the tracker cannot see the coil (the codec gives all fields or none)
         else:
-            pose = PoseValue(e.x, e.y, e.z, e.qw, e.qx, e.qy, e.qz)
+            pose = PoseValue(x, y, z, qw, qx, qy, qz)
             target = self.config.target
             dev = deviation(pose, target) if target is not None else None
             self.had_pose = True

@@ -48,7 +48,8 @@ def _wake() -> None:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName(TITLE)
     app.setOrganizationName("tms-session-console")
     apply_style(app)

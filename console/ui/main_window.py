@@ -22,7 +22,6 @@ from typing import Final, Literal
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -44,6 +43,7 @@ from console.ui.people.idle_watcher import IdleWatcher
 from console.ui.people.lock_screen import LockScreen, connect_idle_lock
 from console.ui.people.login import LoginDialog
 from console.ui.review.review_window import ReviewWindow
+from console.ui.widgets.application import running_app
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.login: LoginDialog | None = None
         self.screens: list[tuple[str, QWidget]] = []
         """The open workspace's screens (tab title, widget), in tab order."""
+        self.workspace: QWidget | None = None
         self.setWindowTitle(TITLE + (" — DEMO database" if demo else ""))
         self.setAccessibleName(TITLE)
         self.resize(1280, 800)
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
     def ask_login(self) -> None:
         self.welcome_text.setText("Log in to continue.")
         self.pages.setCurrentWidget(self.welcome)
-        self.login = LoginDialog(self.db, self)
+        self.login = LoginDialog(self._store()[0], self)
         self.login.accepted.connect(self._logged_in)
         self.login.rejected.connect(self._login_refused)
         self.login.open()
@@ -189,7 +190,13 @@ class MainWindow(QMainWindow):
         self.close()
 
     def _authenticate(self, username: str, password: str) -> User:
-        return authenticate(self.db, username, password)
+        return authenticate(self._store()[0], username, password)
+
+    def _store(self) -> tuple[Store, Path]:
+        """The database and its file: logins and workspaces need both (start() returns without them)."""
+        if self.db is None or self.db_path is None:
+            raise RuntimeError("this window was made without a database")
+        return self.db, self.db_path
 
     # ------------------------------------------------------------ workspace
     def set_user(self, user: User) -> None:
@@ -201,7 +208,7 @@ class MainWindow(QMainWindow):
         tabs: list[tuple[str, QWidget]] = []
         for name, screen in SCREENS.get(user.role, []):
             if screen == CHAIR:
-                self.chair = TechnicianWorkspace(self.db, self.db_path, user, device_url=self.device_url)
+                self.chair = TechnicianWorkspace(*self._store(), user, device_url=self.device_url)
                 self.chair.session_view.bridge.updated.connect(self._session_frame)
                 tabs.append((name, self.chair))
                 continue
@@ -233,7 +240,7 @@ class MainWindow(QMainWindow):
         if self.chair is not None:
             self.chair.shutdown("logged out")
             self.chair = None
-        workspace = getattr(self, "workspace", None)
+        workspace = self.workspace
         if workspace is not None:
             self.pages.removeWidget(workspace)
             workspace.deleteLater()
@@ -241,17 +248,23 @@ class MainWindow(QMainWindow):
 
     @property
     def session_active(self) -> bool:
-        return self.chair is not None and self.chair.runner is not None
+        return self._running_chair() is not None
+
+    def _running_chair(self) -> TechnicianWorkspace | None:
+        """The chair workspace while it has a session open, else None."""
+        chair = self.chair
+        return chair if chair is not None and chair.runner is not None else None
 
     def _user_after_unlock(self, user: User) -> None:
         """Someone unlocked: the same person goes on; another person takes over the chair."""
         if self.user is not None and user.id == self.user.id:
             return
-        if self.session_active and any(screen == CHAIR for _, screen in SCREENS.get(user.role, [])):
+        chair = self._running_chair()
+        if chair is not None and any(screen == CHAIR for _, screen in SCREENS.get(user.role, [])):
             # A hand-over mid-session: the run goes on; what follows is recorded as theirs.
             self.user = user
-            self.chair.user = user
-            self.chair.session_view.by = user.username
+            chair.user = user
+            chair.session_view.by = user.username
             self.who.setText(f"{user.full_name} ({user.role})")
             log.info("%s took over the running session", user.username)
             return
@@ -278,8 +291,9 @@ class MainWindow(QMainWindow):
             self.idle.lock_now()
 
     def log_out(self) -> None:
-        if self.session_active:
-            self.chair.session_view.show_message("A session is open: stop it (F8) before logging out.")
+        chair = self._running_chair()
+        if chair is not None:
+            chair.session_view.show_message("A session is open: stop it (F8) before logging out.")
             return
         self._clear_workspace()
         self.user = None
@@ -293,15 +307,16 @@ class MainWindow(QMainWindow):
             self.idle.remove()
         if self.lock is not None:
             # The program is closing: the cover stays, but it no longer filters the application's input.
-            QApplication.instance().removeEventFilter(self.lock)
+            running_app().removeEventFilter(self.lock)
         if self.chair is not None:
             self.chair.shutdown(reason)
         self._clear_workspace()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.session_active:
+        chair = self._running_chair()
+        if chair is not None:
             event.ignore()
-            self.chair.session_view.show_message(
+            chair.session_view.show_message(
                 "A session is open: stop it (F8) before closing the program."
             )
             return

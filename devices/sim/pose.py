@@ -104,7 +104,8 @@ class PoseModel:
             k += n
         if len(parts) == 1:
             return parts[0]
-        return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
+        dp, dr, q = (np.concatenate(p) for p in zip(*parts, strict=True))
+        return dp, dr, q
 
     def payloads(self, k0: int, k1: int) -> list[str]:
         """POSE frame fields (after TYPE) for poses k0..k1-1, in the fixed decimals of TSCP."""

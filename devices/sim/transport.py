@@ -24,7 +24,7 @@ try:  # POSIX only; on Windows the simulator serves TCP
     import termios
     import tty
 except ImportError:  # pragma: no cover - exercised on Windows only
-    fcntl = termios = tty = None  # type: ignore[assignment]
+    fcntl = termios = tty = None  # type: ignore[assignment]  # a module or None: mypy gives a name one type
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class PtyTransport:
             raise HostGone(str(e)) from e
         return data
 
-    def write(self, data: bytes | memoryview) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         try:
             return os.write(self.fd, data)
         except BlockingIOError:
@@ -208,7 +208,7 @@ class TcpTransport:
             raise HostGone("the client closed the connection")
         return data
 
-    def write(self, data: bytes | memoryview) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         assert self._client is not None
         try:
             return self._client.send(data)

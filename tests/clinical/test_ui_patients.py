@@ -55,7 +55,7 @@ def test_create_a_patient_open_a_course_with_the_screening_and_record_an_mt(qtbo
     assert page.selected_patient_id() == patient.id
     assert "No safety screening" in page.summary.screening.text()
 
-    page.actions["open_course"].click()
+    page.action_buttons["open_course"].click()
     editor = page.dialog
     assert isinstance(editor, CourseEditorDialog)
     editor.protocol.setCurrentIndex(editor.protocol.findData("itbs"))
@@ -73,7 +73,7 @@ def test_create_a_patient_open_a_course_with_the_screening_and_record_an_mt(qtbo
     assert screening.course_start_blockers(db, patient.id) == []
     assert "nothing blocks the course" in page.summary.screening.text()
 
-    page.actions["mt"].click()
+    page.action_buttons["mt"].click()
     mt = page.dialog
     assert isinstance(mt, MtDialog)
     qtbot.keyClicks(mt.value, "45")
@@ -133,13 +133,13 @@ def test_a_pacemaker_waits_for_the_supervisors_signed_clearance(qtbot, page, db,
     patient = clinic.create_patient(db, "P-7", "Al Bo")
     page.refresh()
     page.select_patient(patient.id)
-    page.actions["screening"].click()
+    page.action_buttons["screening"].click()
     answer_screening(page.dialog, {"pacemaker": "dual chamber, 2021"})
     qtbot.mouseClick(page.dialog.ok, Qt.MouseButton.LeftButton)
     assert "signed clearance is needed" in page.summary.screening.text()
-    assert page.actions["clearance"].isEnabled()
+    assert page.action_buttons["clearance"].isEnabled()
 
-    page.actions["clearance"].click()
+    page.action_buttons["clearance"].click()
     dialog = page.dialog
     assert isinstance(dialog, ClearanceDialog) and dialog.username.text() == "sue"
     qtbot.keyClicks(dialog.password, "wrong")
@@ -150,7 +150,7 @@ def test_a_pacemaker_waits_for_the_supervisors_signed_clearance(qtbot, page, db,
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert screening.course_start_blockers(db, patient.id) == []
-    assert not page.actions["clearance"].isEnabled()
+    assert not page.action_buttons["clearance"].isEnabled()
 
 
 def test_a_technician_cannot_use_the_clearance_button(qtbot, db, people) -> None:
@@ -165,7 +165,7 @@ def test_a_technician_cannot_use_the_clearance_button(qtbot, db, people) -> None
     )
     page.refresh()
     page.select_patient(patient.id)
-    assert page.actions["screening"].isEnabled() and not page.actions["clearance"].isEnabled()
+    assert page.action_buttons["screening"].isEnabled() and not page.action_buttons["clearance"].isEnabled()
 
 
 def test_the_course_editor_warns_of_limits_and_needs_the_pose_for_neuronavigation(

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QPlainTextEdit, QWidget
 
 from console.people.user import User
 from console.safety import adverse_event
 from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog, label
+from console.ui.widgets.qt_dates import edited_datetime, to_qdatetime
 
 
 class AdverseEventDialog(FormDialog):
@@ -52,7 +53,7 @@ class AdverseEventDialog(FormDialog):
         self.kind.addItems(adverse_event.event_kinds())
         self.kind.setAccessibleName("Kind of event")
         when = pressed_at or datetime.now()
-        self.occurred = QDateTimeEdit(QDateTime(when), self)
+        self.occurred = QDateTimeEdit(to_qdatetime(when), self)
         self.occurred.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.occurred.setAccessibleName("When it started")
         self.what = QPlainTextEdit(self)
@@ -60,15 +61,15 @@ class AdverseEventDialog(FormDialog):
         self.what.setAccessibleName("What happened")
         self.what.setTabChangesFocus(True)
         self.what.setFixedHeight(90)
-        self.actions = QPlainTextEdit(self)
-        self.actions.setPlaceholderText("What was done, who was called")
-        self.actions.setAccessibleName("What was done")
-        self.actions.setTabChangesFocus(True)
-        self.actions.setFixedHeight(70)
+        self.actions_taken = QPlainTextEdit(self)
+        self.actions_taken.setPlaceholderText("What was done, who was called")
+        self.actions_taken.setAccessibleName("What was done")
+        self.actions_taken.setTabChangesFocus(True)
+        self.actions_taken.setFixedHeight(70)
         self.form.addRow("Kind", self.kind)
         self.form.addRow("Started", self.occurred)
         self.form.addRow("What happened", self.what)
-        self.form.addRow("What was done", self.actions)
+        self.form.addRow("What was done", self.actions_taken)
         self.cancel.setText("Close without recording")
         self.cancel.setAccessibleName("Close without recording")
         self._confirm_close = False
@@ -84,8 +85,8 @@ class AdverseEventDialog(FormDialog):
             self.what.toPlainText(),
             session_id=self.session_id,
             course_id=self.course_id,
-            occurred_at=self.occurred.dateTime().toPython(),
-            actions_taken=self.actions.toPlainText(),
+            occurred_at=edited_datetime(self.occurred),
+            actions_taken=self.actions_taken.toPlainText(),
         )
 
     def after_save(self) -> None:

@@ -48,6 +48,27 @@ def serial_port_urls() -> list[str]:
         return []
 
 
+def recent_urls() -> list[str]:
+    """The device addresses connected to last, newest first.
+
+    After a restart QSettings reads a stored list of one back as a bare string
+    (and may give None for none): iterating that string would remember its
+    characters as addresses.
+    """
+    value = QSettings().value(RECENT_KEY, [])
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list):
+        return [url for url in value if isinstance(url, str) and url]
+    return []
+
+
+def remember_url(url: str) -> None:
+    """Put ``url`` first in the recent addresses (at most eight kept)."""
+    recent = [url] + [u for u in recent_urls() if u != url]
+    QSettings().setValue(RECENT_KEY, recent[:8])
+
+
 class _Relay(QObject):
     """Carries the worker's result into the GUI thread."""
 
@@ -73,9 +94,11 @@ class DevicePanel(QFrame):
         self.url.setEditable(True)
         self.url.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.url.setAccessibleName("Device address")
-        self.url.lineEdit().setAccessibleName("Device address")
+        editor = self.url.lineEdit()
+        assert editor is not None  # setEditable(True) made it
+        editor.setAccessibleName("Device address")
         self.url.setToolTip("scheme://location, e.g. tscp+serial:///dev/ttyUSB0")
-        self.url.lineEdit().returnPressed.connect(self.connect_device)
+        editor.returnPressed.connect(self.connect_device)
         self.connect_button = QPushButton(f"Connect   {CONNECT_KEYS}", self)
         self.connect_button.setShortcut(QKeySequence(CONNECT_KEYS))
         self.connect_button.setAccessibleName("Connect to the device")
@@ -129,11 +152,8 @@ class DevicePanel(QFrame):
 
     # ------------------------------------------------------------------ choices
     def _fill_urls(self, preferred: str | None = None) -> None:
-        recent = QSettings().value(RECENT_KEY, []) or []
-        if isinstance(recent, str):
-            recent = [recent]
         urls: list[str] = []
-        for url in ([preferred] if preferred else []) + list(recent) + serial_port_urls():
+        for url in ([preferred] if preferred else []) + recent_urls() + serial_port_urls():
             if url and url not in urls:
                 urls.append(url)
         self.url.clear()
@@ -206,8 +226,7 @@ class DevicePanel(QFrame):
             return
         self.is_connected = True
         url = self.url.currentText().strip()
-        recent = [url] + [u for u in (QSettings().value(RECENT_KEY, []) or []) if u != url]
-        QSettings().setValue(RECENT_KEY, recent[:8])
+        remember_url(url)
         # Connected: the choice gives way to what the device says (one device per session).
         self.connect_button.setVisible(False)
         self.url.setVisible(False)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -58,7 +59,9 @@ class ObservationForm(QFrame):
         self.mood.setEditable(True)
         self.mood.addItems(["", *clinic_lists.moods()])
         self.mood.setAccessibleName("Mood")
-        self.mood.lineEdit().setAccessibleName("Mood")
+        mood_editor = self.mood.lineEdit()
+        assert mood_editor is not None  # setEditable(True) made it
+        mood_editor.setAccessibleName("Mood")
         self.patient_said = QPlainTextEdit(self)
         self.patient_said.setAccessibleName("What the patient said, in their own words")
         self.patient_said.setPlaceholderText("Their own words, as said")
@@ -122,7 +125,7 @@ class EndOfSession(QWidget):
         self.session_id: int | None = None
         self.patient_id: int | None = None
         self.course_id: int | None = None
-        self.dialog = None
+        self.dialog: QDialog | None = None
         self.title = QLabel("Session ended", self)
         self.title.setObjectName("screenTitle")
         self.reason = QLabel("", self)
@@ -185,7 +188,7 @@ class EndOfSession(QWidget):
         self.proceed.setAutoDefault(True)
         self.proceed.clicked.connect(self.finish)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.finish)
+            QShortcut(QKeySequence(keys), self, self.finish)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
         bottom.addWidget(self.proceed)

@@ -147,7 +147,7 @@ class NoteDialog(_Dialog):
         self.layout_.addWidget(hint)
         self.finish_layout()
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self._try_accept)
+            QShortcut(QKeySequence(keys), self, self._try_accept)
         self.text.setFocus()
 
     def problem(self) -> str | None:

@@ -115,7 +115,7 @@ class SessionView(QWidget):
         self.controls.side_effect_clicked.connect(self.ask_side_effect)
         self.controls.adverse_clicked.connect(self.adverse_requested)
         self.controls.back_clicked.connect(self.back_requested)
-        QShortcut(QKeySequence("Ctrl+M"), self, activated=self.band.mute)
+        QShortcut(QKeySequence("Ctrl+M"), self, self.band.mute)
         self._ended_sent = False
         self._has_session = False
         self._problem: str | None = None

@@ -10,6 +10,7 @@ Keyboard: type to search, Down to the list, Enter to begin.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -183,7 +184,7 @@ class StartOfDay(QWidget):
         self.list.currentItemChanged.connect(self._current_changed)
         self.list.itemActivated.connect(self._activated)
         self.card.begin.clicked.connect(self.begin)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         self.search.installEventFilter(self)
         # The card's facts move with the clock (an accelerated day's wait for the next
         # session counts down, an MT grows old at midnight): re-read them while shown.
@@ -223,7 +224,9 @@ class StartOfDay(QWidget):
         text = self.search.text().strip()
         try:
             if text:
-                entries = [(p, None) for p in clinic.search_patients(self.db, text)]
+                entries: Sequence[tuple[clinic.Patient, bool | None]] = [
+                    (p, None) for p in clinic.search_patients(self.db, text)
+                ]
             else:
                 entries = todays_patients(self.db)
         except Exception as exc:  # the screen stays usable and says what went wrong

@@ -118,13 +118,13 @@ class TargetView(QFrame):
         self.zone_word.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.zone_word.setWordWrap(True)
         self.distance = QLabel(DASH, self)
-        self.depth = QLabel(DASH, self)
+        self.depth_value = QLabel(DASH, self)  # not "depth": that would hide QWidget.depth()
         self.angle = QLabel(DASH, self)
         self.share = QLabel(DASH, self)
         details = QGridLayout()
         details.setHorizontalSpacing(14)
         for row, (caption, label) in enumerate(
-            (("Distance", self.distance), ("Depth", self.depth), ("Angle", self.angle),
+            (("Distance", self.distance), ("Depth", self.depth_value), ("Angle", self.angle),
              ("Pulses on target", self.share))
         ):
             cap = QLabel(caption, self)
@@ -152,6 +152,7 @@ class TargetView(QFrame):
             self.zone_word.setStyleSheet(f"color: {theme.ZONE_COLOURS.get(zone, theme.NONE)};")
         visible = snap.pose_visible
         _set(self.distance, f"{number(snap.distance_mm, 1)} mm" if visible else DASH)
-        _set(self.depth, f"{signed(snap.depth_mm)} mm" if visible and snap.depth_mm is not None else DASH)
+        depth = f"{signed(snap.depth_mm)} mm" if visible and snap.depth_mm is not None else DASH
+        _set(self.depth_value, depth)
         _set(self.angle, f"{number(snap.angle_deg, 1)}°" if visible and snap.angle_deg is not None else DASH)
         _set(self.share, percent(snap.on_target_share))

@@ -131,7 +131,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.note_done.setAutoDefault(True)
         self.note_done.clicked.connect(self.show_day)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), page, activated=self._note_done_key)
+            QShortcut(QKeySequence(keys), page, self._note_done_key)
         top = QHBoxLayout()
         top.addWidget(self.note_title, 1)
         top.addWidget(self.note_done)
@@ -168,8 +168,11 @@ class TechnicianWorkspace(QStackedWidget):
         self._next_check()
 
     def _next_check(self) -> None:
+        procedure = self.procedure
+        if procedure is None:  # begin() could not make one and said why
+            return
         try:
-            need = self.procedure.next_question()
+            need = procedure.next_question()
         except Exception as exc:  # a blocker (StartRefused) or records that cannot be read: said in words
             log.info("start refused: %s", exc)
             self.start_page.card.blockers.setText(str(exc))
@@ -177,32 +180,39 @@ class TechnicianWorkspace(QStackedWidget):
         if need is None:
             self._to_checklist()
         elif need.kind.signed:
-            sign = self.procedure.sign_limit_override
+            sign = procedure.sign_limit_override
             dialog = start_checks.SupervisorOverrideDialog(need.problems, sign, self)
             dialog.signed.connect(lambda _override_id: self._next_check())
             self._open(dialog)
         else:
-            dialog = start_checks.early_start_dialog(need.problems[0], self)
-            dialog.submitted.connect(self._early_reason)
-            self._open(dialog)
+            reason_dialog = start_checks.early_start_dialog(need.problems[0], self)
+            reason_dialog.submitted.connect(self._early_reason)
+            self._open(reason_dialog)
 
     def _early_reason(self, reason: str) -> None:
+        procedure = self.procedure
+        if procedure is None:
+            return
         try:
-            self.procedure.give_early_reason(reason)
+            procedure.give_early_reason(reason)
         except Exception as exc:
             self.start_page.card.blockers.setText(f"The reason was not recorded: {exc}")
             return
         self._next_check()
 
     def _to_checklist(self) -> None:
+        if self.overview is None:
+            return
         self.setCurrentWidget(self.checklist)
         self.checklist.begin(self.overview.title())
 
     def checklist_done(self, answers: list[ChecklistAnswer]) -> None:
         self.answers = answers
-        overview = self.overview
+        overview, procedure = self.overview, self.procedure
+        if overview is None or procedure is None:  # no patient was begun: nothing to prepare
+            return
         try:
-            self.plan = self.procedure.plan()
+            self.plan = procedure.plan()
         except Exception as exc:
             log.exception("session plan failed")
             self.checklist.status.setText(f"The session cannot be prepared: {exc}")
@@ -236,6 +246,8 @@ class TechnicianWorkspace(QStackedWidget):
         self.runner = runner
         session_id = runner.session_id
         try:
+            if session_id is None:
+                raise RuntimeError("the device was connected but no session was opened")
             session_entries.add_checklist(self.db, self.user, session_id, [a.as_dict() for a in self.answers])
             if self.procedure is not None:
                 self.procedure.attach(session_id)
@@ -312,8 +324,10 @@ class TechnicianWorkspace(QStackedWidget):
             self.session_view.show_message(f"The device did not take the prescribed intensity: {message}")
 
     def _ask_intensity_override(self, device_mso: int) -> None:
-        plan = self.plan
-        need = self.procedure.intensity_need(device_mso)
+        plan, procedure = self.plan, self.procedure
+        if plan is None or procedure is None:
+            return
+        need = procedure.intensity_need(device_mso)
         if need is None:  # the gate sees no difference (or no prescription): nothing to override
             self._start_runner()
             return
@@ -323,9 +337,11 @@ class TechnicianWorkspace(QStackedWidget):
         self._open(dialog)
 
     def _intensity_reason(self, reason: str) -> None:
-        runner = self.runner
+        runner, procedure = self.runner, self.procedure
+        if runner is None or runner.session_id is None or procedure is None:
+            return
         try:
-            self.procedure.give_intensity_reason(runner.session_id, self._override_mso, reason)
+            procedure.give_intensity_reason(runner.session_id, self._override_mso, reason)
         except Exception as exc:
             self.session_view.show_message(f"The override was not recorded: {exc}")
             return

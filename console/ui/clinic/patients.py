@@ -9,9 +9,12 @@ domain's: every action checks the permission again before it writes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -76,17 +79,18 @@ class PatientsPage(QWidget):
         self.summary = PatientSummary(db, self)
         right.addWidget(self.summary, 1)
         grid = QGridLayout()
-        self.actions = {
+        # not "actions": that would hide QWidget.actions()
+        self.action_buttons = {
             "edit": self._button("Edit patient", self.edit_patient, "manage_patients"),
             "open_course": self._button("Open course", self.open_course, "manage_patients"),
-            "screening": self._button("Safety screening", self.screen, "record_screening"),
+            "screening": self._button("Safety screening", self.open_screening, "record_screening"),
             "clearance": self._button("Supervisor clearance", self.clear, "override_safety"),
             "mt": self._button("Motor threshold", self.record_mt, "record_session"),
             "phq9": self._button("PHQ-9", self.enter_phq9, "record_outcome"),
             "rating": self._button("HAM-D / MADRS", self.enter_rating, "record_outcome"),
             "close_course": self._button("Close course", self.close_course, "manage_patients"),
         }
-        for n, button in enumerate(self.actions.values()):
+        for n, button in enumerate(self.action_buttons.values()):
             grid.addWidget(button, n // 4, n % 4)
         right.addLayout(grid)
         body.addLayout(right, 5)
@@ -140,7 +144,7 @@ class PatientsPage(QWidget):
     def _selection_changed(self) -> None:
         patient_id = self.selected_patient_id()
         course = clinic.active_course(self.db, patient_id) if patient_id else None
-        needs_clearance = bool(patient_id) and any(
+        needs_clearance = patient_id is not None and any(
             "clearance" in b for b in screening.course_start_blockers(self.db, patient_id)
         )
         enabled = {
@@ -153,7 +157,7 @@ class PatientsPage(QWidget):
             "rating": course is not None,
             "close_course": course is not None,
         }
-        for key, button in self.actions.items():
+        for key, button in self.action_buttons.items():
             button.setEnabled(enabled[key] and allowed(self.user, button.property("action")))
         if patient_id is None:
             self.summary.clear()
@@ -165,7 +169,8 @@ class PatientsPage(QWidget):
                 self.message.setText(f"The patient's record could not be shown in full: {exc}")
 
     # --------------------------------------------------------------- dialogs
-    def _open(self, dialog: QWidget, signal, then=None) -> QWidget:
+    def _open(self, dialog: QDialog, signal: SignalInstance,
+              then: Callable[..., object] | None = None) -> QDialog:
         self.message.setText("")
         self.dialog = dialog
         signal.connect(then or (lambda *_: self.refresh()))
@@ -202,7 +207,7 @@ class PatientsPage(QWidget):
             dialog = ScreeningDialog(self.db, self.user, course.patient_id, course.id, parent=self)
             self._open(dialog, dialog.saved)
 
-    def screen(self) -> None:
+    def open_screening(self) -> None:  # not screen(): that is QWidget's
         patient_id = self.selected_patient_id()
         if patient_id is not None:
             course = clinic.active_course(self.db, patient_id)

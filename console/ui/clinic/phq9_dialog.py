@@ -25,6 +25,7 @@ from console.clinic.outcomes import OutcomeError, Phq9Result
 from console.people.user import User
 from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog, label
+from console.ui.widgets.qt_dates import edited_datetime
 
 
 class Phq9Dialog(FormDialog):
@@ -95,26 +96,28 @@ class Phq9Dialog(FormDialog):
 
     def _update_total(self) -> None:
         items = self.items()
-        if None in items:
+        answered = [i for i in items if i is not None]
+        if len(answered) < len(items):
             self.total.setText(
-                f"Total so far: {sum(i for i in items if i is not None)} ({items.count(None)} not answered)"
+                f"Total so far: {sum(answered)} ({len(items) - len(answered)} not answered)"
             )
         else:
-            total = sum(items)  # type: ignore[arg-type]
+            total = sum(answered)
             self.total.setText(f"Total: {total} ({outcomes.severity(total)})")
 
     def save(self) -> None:
         if self.phq9 is not None:  # second step: who was told of item 9
             outcomes.record_item9_notification(
-                self.db, self.user, self.phq9.id, self.told_whom.text(), self.told_at.dateTime().toPython()
+                self.db, self.user, self.phq9.id, self.told_whom.text(), edited_datetime(self.told_at)
             )
             return
         items = self.items()
         missing = [n for n, v in enumerate(items, start=1) if v is None]
         if missing:
             raise OutcomeError(f"Answer every question; not answered: {', '.join(map(str, missing))}.")
+        answered = [i for i in items if i is not None]  # all nine: none is missing
         self.phq9 = outcomes.record_phq9(
-            self.db, self.user, self.patient_id, self.course_id, items, self.session_id
+            self.db, self.user, self.patient_id, self.course_id, answered, self.session_id
         )
 
     def after_save(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from console.clinic.idle_lock import IdleLock
+from console.ui.widgets.application import running_app
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class IdleWatcher(QObject):
 
     def install(self, app: QApplication | None = None) -> None:
         """Start watching the application's input and polling the lock."""
-        self._app = app or QApplication.instance()
+        self._app = app or running_app()
         self._app.installEventFilter(self)
         self._timer.start()
 

@@ -25,7 +25,6 @@ from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -40,6 +39,7 @@ from shiboken6 import isValid
 from console.errors import ClinicError
 from console.people.user import User
 from console.ui.people.idle_watcher import IdleWatcher
+from console.ui.widgets.application import running_app
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class LockScreen(QObject):
             return
         self._user = user
         QToolTip.hideText()
-        app = QApplication.instance()
+        app = running_app()
         app.installEventFilter(self)
         windows = [self._host] + [w for w in app.topLevelWidgets() if w is not self._host]
         for window in windows:
@@ -191,7 +191,8 @@ class LockScreen(QObject):
     # --- covering and uncovering ----------------------------------------------------------------
 
     def _cover(self, window: QWidget) -> None:
-        if window in self._covers:
+        user = self._user
+        if user is None or window in self._covers:  # only lock() covers, after it set who was in
             return
         if window.windowType() in _TRANSIENT:
             window.hide()  # an open menu or tooltip just closes
@@ -203,7 +204,7 @@ class LockScreen(QObject):
         self._hidden[window] = hidden
         self._titles[window] = window.windowTitle()
         window.setWindowTitle(LOCKED_TITLE)
-        cover = LockCover(window, self._user, self._on_unlock_clicked)  # type: ignore[arg-type]
+        cover = LockCover(window, user, self._on_unlock_clicked)
         cover.status.setText(self._status)
         cover.status.setVisible(bool(self._status))
         self._covers[window] = cover
@@ -211,7 +212,7 @@ class LockScreen(QObject):
         cover.raise_()
 
     def _restore(self) -> None:
-        QApplication.instance().removeEventFilter(self)
+        running_app().removeEventFilter(self)
         for window, cover in list(self._covers.items()):
             if not isValid(window):
                 continue  # a window closed and deleted while locked
@@ -250,9 +251,10 @@ class LockScreen(QObject):
         if kind == QEvent.Type.Show:
             if obj.isWindow() and obj not in self._covers:
                 self._cover(obj)
-            elif obj.parentWidget() in self._covers and not self._inside_cover(obj):
+            elif (parent := obj.parentWidget()) in self._covers and not self._inside_cover(obj):
+                assert parent is not None  # it is a key of _covers
                 obj.hide()  # the program showed a part of a locked window again
-                self._hidden[obj.parentWidget()].append(obj)
+                self._hidden[parent].append(obj)
             return False
         if kind == QEvent.Type.Resize and obj in self._covers:
             self._covers[obj].setGeometry(obj.rect())

@@ -179,8 +179,9 @@ class LoginDialog(QDialog):
         for field, show in zip((self.full_name, self.username, self.password, self.repeat), rows,
                                strict=True):
             self.form.setRowVisible(field, show)
-        self.form.labelForField(self.password).setText(
-            "New password" if mode == "change_password" else "Password")
+        label = self.form.labelForField(self.password)
+        if isinstance(label, QLabel):  # the form made it from the row's text
+            label.setText("New password" if mode == "change_password" else "Password")
         if self.demo_banner is not None:
             self.demo_banner.setVisible(mode == "login")
         self.cancel_button.setText("Quit" if mode != "change_password" else "Cancel")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLab
 
 from console.review.flags import FlagConfig
 from console.review.queue import ANY_FLAG, NO_FLAG, ReviewFilter
+from console.ui.widgets.qt_dates import edited_date
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class ReviewFilterBar(QWidget):
         def day(edit: QDateEdit) -> date | None:
             if not self.use_dates.isChecked():
                 return None
-            return edit.date().toPython()  # type: ignore[return-value]
+            return edited_date(edit)
 
         search = self.patient.text().strip() or None
         return ReviewFilter(

@@ -11,6 +11,7 @@ schema), a PDF report of a session with its plots.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -143,7 +144,7 @@ class ReviewWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, title, str(Path.home() / name), pattern)
         return Path(path) if path else None
 
-    def _run(self, action, *args) -> None:  # type: ignore[no-untyped-def]
+    def _run(self, action: Callable[..., object], *args: object) -> None:
         try:
             action(*args)
         except (ClinicError, PermissionDenied, ExportError, OSError) as exc:

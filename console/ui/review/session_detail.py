@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -197,9 +197,9 @@ class SessionDetailWidget(QWidget):
             self.sign_button.setToolTip("Only a supervisor signs sessions.")
 
     # --- actions --------------------------------------------------------------------------------
-    def _emit(self, signal: Signal) -> None:
+    def _emit(self, signal: SignalInstance) -> None:
         if self.detail is not None:
-            signal.emit(self.detail.session["id"])  # type: ignore[attr-defined]
+            signal.emit(self.detail.session["id"])
 
     def _course(self) -> None:
         if self.detail is not None and self.detail.session["course_id"] is not None:
