@@ -5,14 +5,20 @@ Plain threads, no Qt. Three threads, none waiting on another's slow work:
 - the reader pulls events from the adapter, feeds the SessionRecorder and
   hands its rows to the Writer, whose own thread commits them (at least every
   100 ms); the reader never waits for the UI or the disk;
-- a command thread sends device commands (LOAD, SET, START, PAUSE, ...),
-  which may take a device's time to answer, so a button press never blocks;
-  every command goes through it (never through the adapter directly) and
-  lands in the record as ``command`` events: sent, then acknowledged,
-  refused (with the device's reason), timed out or failed; unsupported when
-  the device takes no commands of that kind;
+- a command thread (console.session.device_commands) sends device commands
+  (LOAD, SET, START, PAUSE, ...), which may take a device's time to answer,
+  so a button press never blocks; every command goes through it (never
+  through the adapter directly) and lands in the record as ``command``
+  events: sent, then acknowledged, refused (with the device's reason), timed
+  out or failed; unsupported when the device takes no commands of that kind;
 - the caller (UI or CLI) reads ``snapshot()`` and ``series_since()``, cheap
   copies taken under a lock that the reader holds for one event at a time.
+
+The reader's periodic work (handing rows over, ending a stop whose grace is
+over, the session row's summary and heartbeat) runs by the clock, checked on
+every event: a real device streams pose at 30-60 Hz without a gap and never
+sends an end of session, so work done only when the stream pauses would never
+be done at all.
 
 The session row is created with its lock held (db.session_lock), so another
 process starting meanwhile never takes the live session for interrupted.
@@ -23,7 +29,6 @@ together, because an ended session is append-only.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -32,26 +37,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from console.session.device_commands import DeviceCommands
 from console.session.recorder import SessionRecorder
 from console.session.recording_terms import InvalidAction, RecorderConfig, RecordingTerms, WallClock
 from console.session.snapshot import LiveSnapshot, SeriesPoint
 from db.database import connect, new_uuid, utc_now
 from db.session_lock import SessionLock, begin_locked_session
 from db.writer import Writer
-from devices.adapter import (
-    CommandError,
-    CommandRefused,
-    CommandTimeout,
-    CommandUnsupported,
-    DeviceAdapter,
-    DeviceError,
-)
+from devices.adapter import CommandError, DeviceAdapter
 from devices.events import EndOfSession
 
 log = logging.getLogger(__name__)
 
 IDLE_S = 0.05
-"""The reader's longest wait for an event before it does its periodic work."""
+"""The reader's longest wait for an event; also how often, at most, a stop's end is looked for."""
 HAND_OVER_S = 0.02
 """Rows wait at most this long in the recorder before they are handed to the writer."""
 SUMMARY_S = 1.0
@@ -96,20 +95,17 @@ class SessionRunner:
         self.session_id: int | None = None
         self.session_uuid: str | None = None
         self._lock = threading.Lock()
-        self._in_flight = 0  # commands sent whose answer is not recorded yet
-        self._answered = threading.Condition()
         self._recorder: SessionRecorder | None = None
         self._writer: Writer | None = None
         self._session_lock: SessionLock | None = None
         self._reader: threading.Thread | None = None
-        self._commander: threading.Thread | None = None
-        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future] | None] = queue.SimpleQueue()
+        self._commands = DeviceCommands(adapter, self._record_command)
         self._closing = threading.Event()
         self._close_reason = "recording closed"
         self._ended = threading.Event()
         self._finished = threading.Event()  # the reader has written the end and stopped
         self._storage_error: str | None = None
-        self._command_error: str | None = None
+        self._summarised = monotonic()  # when the reader last wrote the session row's summary
         self.failure: BaseException | None = None
 
     # ------------------------------------------------------------------ life cycle
@@ -162,9 +158,8 @@ class SessionRunner:
             raise
         self._writer = writer
         self._reader = threading.Thread(target=self._read, name=f"session-{session_id}-reader")
-        self._commander = threading.Thread(target=self._command_loop, name=f"session-{session_id}-commands")
         self._reader.start()
-        self._commander.start()
+        self._commands.start(f"session-{session_id}-commands")
         log.info("session %s recording from %s", session_id, self.adapter.url)
         return session_id
 
@@ -188,9 +183,7 @@ class SessionRunner:
         self._reader.join(timeout)
         if self._reader.is_alive():
             log.error("session %s: the reader did not stop within %.0f s", self.session_id, timeout)
-        self._commands.put(None)
-        if self._commander is not None:
-            self._commander.join(timeout)
+        self._commands.close(timeout)
         if self.close_adapter:
             self.adapter.close()
 
@@ -212,7 +205,7 @@ class SessionRunner:
         writer = self._writer
         return replace(
             snap, unsaved_rows=writer.pending if writer is not None else 0,
-            storage_error=self._storage_error, command_error=self._command_error,
+            storage_error=self._storage_error, command_error=self._commands.error,
         )
 
     def series_since(self, n: int) -> list[SeriesPoint]:
@@ -253,12 +246,12 @@ class SessionRunner:
         """Stop: the end is written when the device confirms (EOS) or after a grace time."""
         wait = self.adapter.supports("STOP")
         self._act(lambda r, now: r.stop(now, reason, by=by, wait_for_device=wait))
-        return self._submit(lambda: self._device("STOP", by=by))
+        return self._submit(lambda: self._stop_device(by))
 
     def abort(self, reason: str, by: str | None = None) -> Future:
         wait = self.adapter.supports("STOP")
         self._act(lambda r, now: r.abort(now, reason, by=by, wait_for_device=wait))
-        return self._submit(lambda: self._device("STOP", by=by))
+        return self._submit(lambda: self._stop_device(by))
 
     def supports(self, command: str) -> bool:
         """Whether the device may take ``command`` (cheap: no I/O)."""
@@ -296,57 +289,18 @@ class SessionRunner:
     # ------------------------------------------------------------------ commands
 
     def _submit(self, fn: Callable[[], Any]) -> Future:
-        future: Future = Future()
-        self._commands.put((fn, future))
-        return future
-
-    def _command_loop(self) -> None:
-        while True:
-            item = self._commands.get()
-            if item is None:
-                return
-            fn, future = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn())
-            except BaseException as exc:
-                future.set_exception(exc)
+        return self._commands.submit(fn)
 
     def _device(self, name: str, *args: object, by: str | None = None) -> bool:
-        """Send one command (command thread), recording what was sent and how the device
-        answered; False when the device does not take commands of this kind."""
-        if not self.adapter.supports(name):
-            self._record_command(name, "unsupported", args, by=by)
-            return False
-        self._record_command(name, "sent", args, by=by)
-        with self._answered:
-            self._in_flight += 1
-        try:
-            return self._send(name, args, by)
-        finally:
-            with self._answered:
-                self._in_flight -= 1
-                self._answered.notify_all()
+        return self._commands.send(name, *args, by=by)
 
-    def _send(self, name: str, args: tuple[object, ...], by: str | None) -> bool:
-        try:
-            self.adapter.command(name, *args)
-        except CommandUnsupported as exc:
-            self._record_command(name, "unsupported", args, message=str(exc), by=by)
-            return False
-        except DeviceError as exc:
-            message = str(exc)
-            self._command_error = message
-            if isinstance(exc, CommandRefused):
-                outcome, reason = "refused", exc.reason
-            else:
-                outcome, reason = ("timed_out" if isinstance(exc, CommandTimeout) else "failed"), None
-            self._record_command(name, outcome, args, reason=reason, message=message, by=by)
-            raise
-        self._command_error = None
-        self._record_command(name, "acknowledged", args, by=by)
-        return True
+    def _stop_device(self, by: str | None) -> bool:
+        """Send STOP; a device that turns out to take no STOP sends no end of session either
+        (it was learnt only now), so the stop ends now rather than after its grace."""
+        if self._device("STOP", by=by):
+            return True
+        self._act_quietly(lambda r, now: r.close(now, "stopped at the console"))
+        return False
 
     def _record_command(
         self, name: str, outcome: str, args: tuple[object, ...], **detail: str | None
@@ -411,14 +365,12 @@ class SessionRunner:
             self._finish()
 
     def _read_loop(self) -> None:
-        recorder = self._recorder
-        assert recorder is not None
+        recorder = self._recording()[0]
         lock = self._lock
         feed = recorder.feed
         monotonic = self._monotonic
         events = self.adapter.events
-        handed = monotonic()
-        summarised = handed
+        handed = ticked = monotonic()
         while not self._closing.is_set():
             began = monotonic()
             got = 0
@@ -430,25 +382,37 @@ class SessionRunner:
                     feed(event)
                 if recorder.ended or self._closing.is_set():
                     break
-                host_t = event.host_t
-                if host_t - handed >= HAND_OVER_S or recorder.pending >= 1000:
+                now = monotonic()  # by the clock: a real device's stream has no gap to wait for
+                if now - ticked >= IDLE_S:
+                    ticked = handed = now
+                    if self._periodic(now):
+                        break
+                elif now - handed >= HAND_OVER_S or recorder.pending >= 1000:
                     self._hand_over()
-                    handed = host_t
+                    handed = now
             now = monotonic()
-            with lock:
-                recorder.tick(now)
-            self._hand_over()
-            handed = now
-            if recorder.ended:
+            ticked = handed = now
+            if self._periodic(now):
                 self._ended.set()
                 return
-            if now - summarised >= SUMMARY_S:
-                summarised = now
-                self._write_summary()
             if not got and now - began < IDLE_S / 2:
                 time.sleep(IDLE_S)  # the adapter returns at once (closed, or a finished replay)
         with lock:
             recorder.close(monotonic(), self._close_reason)
+
+    def _periodic(self, now: float) -> bool:
+        """The reader's work by time: end a stop whose grace is over, hand the rows over, write
+        the summary and heartbeat every :data:`SUMMARY_S`; True once the session has ended."""
+        recorder = self._recording()[0]
+        with self._lock:
+            recorder.tick(now)
+        self._hand_over()
+        if recorder.ended:
+            return True
+        if now - self._summarised >= SUMMARY_S:
+            self._summarised = now
+            self._write_summary()
+        return False
 
     def _hand_over(self) -> None:
         """Give the recorder's new rows and the link counters to the writer (never waits)."""
@@ -473,9 +437,8 @@ class SessionRunner:
 
     def _await_answers(self) -> None:
         """Wait (at most :data:`ANSWER_WAIT_S`) until every command sent has its answer recorded."""
-        with self._answered:
-            if not self._answered.wait_for(lambda: self._in_flight == 0, timeout=ANSWER_WAIT_S):
-                log.warning("session %s: a device command was still unanswered at the end", self.session_id)
+        if not self._commands.await_answers(ANSWER_WAIT_S):
+            log.warning("session %s: a device command was still unanswered at the end", self.session_id)
 
     def _finish(self) -> None:
         """Write the last rows and the end in one update, commit, let go of the lock."""
