@@ -82,8 +82,8 @@ class RawCommand(NamedTuple):
 
 
 # --- field parsers -------------------------------------------------------------
-# Each returns the typed value or None when a field is out of range; a regex
-# mismatch means the frame is rejected as well.
+# Each returns the typed value or raises ValueError when a field is out of its
+# range (see "ranges" below); that, like a regex mismatch, rejects the frame.
 
 _Parser = Callable[[re.Match, float], Any]
 
@@ -101,18 +101,64 @@ _NO_FIELDS = _empty_match()
 """What a parser of a frame without fields gets: a match with no groups."""
 
 
-def _t(s: str) -> int | None:
+# --- ranges -------------------------------------------------------------------
+# TSCP.md's grammar admits any number of digits; a value out of these ranges is
+# no measurement a device can make, so the frame is rejected (counted, its bytes
+# kept) rather than turned into a value that breaks what comes after it (an
+# integer >= 2^63 does not fit SQLite's signed 64-bit INTEGER).
+
+T_MAX = (1 << 32) - 1
+"""Device time, ms since the device started: unsigned 32-bit (TSCP.md "Numbers")."""
+COUNT_MAX = (1 << 31) - 1
+"""Pulse counts, train numbers, pulses per train, trains, burst: far above any protocol, and
+(as every sum of them) far inside SQLite's signed 64-bit integers."""
+MSO_RANGE = (0, 100)
+POSITION_MM_MAX = 10_000.0
+"""|x|, |y|, |z| in the head frame: 10 m is no head; more is a broken tracker."""
+QUATERNION_MAX = 1.0
+"""A unit quaternion's components lie in -1..1."""
+DIDT_MAX = 10_000.0
+"""|dI/dt| in A/us: real stimulators reach a few hundred."""
+COIL_TEMP_RANGE = (-50.0, 250.0)
+FREQ_HZ_RANGE = (0.0, 10_000.0)
+ITI_S_RANGE = (0.0, 86_400.0)
+
+
+class _OutOfRange(ValueError):
+    """A field that parses but is outside its range: the frame is rejected."""
+
+
+def _int_in(s: str, low: int, high: int) -> int:
     v = int(s)
-    return v if v < 4294967296 else None
+    if not low <= v <= high:
+        raise _OutOfRange(s)
+    return v
 
 
-def _mso(s: str) -> int | None:
-    v = int(s)
-    return v if 0 <= v <= 100 else None
+def _dec_in(s: str, low: float, high: float) -> float:
+    v = float(s)
+    if not low <= v <= high:  # also false for NaN, which the grammar cannot write anyway
+        raise _OutOfRange(s)
+    return v
 
 
-def _opt_float(s: str | None) -> float | None:
-    return None if s is None else float(s)
+def _t(s: str) -> int:
+    v = int(s)  # the pattern admits no sign
+    if v > T_MAX:
+        raise _OutOfRange(s)
+    return v
+
+
+def _mso(s: str) -> int:
+    return _int_in(s, *MSO_RANGE)
+
+
+def _count(s: str, low: int = 0) -> int:
+    return _int_in(s, low, COUNT_MAX)
+
+
+def _opt_dec(s: str | None, low: float, high: float) -> float | None:
+    return None if s is None else _dec_in(s, low, high)
 
 
 def _hello(m: re.Match, h: float) -> Any:
@@ -121,84 +167,64 @@ def _hello(m: re.Match, h: float) -> Any:
 
 def _stat(m: re.Match, h: float) -> Any:
     t, state, mso, temp, coil = m.groups()
-    t_, mso_ = _t(t), _mso(mso)
-    if t_ is None or mso_ is None:
-        return None
-    return ev.Status(t_, h, state, mso_, _opt_float(temp), coil)
+    return ev.Status(_t(t), h, state, _mso(mso), _opt_dec(temp, *COIL_TEMP_RANGE), coil)
 
 
 def _proto(m: re.Match, h: float) -> Any:
     t, name, freq, ppt, trains, iti, burst = m.groups()
-    t_ = _t(t)
-    if t_ is None:
-        return None
-    return ev.ProtocolLoaded(t_, h, name, float(freq), int(ppt), int(trains), float(iti), int(burst))
+    return ev.ProtocolLoaded(
+        _t(t), h, name, _dec_in(freq, *FREQ_HZ_RANGE), _count(ppt), _count(trains),
+        _dec_in(iti, *ITI_S_RANGE), _count(burst),
+    )
 
 
 def _int(m: re.Match, h: float) -> Any:
     t, mso = m.groups()
-    t_, mso_ = _t(t), _mso(mso)
-    if t_ is None or mso_ is None:
-        return None
-    return ev.Intensity(t_, h, mso_)
+    return ev.Intensity(_t(t), h, _mso(mso))
 
 
 def _pose(m: re.Match, h: float) -> Any:
-    g = m.groups()
-    t_ = _t(g[0])
-    if t_ is None:
-        return None
-    q = float(g[8])
-    if not 0.0 <= q <= 1.0:
-        return None
-    return ev.Pose(
-        t_, h, float(g[1]), float(g[2]), float(g[3]), float(g[4]), float(g[5]), float(g[6]),
-        float(g[7]), q,
-    )
+    g = m.groups()  # the most frequent frame (30-60 Hz): its ranges checked inline, in one expression
+    x, y, z, qw, qx, qy, qz, quality = (float(g[1]), float(g[2]), float(g[3]), float(g[4]),
+                                        float(g[5]), float(g[6]), float(g[7]), float(g[8]))
+    mm, qm = POSITION_MM_MAX, QUATERNION_MAX
+    if not (
+        -mm <= x <= mm and -mm <= y <= mm and -mm <= z <= mm and -qm <= qw <= qm and -qm <= qx <= qm
+        and -qm <= qy <= qm and -qm <= qz <= qm and 0.0 <= quality <= 1.0
+    ):
+        raise _OutOfRange(m.string)
+    return ev.Pose(_t(g[0]), h, x, y, z, qw, qx, qy, qz, quality)
 
 
 def _pose_hidden(m: re.Match, h: float) -> Any:
-    t_ = _t(m.group(1))
-    if t_ is None:
-        return None
-    return ev.Pose(t_, h, None, None, None, None, None, None, None, 0.0)
+    return ev.Pose(_t(m.group(1)), h, None, None, None, None, None, None, None, 0.0)
 
 
 def _train(m: re.Match, h: float) -> Any:
     t, n, phase, pulses = m.groups()
-    t_ = _t(t)
-    return None if t_ is None else ev.Train(t_, h, int(n), phase, int(pulses))
+    return ev.Train(_t(t), h, _count(n, 1), phase, _count(pulses))
 
 
 def _pulse(m: re.Match, h: float) -> Any:
     t, count, mso, didt = m.groups()
-    t_, mso_ = _t(t), _mso(mso)
-    if t_ is None or mso_ is None:
-        return None
-    return ev.Pulse(t_, h, int(count), mso_, _opt_float(didt))
+    return ev.Pulse(_t(t), h, _count(count, 1), _mso(mso), _opt_dec(didt, -DIDT_MAX, DIDT_MAX))
 
 
 def _fault(m: re.Match, h: float) -> Any:
-    t, code, text = m.groups()
-    t_ = _t(t)
-    return None if t_ is None else ev.Fault(t_, h, code, text)
+    return ev.Fault(_t(m.group(1)), h, m.group(2), m.group(3))
 
 
 def _clear(m: re.Match, h: float) -> Any:
-    t, code = m.groups()
-    t_ = _t(t)
-    return None if t_ is None else ev.Cleared(t_, h, code)
+    return ev.Cleared(_t(m.group(1)), h, m.group(2))
 
 
 def _eos(m: re.Match, h: float) -> Any:
     t, pulses, reason = m.groups()
-    t_ = _t(t)
-    return None if t_ is None else ev.EndOfSession(t_, h, int(pulses), reason)
+    return ev.EndOfSession(_t(t), h, _count(pulses), reason)
 
 
 def _pong(m: re.Match, h: float) -> Any:
-    t_ = _t(m.group(1))
-    return None if t_ is None else ev.Pong(t_, h)
+    return ev.Pong(_t(m.group(1)), h)
 
 
 def _ack(m: re.Match, h: float) -> Any:
@@ -254,20 +280,16 @@ def _command(name: str, *converters: Callable[[str], Any]) -> _Parser:
     return parse
 
 
-def _set_mso(s: str) -> int:
-    v = _mso(s)
-    if v is None:
-        raise ValueError(s)
-    return v
-
-
 HOST_TO_DEVICE: ParseTable = {
     "ID?": [(None, _command("ID?"))],
     "PING": [(None, _command("PING"))],
     "LOAD": [
-        (_rx(_STR, _DEC, _INT, _INT, _DEC, _INT), _command("LOAD", str, float, int, int, float, int))
+        (_rx(_STR, _DEC, _INT, _INT, _DEC, _INT), _command(
+            "LOAD", str, lambda s: _dec_in(s, *FREQ_HZ_RANGE), _count, _count,
+            lambda s: _dec_in(s, *ITI_S_RANGE), _count,
+        ))
     ],
-    "SET": [(_rx(_INT), _command("SET", _set_mso))],
+    "SET": [(_rx(_INT), _command("SET", _mso))],
     "START": [(None, _command("START"))],
     "PAUSE": [(None, _command("PAUSE"))],
     "RESUME": [(None, _command("RESUME"))],
@@ -396,7 +418,10 @@ class Receiver:
                 continue
             m = rx.fullmatch(rest)
             if m is not None:
-                value = parse(m, host_t)
+                try:
+                    value = parse(m, host_t)
+                except ValueError:  # a number out of its range (_OutOfRange)
+                    return None
                 if value is None:
                     return None
                 return Frame(seq, type_, rest.split(","), value)

@@ -25,12 +25,21 @@ class DeviceHealth:
         self.faults = 0
         self.outage = False
         self.outage_since_pulse = False  # an outage began after the last pulse received
+        self.greetings = 0  # HELLOs seen: one after pulses may mean the device restarted its run
 
     @property
     def label(self) -> str | None:
         """"Acme Neuro SIM-1 SN0001", or None before the device said who it is."""
         i = self.identity
         return f"{i.vendor} {i.model} {i.serial}" if i else None
+
+    def identity_columns(self) -> dict[str, str]:
+        """The session row's device columns (none before the device said who it is)."""
+        i = self.identity
+        if i is None:
+            return {}
+        return {"device_vendor": i.vendor, "device_model": i.model, "device_serial": i.serial,
+                "device_firmware": i.firmware}
 
     def fault_words(self) -> str:
         return f"device fault {', '.join(self.active_faults)}".strip()
@@ -58,6 +67,7 @@ class DeviceHealth:
     def on_hello(self, e: ev.Hello) -> None:
         before = self.identity
         self.identity = e
+        self.greetings += 1
         if before is not None and (before.serial, before.model) != (e.serial, e.model):
             self._event(e.host_t, None, "device_changed", None, {
                 "before": f"{before.vendor} {before.model} {before.serial}",
@@ -94,6 +104,12 @@ class DeviceTime:
         self._offset = 0
         self.t0: int | None = None  # the first device time seen (the plots' origin)
         self.t_last: int | None = None
+
+    def rebase(self, raw: int) -> None:
+        """The device restarted (its clock began again at ``raw``): time runs on from ``t_last``."""
+        if self.t_last is not None:
+            self._offset = self.t_last - raw
+        self._last_raw = raw
 
     def advance(self, raw: int) -> None:
         last = self._last_raw

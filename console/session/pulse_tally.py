@@ -4,6 +4,15 @@ Kept apart from the recorder's state machine because counting is its own
 rule set: a count that repeats is never stored twice, a jump in the count
 is pulses missing (never invented), and the on-target statistics of the
 session row come from the pulses that had a fresh pose.
+
+A device that restarts mid-session (a new HELLO, or the same count again at
+another device time) begins a new *segment*: its count starts again, and its
+pulses are real pulses, not repeats. Stored pulse numbers run on across
+segments (``count`` = the segment's offset + the device's count) so every
+pulse of every run fits the pulses table's (session_id, count) key; the
+"device_restarted" event keeps each segment's offset, from which the
+device's own count is ``count - count_offset``. (A column beside ``count``
+would change the signed record hash of every session already signed.)
 """
 
 from __future__ import annotations
@@ -20,9 +29,12 @@ class PulseTally:
 
     def __init__(self, config: RecorderConfig) -> None:
         self.config = config
-        self._counts: set[int] = set()
-        self.max_count = 0
-        self.eos_pulses = 0  # the count the device gave at its end of session
+        self._counts: dict[int, int] = {}  # the device's count -> its device time, this segment
+        self.seg_max = 0  # the highest device count of this segment
+        self.eos_pulses = 0  # the count the device gave at its end of session (this segment)
+        self.segment = 0  # 0 until the device restarts its count
+        self.offset = 0  # stored count = offset + the device's count
+        self._greetings = 0  # the device's HELLOs seen up to the last pulse
         self.recorded = 0
         self.repeated = 0
         self.after_end = 0
@@ -33,17 +45,49 @@ class PulseTally:
 
     @property
     def delivered(self) -> int:
-        """The device's own count: the highest PULSE count or the EOS count, whichever is larger."""
-        return max(self.max_count, self.eos_pulses)
+        """Pulses the device says it gave: earlier segments', and this one's highest PULSE or EOS count."""
+        return self.offset + max(self.seg_max, self.eos_pulses)
+
+    @property
+    def max_count(self) -> int:
+        """The highest stored pulse number."""
+        return self.offset + self.seg_max
 
     def seen(self, count: int) -> bool:
         return count in self._counts
 
-    def row(self, e: ev.Pulse, train: int, pose: PoseValue | None, dev: Deviation | None) -> dict[str, Any]:
+    def is_new_run(self, e: ev.Pulse, greetings: int) -> bool:
+        """Whether ``e`` begins a new device run rather than repeating a pulse.
+
+        A count at or below this segment's highest is a new run when the device
+        said HELLO since the last pulse, or when that count was already seen at
+        another device time; the same count at the same time is the same pulse.
+        """
+        if self.seg_max == 0 or e.count > self.seg_max:
+            return False
+        known_t = self._counts.get(e.count)
+        if known_t == e.device_t:
+            return False
+        return known_t is not None or greetings != self._greetings
+
+    def new_segment(self) -> dict[str, Any]:
+        """Begin a new device run; what the "device_restarted" event says of it."""
+        detail = {"segment": self.segment + 1, "count_offset": self.delivered,
+                  "previous_run_pulses": max(self.seg_max, self.eos_pulses)}
+        self.offset = self.delivered
+        self.segment += 1
+        self._counts.clear()
+        self.seg_max = self.eos_pulses = 0
+        return detail
+
+    def row(
+        self, e: ev.Pulse, train: int, pose: PoseValue | None, dev: Deviation | None, greetings: int,
+    ) -> dict[str, Any]:
         """Count pulse ``e`` (new, not after the end) with the pose it was fired at; its row."""
-        count = e.count
-        self._counts.add(count)
-        self.max_count = max(self.max_count, count)
+        self._counts[e.count] = e.device_t
+        self.seg_max = max(self.seg_max, e.count)
+        self._greetings = greetings
+        count = self.offset + e.count
         self.recorded += 1
         cfg = self.config
         on_target = distance = angle = None

@@ -39,8 +39,8 @@ from devices import events as ev
 log = logging.getLogger(__name__)
 
 REPEATS_RECORDED = 20
-"""Repeated pulse counts recorded as events (all are counted; a device that restarted its count
-would otherwise fill the record)."""
+"""Repeated pulse counts recorded as events (all are counted; a flood of repeats would otherwise
+fill the record)."""
 PAUSE_ECHO_S = 3.0
 """How long after a console pause a device PAUSED status is taken as that pause obeyed."""
 DEVICE_PAUSE_WORDS = "Paused at the device"
@@ -118,7 +118,6 @@ class SessionRecorder:
     def pulses_delivered(self) -> int:
         return self.pulses.delivered
 
-
     @property
     def pending(self) -> int:
         """How many rows wait to be taken."""
@@ -143,12 +142,7 @@ class SessionRecorder:
             "duration_s": self.duration_s,
             "protocol": self.protocol.name if self.protocol else None,
         }
-        identity = self.device.identity
-        if identity is not None:
-            out.update(
-                device_vendor=identity.vendor, device_model=identity.model,
-                device_serial=identity.serial, device_firmware=identity.firmware,
-            )
+        out.update(self.device.identity_columns())
         return out
 
     def final_changes(self) -> dict[str, Any]:
@@ -297,14 +291,19 @@ class SessionRecorder:
             self._check_pose_alarms(e.host_t, e.device_t)
 
     def _on_pulse(self, e: ev.Pulse) -> None:
-        count, tally = e.count, self.pulses
+        count, tally, greetings = e.count, self.pulses, self.device.greetings
+        if not self.ended and tally.is_new_run(e, greetings):
+            detail = tally.new_segment()  # the device restarted: its pulses are new, not repeats
+            log.warning("device restarted its count at %d: segment %d", count, detail["segment"])
+            self.time.rebase(e.device_t)
+            self._event(e.host_t, e.device_t, "device_restarted", None, detail)
         if tally.seen(count):
             # never stored twice; said in the record (the first few), never silently dropped
             tally.repeated += 1
             log.warning("pulse %d reported again: kept once", count)
             if tally.repeated <= REPEATS_RECORDED:
                 self._event(e.host_t, e.device_t, "pulse_repeated", None,
-                            {"count": count, "repeats_so_far": tally.repeated})
+                            {"count": tally.offset + count, "repeats_so_far": tally.repeated})
             return
         if self.ended:
             tally.after_end += 1
@@ -312,13 +311,12 @@ class SessionRecorder:
             return
         if self.state in ("ready", "armed"):
             self._begin_run(e.host_t, e.device_t, "pulse")
-        expected = tally.max_count + 1
-        if count > expected:
-            self._missing(e.host_t, e.device_t, expected, count - 1)
+        if count > tally.seg_max + 1:
+            self._missing(e.host_t, e.device_t, tally.max_count + 1, tally.offset + count - 1)
         self.device.outage_since_pulse = self.device.outage
         t = self.time.t_last
         pose = self.track.pose_at_pulse(t)  # None when too old to say where the coil was
-        row = tally.row(e, self.train, pose, self.track.deviation if pose is not None else None)
+        row = tally.row(e, self.train, pose, self.track.deviation if pose is not None else None, greetings)
         self._rows.pulses.append(row)
         self._n_rows += 1
         self.series.append(SeriesPoint(self.time.seconds(t), row["distance_mm"], e.mso, True))
@@ -393,9 +391,10 @@ class SessionRecorder:
         if self.state == "ready" and self._stop is None:
             log.info("end of a run the console did not start (%s): ignored", e.reason)
             return
-        if e.pulses > self.pulses.max_count:
-            self._missing(e.host_t, e.device_t, self.pulses.max_count + 1, e.pulses)
-        self.pulses.eos_pulses = max(self.pulses.eos_pulses, e.pulses)
+        tally = self.pulses
+        if e.pulses > tally.seg_max:
+            self._missing(e.host_t, e.device_t, tally.max_count + 1, tally.offset + e.pulses)
+        tally.eos_pulses = max(tally.eos_pulses, e.pulses)
         if e.reason == "COMPLETE":
             self._end(e.host_t, e.device_t, "completed", None, None)
         elif self._stop is not None:

@@ -15,7 +15,8 @@ H = 1.5  # the host time the test stamps on everything
 seqs = st.integers(0, 65535)
 times = st.integers(0, 2**32 - 1)
 msos = st.integers(0, 100)
-ints = st.integers(-(10**6), 10**6)
+counts = st.integers(0, 2**31 - 1)  # tscp.COUNT_MAX: counts and protocol integers
+numbers = st.integers(1, 2**31 - 1)  # pulse counts and train numbers are 1-based
 texts = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters=",$*"), min_size=1, max_size=16
 )
@@ -31,6 +32,10 @@ def decimals(draw: st.DrawFn, low: int = -10**6, high: int = 10**6) -> str:
     sign = "-" if value < 0 else ""
     digits = str(abs(value)).rjust(places + 1, "0")
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+quaternion_components = st.integers(-10**4, 10**4).map(lambda v: f"{v / 10**4:.4f}")
+"""-1..1, as a unit quaternion's components are (tscp.QUATERNION_MAX)."""
 
 
 def optional(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -51,29 +56,31 @@ def device_frames(draw: st.DrawFn) -> tuple[str, list[str], object]:
         return kind, f, ev.Hello(None, H, *f)
     if kind == "STAT":
         state, mso = draw(st.sampled_from(ev.RUN_STATES)), draw(msos)
-        temp, coil = draw(optional(decimals())), draw(optional(texts))
+        temp, coil = draw(optional(decimals(-50, 250))), draw(optional(texts))
         return kind, [str(t), state, str(mso), temp, coil], ev.Status(
             t, H, state, mso, opt_float(temp), coil or None)
     if kind == "PROTO":
         name, freq, ppt, trains, iti, burst = (
-            draw(texts), draw(decimals(0)), draw(ints), draw(ints), draw(decimals(0)), draw(ints))
+            draw(texts), draw(decimals(0, 10_000)), draw(counts), draw(counts), draw(decimals(0, 86_400)),
+            draw(counts))
         return kind, [str(t), name, freq, str(ppt), str(trains), iti, str(burst)], ev.ProtocolLoaded(
             t, H, name, float(freq), ppt, trains, float(iti), burst)
     if kind == "INT":
         mso = draw(msos)
         return kind, [str(t), str(mso)], ev.Intensity(t, H, mso)
     if kind == "POSE":
-        values = [draw(decimals()) for _ in range(7)]
+        values = [draw(decimals(-10_000, 10_000)) for _ in range(3)]
+        values += [draw(quaternion_components) for _ in range(4)]
         quality = draw(st.integers(0, 100))
         q = f"{quality / 100:.2f}"
         return kind, [str(t), *values, q], ev.Pose(t, H, *map(float, values), float(q))
     if kind == "POSE-hidden":
         return "POSE", format_pose_fields(t, None, 0.0), ev.Pose(t, H, *[None] * 7, 0.0)
     if kind == "TRAIN":
-        n, phase, pulses = draw(ints), draw(st.sampled_from(["START", "END"])), draw(ints)
+        n, phase, pulses = draw(numbers), draw(st.sampled_from(["START", "END"])), draw(counts)
         return kind, [str(t), str(n), phase, str(pulses)], ev.Train(t, H, n, phase, pulses)
     if kind == "PULSE":
-        count, mso, didt = draw(ints), draw(msos), draw(optional(decimals()))
+        count, mso, didt = draw(numbers), draw(msos), draw(optional(decimals(-10_000, 10_000)))
         return kind, [str(t), str(count), str(mso), didt], ev.Pulse(t, H, count, mso, opt_float(didt))
     if kind == "FAULT":
         code, text = draw(texts), draw(optional(texts))
@@ -82,7 +89,7 @@ def device_frames(draw: st.DrawFn) -> tuple[str, list[str], object]:
         code = draw(texts)
         return kind, [str(t), code], ev.Cleared(t, H, code)
     if kind == "EOS":
-        pulses, reason = draw(ints), draw(st.sampled_from(ev.EOS_REASONS))
+        pulses, reason = draw(counts), draw(st.sampled_from(ev.EOS_REASONS))
         return kind, [str(t), str(pulses), reason], ev.EndOfSession(t, H, pulses, reason)
     if kind == "PONG":
         return kind, [str(t)], ev.Pong(t, H)
@@ -123,7 +130,7 @@ def host_commands(draw: st.DrawFn) -> tuple[str, tuple]:
     name = draw(st.sampled_from(sorted(HOST_TO_DEVICE)))
     if name == "LOAD":
         freq = draw(st.floats(0, 1000, allow_nan=False).map(lambda x: round(x, 3)))
-        return name, (draw(texts), freq, draw(ints), draw(ints), draw(st.integers(0, 3600)), draw(ints))
+        return name, (draw(texts), freq, draw(counts), draw(counts), draw(st.integers(0, 3600)), draw(counts))
     if name == "SET":
         return name, (draw(msos),)
     return name, ()

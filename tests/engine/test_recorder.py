@@ -232,6 +232,52 @@ def test_a_repeated_pulse_count_is_stored_once() -> None:
     assert [d["count"] for d in f.detail("pulse_repeated")] == [2, 1]
 
 
+def restarted_device(f: Feed, *, hello: bool, first: int = 1, clock_from: int = 200) -> None:
+    """50 pulses, the device restarts (clock and count begin again), then its pulses first..50."""
+    f.rec.start(f.h)
+    run_train(f, 1, 1, 50)
+    if hello:
+        f.send(ev.Hello(None, f.h, "TSCP/1", "Acme Neuro", "SIM-1", "SN0001", "1.0.0"))
+    host_ms = f.t
+    for c in range(first, 51):
+        t = clock_from + 100 * c
+        f.send(ev.Pose(t, (host_ms + 100 * c) / 1000, -42.0, 38.0, 61.0, 1.0, 0.0, 0.0, 0.0, 0.98))
+        f.send(ev.Pulse(t, (host_ms + 100 * c) / 1000, c, 62, 140.0))
+
+
+@pytest.mark.parametrize("hello", [True, False])
+def test_a_device_restart_is_a_new_segment_and_keeps_every_pulse(hello: bool) -> None:
+    f = Feed(prescribed_mso=62)
+    restarted_device(f, hello=hello)
+    assert [p["count"] for p in f.pulses] == list(range(1, 101))
+    assert [p["device_t_ms"] for p in f.pulses[50:52]] == [300, 400]
+    assert f.detail("device_restarted") == [{"segment": 1, "count_offset": 50, "previous_run_pulses": 50}]
+    assert f.rec.pulses.repeated == 0 and not f.kinds("pulse_repeated") and not f.kinds("pulses_missing")
+    f.send(ev.EndOfSession(5300, 6.0, 50, "COMPLETE"))
+    s = f.rec.final_changes()
+    assert (s["status"], s["pulses_delivered"], s["pulses_recorded"]) == ("completed", 100, 100)
+    assert s["duration_s"] == pytest.approx(9.9, abs=0.2)  # device time runs on across the restart
+
+
+def test_gaps_and_repeats_are_judged_within_the_new_segment() -> None:
+    f = Feed(prescribed_mso=62)
+    restarted_device(f, hello=True, first=3)
+    assert [p["count"] for p in f.pulses] == [*range(1, 51), *range(53, 101)]
+    assert f.detail("pulses_missing") == [{"first": 51, "last": 52, "pulses": 2}]
+    f.send(ev.Pulse(200 + 100 * 50, 9.0, 50, 62, 140.0))  # the last pulse again, at its own time
+    assert f.rec.pulses.repeated == 1 and f.detail("pulse_repeated")[0]["count"] == 100
+    assert len(f.pulses) == 98 and len(f.kinds("device_restarted")) == 1
+
+
+def test_a_hello_on_reconnect_with_the_count_running_on_is_no_new_segment() -> None:
+    f = Feed(prescribed_mso=62)
+    f.rec.start(f.h)
+    run_train(f, 1, 1, 20)
+    f.send(ev.Hello(None, f.h, "TSCP/1", "Acme Neuro", "SIM-1", "SN0001", "1.0.0"))
+    run_train(f, 2, 21, 20)
+    assert [p["count"] for p in f.pulses] == list(range(1, 41)) and not f.kinds("device_restarted")
+
+
 def test_gaps_in_the_count_are_reported_and_delivered_is_the_device_count() -> None:
     f = Feed()
     for c in (1, 2, 5):

@@ -25,7 +25,7 @@ _EVENT_WORDS = {
     "alarm": "alarm", "alarm_ack": "alarm acknowledged", "intensity": "intensity set", "protocol": "protocol",
     "note": "note", "side_effect": "side effect", "observation": "observation", "checklist": "checklist",
     "adverse_event": "adverse event", "command": "device command", "command_failed": "command failed",
-    "device_changed": "device changed",
+    "device_changed": "device changed", "device_restarted": "device restarted",
 }
 
 
