@@ -4,12 +4,14 @@
                           [--create-patient] [--technician NAME]
 
 Prints ``SESSION <id>`` as its first line of stdout as soon as the session
-exists, records until the device ends the run (EndOfSession), or until
-Ctrl-C / SIGTERM (the session is then stopped with reason "operator"), and
-exits 0. Anything that prevents recording (an unknown patient, a device that
-cannot be reached, an address of an unknown kind, an unusable database, the
-start gate of console.safety.start_gate: the chair's rules, in its words)
-exits non-zero with one line on stderr. Sessions a crash left in
+exists, records until the device ends the run (EndOfSession), until a
+replayed capture has no more events (stopped, with reason
+:data:`CAPTURE_ENDED`), or until Ctrl-C / SIGTERM (the session is then
+stopped with reason "operator"), and exits 0. Anything that prevents
+recording (an unknown patient, a device that cannot be reached or a capture
+with no device events in it, an address of an unknown kind, an unusable
+database, the start gate of console.safety.start_gate: the chair's rules, in
+its words) exits non-zero with one line on stderr. Sessions a crash left in
 *recording* are marked *interrupted* first.
 """
 
@@ -28,6 +30,7 @@ from console.errors import ClinicError
 from console.safety.overrides import attach_to_session
 from console.safety.start_gate import gate_for_course
 from console.session.plan import plan_session
+from console.session.recording_terms import InvalidAction
 from console.session.runner import SessionRunner
 from db.database import DatabaseUnusable, open_database
 from db.recovery import mark_interrupted_sessions
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 DEMO_NAME = "Demo Patient"
 OPERATOR = "operator"
+CAPTURE_ENDED = "the capture ended before the device ended the run"
 
 
 def register(subparsers: Any) -> None:
@@ -146,12 +150,19 @@ def _record(args: argparse.Namespace) -> int:
             raise _Failed(str(exc)) from exc
         print(f"SESSION {session_id}", flush=True)
         _link_overrides(db_path, override_ids, session_id)
-        runner.start(by=args.technician)
+        try:
+            runner.start(by=args.technician)
+        except InvalidAction as exc:  # a short replay (or a quick device) ended the run already
+            log.info("session %s was not started: %s", session_id, exc)
         asked = False
         while not runner.wait_until_ended(0.1):
             if stop.is_set() and not asked:
                 asked = True
-                runner.stop(OPERATOR, by=args.technician)
+                _stop(runner, args.technician)
+            elif adapter.exhausted:
+                # A finite source has nothing more to give (its events are all recorded): end the
+                # session here rather than wait for a device that will send nothing.
+                runner.close(CAPTURE_ENDED)
         snap = runner.snapshot()
         print(f"ENDED {snap.end_status} pulses {snap.pulses_recorded}/{snap.pulses_delivered}"
               + (f" ({snap.end_reason})" if snap.end_reason else ""), flush=True)
@@ -159,6 +170,14 @@ def _record(args: argparse.Namespace) -> int:
         runner.close(OPERATOR)
         _restore_signals(previous)
     return 0
+
+
+def _stop(runner: SessionRunner, by: str | None) -> None:
+    """Ctrl-C / SIGTERM: stop the session, unless the device ended it meanwhile."""
+    try:
+        runner.stop(OPERATOR, by=by)
+    except InvalidAction as exc:
+        log.info("not stopped: %s", exc)
 
 
 def _on_signals(stop: threading.Event) -> dict[int, Any]:

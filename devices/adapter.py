@@ -78,6 +78,9 @@ class DeviceAdapter(ABC):
 
     url: str
     identity: Hello | None = None
+    exhausted: bool = False
+    """True once a finite source (a replayed capture) has given its last event: no more will come,
+    so the session ends there (a live device's stream never runs out)."""
 
     @abstractmethod
     def open(self) -> None:

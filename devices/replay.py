@@ -7,6 +7,12 @@ live session. It serves as-fast-as-possible analysis and tests, or, with
 
 No thread: :meth:`ReplayAdapter.events` reads the file as the consumer pulls,
 so a slow consumer holds back the file instead of filling memory.
+
+A capture is finite, and may stop anywhere (a run cut short, a capture taken
+without the device's end of session): once its last event has been taken,
+``exhausted`` says so, and the session ends there instead of waiting for a
+device that will never send more. A file with no device events at all is refused
+at :meth:`ReplayAdapter.open`, before a session is created for it.
 """
 
 from __future__ import annotations
@@ -61,7 +67,14 @@ class ReplayAdapter(DeviceAdapter):
         except OSError as exc:
             raise DeviceError(f"Cannot open the capture file {self.path}: {exc.strerror or exc}.") from exc
         log.info("replaying %s%s", self.path, " in real time" if self.realtime else "")
-        self._read_more()  # the first chunk: identity is known once open() returns, as for a live link
+        # the first events: identity is known once open() returns, as for a live link
+        if not self._read_more():
+            with self._lock:
+                self._file.close()
+            self._file = None
+            empty = self._receiver.received == 0 and self._receiver.rejected == 0
+            raise DeviceError(f"The capture file {self.path} holds no device events"
+                              + (" (it is empty)." if empty else " (no TSCP frames a device sends)."))
 
     def close(self) -> None:
         self._closed.set()
@@ -83,7 +96,11 @@ class ReplayAdapter(DeviceAdapter):
         pending = self._pending
         while not self._closed.is_set():
             if not pending and not self._read_more():
-                # a finite source: end here, but let a periodic consumer idle, not spin
+                # A finite source: every event is taken (the consumer asked for the next one, so it
+                # is done with the last). End here, but let a periodic consumer idle, not spin.
+                if self._at_end and not self.exhausted:
+                    self.exhausted = True
+                    log.info("every event of %s has been played", self.path)
                 if idle_timeout is not None:
                     self._closed.wait(idle_timeout)
                 return

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
 from pathlib import Path
 
 from devices.sim.config import MAX_POSE_HZ, MAX_SPEED, SimConfig
@@ -61,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-commands", action="store_true",
                         help="a recording-only device: refuse every command but ID? and PING with "
                              "NAK UNSUPPORTED, and start the run by itself")
+    parser.add_argument("--exit-with-stdin", action="store_true",
+                        help="exit cleanly once standard input is closed: a program that starts the "
+                             "simulator holds the other end, so the simulator never outlives it")
 
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:
@@ -112,8 +117,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"simulate: error: cannot open the port: {e}", file=sys.stderr)
         return 2
     server.install_signal_handlers()
+    if args.exit_with_stdin:
+        _watch_stdin(server)
     _announce(address)
     return server.run()
+
+
+def _watch_stdin(server: SimServer) -> None:
+    """Stop the server when stdin reaches its end: the parent's write end is closed by the OS
+    however the parent ends (kill -9 too), on every platform. ``os.read`` on the raw descriptor,
+    not ``sys.stdin``, so this daemon thread holds no buffer lock at interpreter exit."""
+
+    def watch() -> None:
+        try:
+            while os.read(0, 4096):
+                pass  # the parent writes nothing; anything it does write is ignored
+        except OSError:
+            pass  # no usable stdin: the same as its end
+        log.info("standard input closed: stopping")
+        server.request_stop()
+
+    threading.Thread(target=watch, name="sim-stdin-lifeline", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:

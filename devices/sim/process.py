@@ -5,10 +5,21 @@ technician would start it, so the console reads it through a real pty and
 pyserial. ``start()`` returns once the child has printed its ``PORT`` line;
 ``stop()`` ends it with SIGTERM (SIGKILL if it does not go) and leaves no
 process, thread or pipe behind.
+
+The child never outlives this process, however it ends (kill -9 included):
+it is started with ``--exit-with-stdin`` and this process holds the only write
+end of its stdin, which the OS closes when this process dies, so the child
+reads EOF and exits. That works on every platform and whatever thread started
+the child (Linux's parent-death signal fires when the starting *thread* ends,
+which would kill a simulator opened from a worker thread). The child also gets
+a process group of its own, so a terminal's Ctrl-C reaches only this process:
+it stops the session cleanly (STOP, the device's end of run) while the
+simulator still answers, and then stops the simulator itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,8 +28,16 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _own_process_group() -> dict[str, Any]:
+    """Popen arguments that give the child a process group of its own (see the module docstring)."""
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"process_group": 0}
 
 
 class SimulatorError(RuntimeError):
@@ -85,8 +104,9 @@ class SimulatorProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
         self._stderr = tempfile.NamedTemporaryFile(prefix="tscp-sim-", suffix=".log")  # noqa: SIM115
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "devices.sim", *self.args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
+            [sys.executable, "-m", "devices.sim", *self.args, "--exit-with-stdin"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
+            **_own_process_group(),
         )
         line = self._first_line(timeout)
         if not line.startswith("PORT "):
@@ -139,6 +159,9 @@ class SimulatorProcess:
         """SIGTERM, wait, then SIGKILL; safe to call twice."""
         proc = self._proc
         if proc is not None:
+            if proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()  # the child's lifeline: EOF alone makes it exit
             if proc.poll() is None:
                 proc.terminate()
                 try:

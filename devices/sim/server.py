@@ -17,6 +17,7 @@ the next host with HELLO at sequence 0.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import signal
@@ -119,6 +120,13 @@ class SimServer:
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stop = True
+
+    def request_stop(self) -> None:
+        """End the loop cleanly from another thread, as SIGTERM does (the wake-up socket cuts any
+        wait short); harmless once the server has closed."""
+        self._stop = True
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
 
     def open(self) -> str:
         """Open the pty (or listen on TCP); the address a host should open."""

@@ -95,3 +95,29 @@ def test_replay_address_options_are_checked(tmp_path: Path) -> None:
         create_adapter("replay://")
     relative = create_adapter("replay://captures/monday.tscp")
     assert isinstance(relative, ReplayAdapter) and relative.path == Path("captures/monday.tscp")
+
+
+def test_exhausted_only_once_the_last_event_is_taken(tmp_path: Path) -> None:
+    """A finite source says when it has nothing more, so a session ends there (no EOS needed)."""
+    path = tmp_path / "a.tscp"
+    path.write_bytes(write_capture(path).read_bytes().rsplit(b"$7,EOS", 1)[0])  # no end of session
+    adapter = ReplayAdapter(path)
+    adapter.open()
+    got = []
+    for event in adapter.events():
+        assert not adapter.exhausted  # the consumer still holds an event
+        got.append(event)
+    assert adapter.exhausted
+    adapter.close()
+    assert [type(e) for e in got] == [ev.Hello, ev.Status, ev.Pulse, ev.Pulse]
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage\r\n", encode_frame(0, "PONG", [900])],
+                         ids=["empty", "garbage", "link-level only"])
+def test_a_capture_with_no_device_events_is_refused_at_open(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "nothing.tscp"
+    path.write_bytes(content)
+    adapter = ReplayAdapter(path)
+    with pytest.raises(DeviceError, match=r"^The capture file .*nothing\.tscp holds no device events"):
+        adapter.open()
+    adapter.close()
