@@ -25,6 +25,7 @@ import cli.record
 import cli.review
 import cli.simulate
 import cli.users
+from cli.common import undecodable_argument
 from console import __version__
 from console.startup import StartupFailed, check_resources
 
@@ -158,8 +159,10 @@ def setup_logging(*, verbose: bool = False) -> None:
     try:
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)
+        # backslashreplace: one odd character in a message must not cost the line (or print a
+        # "Logging error" traceback in its place).
         handler = RotatingFileHandler(folder / "tms-console.log", maxBytes=2_000_000, backupCount=5,
-                                      encoding="utf-8")
+                                      encoding="utf-8", errors="backslashreplace")
     except OSError as exc:  # a read-only home must not stop a session from being recorded
         console.handle(logging.makeLogRecord({"msg": f"no log file: {exc}", "levelno": logging.WARNING,
                                                "levelname": "WARNING", "name": "main"}))
@@ -172,7 +175,12 @@ def setup_logging(*, verbose: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    problem = undecodable_argument(arguments)
+    if problem is not None:  # before argparse, SQLite or the log file meets it
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(arguments)
     setup_logging(verbose=args.verbose)
     if args.command is None:
         return run_gui(args)

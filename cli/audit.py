@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from cli.common import add_db_option, db_path_of
+from cli.common import add_db_option, db_path_of, shown
 from console.audit import history, verify
 from db.database import DatabaseUnusable, connect
 
@@ -69,6 +69,6 @@ def run_show(args: argparse.Namespace) -> int:
     for row in reversed(rows):
         change = {k: v for k, v in (("old", row["old"]), ("new", row["new"])) if v is not None}
         target = row["entity"] + (f" {row['entity_id']}" if row["entity_id"] is not None else "")
-        print(f"{row['id']:>6}  {row['at']}  {row['actor']:<14} {row['action']:<16} {target}  "
-              f"{json.dumps(change, ensure_ascii=False)}")
+        print(f"{row['id']:>6}  {shown(row['at'])}  {shown(row['actor']):<14} {shown(row['action']):<16} "
+              f"{shown(target)}  {shown(json.dumps(change, ensure_ascii=False))}")
     return 0

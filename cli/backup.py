@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from cli.common import add_db_option, db_path_of
 from console.audit import VerifyResult, verify
 from db.database import BUSY_TIMEOUT_MS
+from devices.private_file import create_private
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def backup_database(source: Path, dest: Path) -> BackupResult:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     # A new file readable by its owner only: it holds patient records.
-    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    create_private(partial, exclusive=True)
     try:
         src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True,
                               timeout=BUSY_TIMEOUT_MS / 1000)

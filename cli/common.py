@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,10 @@ import sqlite_utils
 
 from console.paths import default_db_path
 from db.database import DatabaseUnusable, open_database
+
+# Characters a terminal acts on or that reorder what follows; shown escaped, never printed raw.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_HIDDEN = frozenset(("Cc", "Cs", "Zl", "Zp"))
 
 DB_HELP = "the SQLite database file (default: the user data folder)"
 
@@ -39,3 +44,42 @@ def open_existing(args: argparse.Namespace, command: str) -> sqlite_utils.Databa
     except DatabaseUnusable as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return None
+
+
+def shown(text: object) -> str:
+    """``text`` safe to print on a terminal: control characters escaped (``\\x1b``, ``\\u202e``).
+
+    Clinic ids, names and notes are typed by people and stored as typed; printed raw,
+    an escape sequence in one would clear or rewrite the supervisor's terminal, and a
+    bidirectional override would reorder the line. A byte that was not UTF-8 on the
+    command line (decoded by Python as a lone surrogate) is shown as the byte, ``\\xff``.
+    """
+    s = str(text)
+    if s.isprintable():
+        return s
+    out = []
+    for ch in s:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the undecodable byte itself
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch in _BIDI or unicodedata.category(ch) in _HIDDEN:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def undecodable_argument(argv: list[str]) -> str | None:
+    """One line naming the first argument that was not UTF-8 text, or None when all are.
+
+    Python decodes such bytes to lone surrogates, which fail later and far away (in
+    SQLite, the log file, the audit row) with a traceback; the person gets this line instead.
+    """
+    for index, arg in enumerate(argv):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            after = f" (after {shown(argv[index - 1])})" if index and argv[index - 1].startswith("-") else ""
+            return (f"the argument '{shown(arg)}'{after} is not valid UTF-8 text; type it again, or rename "
+                    "a file or folder whose name has such bytes")
+    return None

@@ -19,11 +19,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_db_option, db_path_of
+from cli.common import add_db_option, db_path_of, shown
 from console.note.assembly import NoteUnavailable, build_note
 from console.note.content import NoteContent
 from console.note.render import NoteTemplateError, render_note
 from db.database import DatabaseUnusable, open_database
+from devices.private_file import open_private
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _note(args)
     except _Failed as exc:
-        print(f"note: {exc}", file=sys.stderr)
+        print(f"note: {shown(exc)}", file=sys.stderr)
         return 2
 
 
@@ -86,7 +87,7 @@ def _note(args: argparse.Namespace) -> int:
     finally:
         db.close()
     for gap in content.problems:
-        print(f"note: {gap}", file=sys.stderr)
+        print(f"note: {shown(gap)}", file=sys.stderr)  # stored text: escaped
 
     if fmt == "pdf":
         pages, problem = _write_pdf(content, Path(args.out), args.page)
@@ -108,7 +109,8 @@ def _write_text(text: str, out: str) -> None:
         sys.stdout.write(text)
         return
     try:
-        Path(out).write_text(text, encoding="utf-8")
+        with open_private(out, "w", encoding="utf-8") as f:  # a patient's note: owner only
+            f.write(text)
     except OSError as exc:
         raise _Failed(f"cannot write {out}: {exc.strerror or exc}") from exc
 

@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_db_option, open_existing
+from cli.common import add_db_option, open_existing, shown
 from console.errors import ClinicError
 from console.review.audited_export import CommandLineActor, export_review_list
 from console.review.flags import CODES, flag_reasons
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             n = export_review_list(db, listed, args.out, by=CommandLineActor.current())
             print(f"{n} session(s) written to {args.out}")
     except ClinicError as exc:
-        print(f"review: {exc}", file=sys.stderr)
+        print(f"review: {shown(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"review: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
@@ -113,8 +113,10 @@ def _print(db: Any, listed: Any, limit: int) -> None:
     for row in rows:
         pulses = str(row.pulses_delivered) + (f"/{row.pulses_planned}" if row.pulses_planned else "")
         share = row.on_target_share
-        print(f"{row.id:>7}  {local_words(row.started_at)}  {row.clinic_id:<10} {row.status:<11} "
-              f"{pulses:>9}  {'–' if share is None else f'{100 * share:5.1f} %'}  {row.review_words}")
+        # Stored text is printed escaped: a clinic id with an escape sequence must not drive the terminal.
+        print(f"{row.id:>7}  {local_words(row.started_at)}  {shown(row.clinic_id):<10} "
+              f"{shown(row.status):<11} {pulses:>9}  {'–' if share is None else f'{100 * share:5.1f} %'}  "
+              f"{shown(row.review_words)}")
         if row.mask:
             for flag in flag_reasons(db, row.id, listed.config):
-                print(f"         ! {flag.label}: {flag.reason}")
+                print(f"         ! {shown(flag.label)}: {shown(flag.reason)}")

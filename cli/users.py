@@ -20,7 +20,7 @@ import getpass
 import sys
 from datetime import UTC, datetime
 
-from cli.common import add_db_option, db_path_of
+from cli.common import add_db_option, db_path_of, shown
 from console.errors import ClinicError
 from console.people.admin import create_user, reset_password_from_command_line
 from console.people.user import needs_first_admin
@@ -91,7 +91,8 @@ def run_list(args: argparse.Namespace) -> int:
             state = "active" if active else "disabled"
             if locked_until and locked_until > now:
                 state += ", locked"
-            print(f"{username:<20} {role:<11} {state:<16} {full_name}  (last login {last_login or 'never'})")
+            print(f"{shown(username):<20} {shown(role):<11} {state:<16} {shown(full_name)}  "
+                  f"(last login {shown(last_login or 'never')})")
         if not rows:
             print("no accounts yet: the first start asks for the admin account (or: users create-admin)")
         return 0

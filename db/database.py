@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
@@ -23,6 +22,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from db import schema
+from devices.private_file import create_private
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def _create_file(path: Path) -> None:
     """Create an empty database file readable by its owner only (it holds patient records)."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        create_private(path, exclusive=True)
     except FileExistsError:
         return  # another process created it first: fine
     except OSError as exc:
@@ -87,7 +87,6 @@ def _create_file(path: Path) -> None:
             f"The database {path} cannot be created ({exc.strerror}); "
             "choose a folder you can write to with --db."
         ) from exc
-    os.close(fd)
     log.info("created a new database file %s", path)
 
 

@@ -39,6 +39,7 @@ from devices.adapter import (
     LinkCounters,
     split_url,
 )
+from devices.private_file import open_private
 from devices.serial_port import SerialTransport, why
 from devices.tscp import HOST_TO_DEVICE, SEQ_MOD, Receiver, encode_frame, format_field
 
@@ -156,7 +157,8 @@ class SerialAdapter(DeviceAdapter):
         self._transport.open()
         if self._capture_path is not None:
             try:
-                self._capture = self._capture_path.open("ab")
+                # Raw device traffic names the patient's session: readable by its owner only.
+                self._capture = open_private(self._capture_path, "ab")
             except OSError as exc:
                 self._close_port()
                 raise DeviceError(

@@ -46,3 +46,45 @@ def test_commands_write_the_rotating_log_file(tmp_path: Path) -> None:
     text = logs[0].read_text()
     assert "recording from sim://itbs" in text
     assert "Demo Patient" not in text  # ids, never names
+
+
+# Bytes that are not UTF-8, as a shell passes them (``$'\xff'``): Python decodes them to lone surrogates.
+BAD = os.fsdecode(b"P-\xff")
+
+
+def _one_clear_line(stderr: str, shown: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr and "Logging error" not in stderr
+    assert "not valid UTF-8" in lines[0] and shown in lines[0]
+
+
+def test_a_clinic_id_that_is_not_utf8_is_one_clear_line(tmp_path: Path, capsys) -> None:
+    import main
+
+    db = tmp_path / "c.db"
+    assert main.main(["--db", str(db), "users", "list"]) == 0  # an empty clinic database
+    capsys.readouterr()
+    for argv in (["review", "list", "--patient", BAD, "--db", str(db)],
+                 ["review", "list", "--search", BAD, "--db", str(db)],
+                 ["record", "--device", "sim://itbs", "--patient", BAD, "--db", str(db)]):
+        assert main.main(argv) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        _one_clear_line(captured.err, "P-\\xff")
+
+
+def test_paths_that_are_not_utf8_are_one_clear_line_from_a_shell(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "QT_QPA_PLATFORM": "offscreen"}
+    folder = os.fsencode(tmp_path)
+    good = str(tmp_path / "c.db")
+    assert run_main("--db", good, "users", "list", env=env).returncode == 0
+    for argv in ([b"--db", folder + b"/\xff.db", b"users", b"list"],
+                 [b"review", b"list", b"--db", folder + b"/\xff.db"],
+                 [b"note", b"1", b"--out", folder + b"/\xff.txt", b"--db", os.fsencode(good)],
+                 [b"review", b"list", b"--patient", b"\xff\xfe", b"--db", os.fsencode(good)]):
+        out = subprocess.run([sys.executable, str(ROOT / "main.py"), *argv], capture_output=True,
+                             timeout=60, env=env, cwd=ROOT)
+        assert out.returncode == 2, argv
+        _one_clear_line(out.stderr.decode("utf-8", "backslashreplace"), "\\xff")
+    assert not list(tmp_path.glob(os.fsdecode(b"\xff") + "*"))  # nothing was made under such a name

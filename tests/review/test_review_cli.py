@@ -88,3 +88,15 @@ def test_on_a_generated_clinic_month_the_sql_flags_and_the_reasons_agree(tmp_pat
     queue = find_sessions(db, ReviewFilter(), cfg)
     assert 0 < len(queue) < len(listed)  # the last two weeks and a small backlog are unsigned
     db.close()
+
+
+def test_review_list_shows_control_characters_in_stored_text_escaped(flag_db, capsys) -> None:
+    # A clinic id typed (or imported) with an escape sequence must not clear or rewrite the supervisor's
+    # terminal, nor a right-to-left override reorder the line: they are printed as escapes.
+    flag_db.db.execute("UPDATE patients SET clinic_id = ? WHERE clinic_id = 'P-5'", ["P-5\x1b[2J\u202e\x9b"])
+    flag_db.db.conn.commit()
+    flag_db.db.close()
+    assert main.main(["review", "list", "--db", str(flag_db.path), "--review", "all", "--limit", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "P-5\\x1b[2J\\u202e\\x9b" in out
+    assert not [ch for ch in out if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e"]

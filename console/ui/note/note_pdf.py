@@ -36,6 +36,7 @@ from PySide6.QtGui import (
 
 from console.note.content import NoteContent, ReplyBox, Trajectory
 from console.note.render import CHART_URL, NoteTemplateError, render_note
+from devices.private_file import create_private
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +304,9 @@ def write_pdf(content: NoteContent, path: Path | str, page: str = "a4") -> Print
     rendered = render_note(content, "html")
     path = Path(path)
     # Qt would only warn "QPainter::begin(): Returned false"; the system's own error says why
-    # (no such folder, permission denied) and names the file.
-    path.open("wb").close()
+    # (no such folder, permission denied) and names the file. Made here readable by its owner
+    # only (a patient's note): Qt keeps the mode of the file it then overwrites.
+    create_private(path)
     writer = QPdfWriter(str(path))
     writer.setResolution(PDF_DPI)
     writer.setPageLayout(page_layout(page))

@@ -33,6 +33,7 @@ from console.ui.review.review_html import (
     summary_html,
 )
 from console.ui.review.review_plots import plot_images
+from devices.private_file import create_private
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,9 @@ def paint_report(doc: QTextDocument, d: SessionDetail, device: QPagedPaintDevice
 def write_report(d: SessionDetail, path: Path | str, page: str = "a4") -> int:
     """The session report as a PDF file; returns its number of pages."""
     path = Path(path)
+    # Readable by its owner only (a patient's record); Qt keeps the mode of the file it overwrites,
+    # and the system's error here names the file where Qt would only warn.
+    create_private(path)
     writer = QPdfWriter(str(path))
     writer.setResolution(PDF_DPI)
     writer.setPageLayout(page_layout(page))
