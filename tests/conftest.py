@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -110,3 +111,14 @@ def _no_leftover_threads():
         f"test left threads running: {leftover} and {len(running_q)} QThread(s); "
         "stop and join them before the test ends"
     )
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The common default umask (files 0644 unless the program says otherwise); subprocesses inherit it,
+    so a test of "patient files are 0600" cannot pass by the test runner's own stricter umask."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)

@@ -3,7 +3,6 @@ under the usual umask 022, and also when it appends to a capture an earlier run 
 
 from __future__ import annotations
 
-import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,14 +21,6 @@ def device(tmp_path: Path) -> Iterator[PtyDevice]:
     yield dev
     dev.close()
 
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def capture_through(device: PtyDevice, capture: Path) -> None:

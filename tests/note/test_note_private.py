@@ -3,25 +3,11 @@ under the usual umask 022, also when it overwrites a note an earlier run left re
 
 from __future__ import annotations
 
-import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from .recorded import typical
 from .test_note_cli import run_note
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    """The common default umask; the command's subprocess inherits it."""
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def test_every_note_format_is_written_owner_only(tmp_path: Path, umask_022) -> None:

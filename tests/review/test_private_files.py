@@ -11,24 +11,12 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from console.ui.review.review_window import ReviewWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    """The common default umask (files 0644 unless the program says otherwise); subprocesses inherit it."""
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def mode(path: Path) -> int:
