@@ -46,21 +46,19 @@ def protocol_name(key: str) -> str:
 
 def preset(key_or_name: str | None) -> ProtocolSpec | None:
     """The preset of resources/protocols.json by key ("10hz") or full name, or None."""
-    if not key_or_name:
-        return None
-    presets = load_json("protocols.json").get("presets", {})
-    data = presets.get(key_or_name)
-    if data is None:
-        data = next((p for p in presets.values() if p.get("name") == key_or_name), None)
-    return None if data is None else ProtocolSpec.from_mapping(data)
+    found = _find(key_or_name)
+    return found.spec if found is not None else None
 
 
 def preset_key(spec_or_name: ProtocolSpec | str | None) -> str | None:
-    """The preset key ("itbs") whose name matches, or None."""
-    if spec_or_name is None:
-        return None
+    """The preset key ("itbs") whose key or name matches, or None."""
     name = spec_or_name.name if isinstance(spec_or_name, ProtocolSpec) else spec_or_name
-    for key, data in load_json("protocols.json").get("presets", {}).items():
-        if key == name or data.get("name") == name:
-            return key
-    return None
+    found = _find(name)
+    return found.key if found is not None else None
+
+
+def _find(key_or_name: str | None) -> Preset | None:
+    if not key_or_name:
+        return None
+    every = presets()
+    return every.get(key_or_name) or next((p for p in every.values() if p.spec.name == key_or_name), None)
