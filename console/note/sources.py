@@ -19,7 +19,7 @@ import sqlite_utils
 from console.clinic import outcomes, settings
 from console.errors import ClinicError
 from console.note.words import clock_words, day_words, local_time
-from console.resource_data import load as load_json
+from console.resource_data import lists as clinic_lists
 from console.review import signoff
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,8 @@ def read_item9_notifications(db: sqlite_utils.Database, outcome_id: int) -> list
 def checklist_questions() -> dict[str, str]:
     """Checklist item id -> its question, for a change the clinic gave no phrase for; empty if unreadable."""
     try:
-        items = load_json("checklist.json").get("items", [])
-        return {str(i["id"]): str(i["question"]) for i in items}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return {str(i["id"]): str(i["question"]) for i in clinic_lists.checklist_items()}
+    except ValueError as exc:  # ResourceError: the note still prints, without the questions
         log.warning("checklist questions not read: %s", exc)
         return {}
 
@@ -84,7 +83,7 @@ def checklist_questions() -> dict[str, str]:
 def side_effect_labels() -> dict[str, str]:
     """Side-effect kind -> the label the chair shows, so the note names it the same; empty if unreadable."""
     try:
-        return {s["kind"]: s["label"] for s in load_json("session_lists.json").get("side_effects", [])}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return {s["kind"]: s["label"] for s in clinic_lists.side_effect_choices()}
+    except ValueError as exc:
         log.warning("side-effect labels not read: %s", exc)
         return {}
