@@ -186,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_gui(args)
     try:
         # The same check the GUI makes at start: a clinic's edited resource file with a typo stops
-        # the command with its file and field named, before anything is recorded or written.
-        check_resources()
+        # the command with its file and field named, before anything is recorded or written. Not for
+        # the simulator: it stands in for a device, is started at every sim:// connection, and reads
+        # only its own two files.
+        if args.command != "simulate":
+            check_resources()
     except StartupFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
