@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import cli.audit
 import cli.backup
@@ -137,11 +138,25 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _OURS = "_tms_console_handler"  # marks the handlers setup_logging added
 
 
+def _private_log_handler(path: Path) -> logging.Handler:
+    """A rotating log file readable by its owner only (0600), like every other file the program
+    writes: its lines carry session and patient ids. Each new file after a rotation is private too,
+    because the handler opens every file through ``open_private``."""
+    from logging.handlers import RotatingFileHandler
+
+    from devices.private_file import open_private
+
+    class PrivateRotatingFileHandler(RotatingFileHandler):
+        def _open(self) -> Any:  # the stdlib returns its own open file
+            return open_private(self.baseFilename, "a", encoding=self.encoding, errors=self.errors)
+
+    return PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=5,
+                                      encoding="utf-8", errors="backslashreplace")
+
+
 def setup_logging(*, verbose: bool = False) -> None:
     """Warnings to stderr; device connects, faults and errors also to a rotating file in the
     platform's log folder (the program's own messages carry ids, never patient names)."""
-    from logging.handlers import RotatingFileHandler
-
     from console.paths import log_dir
 
     root = logging.getLogger()
@@ -161,8 +176,7 @@ def setup_logging(*, verbose: bool = False) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         # backslashreplace: one odd character in a message must not cost the line (or print a
         # "Logging error" traceback in its place).
-        handler = RotatingFileHandler(folder / "tms-console.log", maxBytes=2_000_000, backupCount=5,
-                                      encoding="utf-8", errors="backslashreplace")
+        handler = _private_log_handler(folder / "tms-console.log")
     except OSError as exc:  # a read-only home must not stop a session from being recorded
         console.handle(logging.makeLogRecord({"msg": f"no log file: {exc}", "levelno": logging.WARNING,
                                                "levelname": "WARNING", "name": "main"}))

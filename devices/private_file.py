@@ -23,7 +23,8 @@ _MODES = {"wb", "ab", "w", "a"}
 
 
 def open_private(path: Path | str, mode: str = "wb", *, exclusive: bool = False,
-                 encoding: str | None = None, newline: str | None = None) -> IO[Any]:
+                 encoding: str | None = None, newline: str | None = None,
+                 errors: str | None = None) -> IO[Any]:
     """Open ``path`` for writing (``wb``, ``ab``, ``w`` or ``a``) as a file only its owner can read.
 
     A new file is created 0600; an existing one is made 0600 before it is
@@ -46,7 +47,7 @@ def open_private(path: Path | str, mode: str = "wb", *, exclusive: bool = False,
             os.ftruncate(fd, 0)  # only now: a file we could not make private keeps its content
         if "b" in mode:
             return os.fdopen(fd, mode)
-        return os.fdopen(fd, mode, encoding=encoding or "utf-8", newline=newline)
+        return os.fdopen(fd, mode, encoding=encoding or "utf-8", newline=newline, errors=errors)
     except BaseException:
         os.close(fd)
         raise

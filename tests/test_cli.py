@@ -88,3 +88,34 @@ def test_paths_that_are_not_utf8_are_one_clear_line_from_a_shell(tmp_path: Path)
         assert out.returncode == 2, argv
         _one_clear_line(out.stderr.decode("utf-8", "backslashreplace"), "\\xff")
     assert not list(tmp_path.glob(os.fsdecode(b"\xff") + "*"))  # nothing was made under such a name
+
+
+def test_the_log_file_is_readable_by_its_owner_only_even_after_rotation(
+        tmp_path: Path, umask_022: None, monkeypatch) -> None:
+    # Log lines carry session and patient ids: like the database and the notes, the file is 0600,
+    # and so is each new file the rotation starts.
+    import logging
+
+    import main
+    from console import paths
+
+    folder = tmp_path / "logs"
+    monkeypatch.setattr(paths, "log_dir", lambda: folder)
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        main.setup_logging()
+        [handler] = [h for h in root.handlers if h not in before and hasattr(h, "doRollover")]
+        logging.getLogger("test").warning("session 7 recording")
+        handler.flush()
+        log_file = folder / "tms-console.log"
+        assert log_file.stat().st_mode & 0o777 == 0o600
+        handler.doRollover()
+        logging.getLogger("test").warning("after the rotation")
+        handler.flush()
+        assert log_file.stat().st_mode & 0o777 == 0o600
+        assert (folder / "tms-console.log.1").stat().st_mode & 0o777 == 0o600
+    finally:
+        for added in [h for h in root.handlers if h not in before]:
+            root.removeHandler(added)
+            added.close()

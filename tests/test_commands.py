@@ -45,7 +45,7 @@ def test_running_main_twice_logs_each_line_once(tmp_path: Path) -> None:
         main.setup_logging()
         main.setup_logging()
         added = [h for h in root.handlers if h not in before]
-        assert sorted(type(h).__name__ for h in added) == ["RotatingFileHandler", "StreamHandler"]
+        assert sorted(type(h).__name__ for h in added) == ["PrivateRotatingFileHandler", "StreamHandler"]
     finally:
         for handler in [h for h in root.handlers if h not in before]:
             root.removeHandler(handler)
