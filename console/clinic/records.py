@@ -37,6 +37,13 @@ POSE_KEYS = ("x", "y", "z", "qw", "qx", "qy", "qz")
 MAX_MSO = 100
 """A stimulator's maximum output, by the definition of % MSO: nothing above it can be delivered."""
 
+PERCENT_MT_RANGE = (1, 200)
+"""The prescribed % MT a course form accepts: bounds against typing mistakes, not clinical advice
+(the clinic's safety limits, resources/safety_limits.json, are the clinical rule). The record
+itself takes anything above 0 up to the same maximum."""
+PLANNED_SESSIONS_RANGE = (1, 1000)
+"""The planned sessions a course form accepts: bounds against typing mistakes."""
+
 @dataclass(frozen=True)
 class Patient:
     id: int
@@ -246,11 +253,13 @@ def open_course(db: sqlite_utils.Database, patient_id: int, protocol: str, perce
     if protocol not in presets:
         raise ClinicError(f"Unknown protocol {protocol!r}; choose one of {', '.join(presets)}.")
     if isinstance(percent_mt, bool) or not isinstance(percent_mt, int | float) \
-            or not math.isfinite(percent_mt) or not 0 < percent_mt <= 200:
-        raise ClinicError("The prescribed intensity must be a number of % MT above 0 and at most 200.")
+            or not math.isfinite(percent_mt) or not 0 < percent_mt <= PERCENT_MT_RANGE[1]:
+        raise ClinicError("The prescribed intensity must be a number of % MT above 0 and at most "
+                          f"{PERCENT_MT_RANGE[1]}.")
     if isinstance(planned_sessions, bool) or not isinstance(planned_sessions, int) \
-            or not 1 <= planned_sessions <= 1000:
-        raise ClinicError("Planned sessions must be a whole number from 1 to 1000.")
+            or not PLANNED_SESSIONS_RANGE[0] <= planned_sessions <= PLANNED_SESSIONS_RANGE[1]:
+        raise ClinicError("Planned sessions must be a whole number from "
+                          f"{PLANNED_SESSIONS_RANGE[0]} to {PLANNED_SESSIONS_RANGE[1]}.")
     if schedule not in SCHEDULES:
         raise ClinicError(f"Unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}.")
     target = (target or "").strip()

@@ -75,3 +75,16 @@ def require(user: User | None, action: str) -> None:
 def roles_for(action: str) -> frozenset[str]:
     """The roles allowed to do ``action``."""
     return ACTIONS[action][1]
+
+
+_ROLE_ORDER = ("technician", "supervisor", "admin")
+
+
+def who_may(action: str) -> str:
+    """The roles allowed to do ``action``, in words for a message: "a technician or a supervisor".
+
+    So a screen that cannot offer an action can still say who can (issue 20, item 17).
+    """
+    roles = [role for role in _ROLE_ORDER if role in roles_for(action)]
+    words = [f"{_article(role).lower()} {role}" for role in roles]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]

@@ -38,6 +38,7 @@ from console.clinic import records as clinic
 from console.clinic.protocols import ProtocolSpec, preset
 from console.clinic.records import MAX_MSO
 from console.errors import ClinicError
+from console.people.permissions import who_may
 from console.safety import schedule, screening
 from console.safety.limits import LimitViolation, as_spec, check_intensity, check_protocol, load_limits
 
@@ -72,11 +73,61 @@ class OverrideKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Remedy:
+    """Who clears a blocker and where, so no screen is a dead end (issue 20, item 17).
+
+    ``action`` is the permission it takes (console.people.permissions), so a screen offers the
+    action only to someone who may do it; ``offer`` names what the chair can open itself
+    ("motor_threshold", "screening", "clearance"), None when it is done elsewhere.
+    """
+
+    action: str | None
+    where: str
+    offer: str | None = None
+
+    def words(self) -> str:
+        """One line for people: who, then where."""
+        who = who_may(self.action) if self.action else "whoever looks after the program's installation"
+        return f"Who can clear this: {who}, {self.where}."
+
+
+_CHAIR_OR_PATIENTS = "at the Chair or on the Patients screen"
+_REMEDIES: dict[str, Remedy] = {
+    "no_course": Remedy("manage_patients", "with “Open course” on the Patients screen"),
+    "course_closed": Remedy("manage_patients", "with “Open course” on the Patients screen"),
+    "protocol_not_preset": Remedy(
+        "manage_patients", "on the Patients screen: “Close course”, then “Open course” with one of "
+        "the clinic's protocols"),
+    "above_device_max": Remedy(
+        "record_session", f"by re-measuring with “Motor threshold” {_CHAIR_OR_PATIENTS}; if the "
+        "measurement is right, a supervisor reviews the course's % MT on the Patients screen",
+        "motor_threshold"),
+    "limits_unreadable": Remedy(None, "by restoring the clinic's safety-limits file"),
+    "no_motor_threshold": Remedy(
+        "record_session", f"with “Motor threshold” {_CHAIR_OR_PATIENTS}", "motor_threshold"),
+}
+_SCREENING = Remedy("record_screening", f"with “Safety screening” {_CHAIR_OR_PATIENTS}", "screening")
+_CLEARANCE = Remedy("override_safety", f"with “Supervisor clearance” {_CHAIR_OR_PATIENTS}", "clearance")
+
+
+@dataclass(frozen=True)
 class Blocker:
     """Why the session cannot start at all: a code for programs, a message for people."""
 
     code: str
     message: str
+
+    @property
+    def remedy(self) -> Remedy | None:
+        """Who may clear it and where (None: a code this table does not know yet)."""
+        if self.code == "screening":
+            return _CLEARANCE if "clearance" in self.message else _SCREENING
+        return _REMEDIES.get(self.code)
+
+    def with_remedy(self) -> str:
+        """The message and, on its own line, who clears it and where."""
+        remedy = self.remedy
+        return f"{self.message}\n{remedy.words()}" if remedy else self.message
 
 
 @dataclass(frozen=True)
@@ -320,3 +371,18 @@ def gate_for_patient(
     ]
     warnings = _mt_warnings(db, patient_id, now)
     return StartGate(patient_id, None, tuple(blockers), (), tuple(warnings), False, None, None)
+
+
+def prescription_problems(course: clinic.Course, mt_mso: float) -> list[str]:
+    """What the start gate would say of ``course`` if ``mt_mso`` were the latest motor threshold:
+    a prescription above the device's maximum, and the clinic's safety limits it breaks.
+
+    For the form where the MT is typed, so a person hears it there, in the gate's own words,
+    and not first at the chair (issue 20, item 3). Empty: nothing the gate would object to.
+    """
+    mso = clinic.prescribed_mso(mt_mso, course.percent_mt)
+    rx = clinic.Prescription(mt_mso, course.percent_mt, mso, None)
+    spec = preset(course.protocol)
+    above = [b.message for b in _course_blockers(course, rx, spec) if b.code == "above_device_max"]
+    violations, unreadable = _limit_violations(course, rx, spec)
+    return above + [v.message for v in violations] + [b.message for b in unreadable]

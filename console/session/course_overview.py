@@ -24,6 +24,84 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class InterruptedSession:
+    """A session the program's stop cut short, in the words the chair and the notice use."""
+
+    patient: clinic.Patient
+    number: int | None
+    planned_sessions: int | None
+    started_at: str
+    pulses_delivered: int
+    pulses_planned: int | None
+
+    def given(self) -> str:
+        """What it delivered: "2,160 of 3,000 pulses (72 %)", or "no pulse"."""
+        if self.pulses_delivered <= 0:
+            return "before any pulse"
+        if self.pulses_planned:
+            share = self.pulses_delivered / self.pulses_planned * 100
+            return f"after {self.pulses_delivered:,} of {self.pulses_planned:,} pulses ({share:.0f} %)"
+        return f"after {self.pulses_delivered:,} pulses"
+
+    def name(self) -> str:
+        """ "session 3 of 36" (never the record's internal number)."""
+        if self.number is None:
+            return "a session"
+        return f"session {self.number}" + (f" of {self.planned_sessions}" if self.planned_sessions else "")
+
+    def when(self) -> str:
+        return datetime.fromisoformat(self.started_at).astimezone().strftime("%d %b at %H:%M")
+
+
+def _interrupted(db: sqlite_utils.Database, row: dict, patient: clinic.Patient) -> InterruptedSession:
+    number = row["number_in_course"]
+    if number is None and row["course_id"] is not None:  # older rows: its place among the given ones
+        number = db.execute(
+            """SELECT count(*) FROM sessions s WHERE s.course_id = ? AND s.started_at <= ?
+               AND (s.status = 'completed' OR s.pulses_delivered > 0)""",
+            [row["course_id"], row["started_at"]],
+        ).fetchone()[0] or None
+    return InterruptedSession(patient, number, row["planned_sessions"], row["started_at"],
+                              int(row["pulses_delivered"] or 0), row["pulses_planned"])
+
+
+_SESSION_SQL = """SELECT s.id, s.patient_id, s.course_id, s.status, s.number_in_course, s.started_at,
+                         s.pulses_delivered, s.pulses_planned, c.planned_sessions
+                  FROM sessions s LEFT JOIN courses c ON c.id = s.course_id"""
+
+
+def last_interrupted(db: sqlite_utils.Database, course: clinic.Course, patient: clinic.Patient
+                     ) -> InterruptedSession | None:
+    """The course's latest session when a stop of the program interrupted it (None otherwise):
+    the chair says so before the next one, instead of jumping to "Session 4" (issue 20, item 19)."""
+    row = next(db.query(_SESSION_SQL + " WHERE s.course_id = ? ORDER BY s.started_at DESC, s.id DESC LIMIT 1",
+                        [course.id]), None)
+    if row is None or row["status"] != "interrupted":
+        return None
+    return _interrupted(db, row, patient)
+
+
+def recovery_notice(db: sqlite_utils.Database, session_ids: list[int]) -> str:
+    """The start-up notice for sessions a stop of the program left behind, by patient and session
+    number (never the record's internal number), e.g. "Maria Lopez (MRN-1001), session 3 of 36
+    begun 02 Dec at 10:41, stopped after 2,160 of 3,000 pulses (72 %)"."""
+    parts = []
+    for session_id in session_ids:
+        row = next(db.query(_SESSION_SQL + " WHERE s.id = ?", [session_id]), None)
+        if row is None:
+            continue
+        patient = clinic.get_patient(db, row["patient_id"])
+        found = _interrupted(db, row, patient)
+        parts.append(f"{patient.name} ({patient.clinic_id}), {found.name()} begun {found.when()}, "
+                     f"stopped {found.given()}")
+    if not parts:
+        return ("The program stopped during a session; everything recorded up to then is kept, "
+                "and the review lists it.")
+    return ("The program stopped during a session: " + "; ".join(parts) + ". Everything recorded up to "
+            "then is kept; the Chair shows it with the patient.")
+
+
+@dataclass(frozen=True)
 class CourseOverview:
     patient: clinic.Patient
     course: clinic.Course | None
@@ -39,6 +117,8 @@ class CourseOverview:
     blockers: list[str] = field(default_factory=list)
     gate: StartGate | None = None
     """The start gate the warnings and blockers come from (None only in hand-made overviews)."""
+    interrupted: InterruptedSession | None = None
+    """The course's latest session, when it was interrupted (a crash): shown, never passed over."""
 
     @property
     def prescribed_mso(self) -> int | None:
@@ -86,8 +166,9 @@ def overview_for(
         number = clinic.next_session_number(db, course.id)
     if mt is not None:
         age = _days_since(mt.measured_at, now)
+    interrupted = last_interrupted(db, course, patient) if course is not None else None
     return CourseOverview(patient, course, protocol, gate.prescription, number, mt, age, remeasure,
-                          tol_d, tol_a, list(gate.warnings), gate.blocker_messages, gate)
+                          tol_d, tol_a, list(gate.warnings), gate.blocker_messages, gate, interrupted)
 
 
 def todays_patients(

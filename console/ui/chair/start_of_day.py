@@ -5,6 +5,11 @@ threshold's date with a warning when it is older than the clinic's
 re-measure interval.
 
 Keyboard: type to search, Down to the list, Enter to begin.
+
+No dead ends: each blocker says who clears it and where, and the card offers
+the action (record the MT, the screening, a clearance) when the person's role
+may do it. A session a stop of the program interrupted is said on the card
+before the next one begins.
 """
 
 from __future__ import annotations
@@ -30,8 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from console.clinic import records as clinic
-from console.session.course_overview import CourseOverview, overview_for, todays_patients
+from console.people.permissions import allowed
+from console.people.user import User
+from console.safety.start_gate import Blocker
+from console.session.course_overview import CourseOverview, InterruptedSession, overview_for, todays_patients
 from console.store import Store
+from console.ui.clinic.mt_dialog import MtDialog
+from console.ui.clinic.screening_dialog import ClearanceDialog, ScreeningDialog
 from console.ui.widgets.formatting import DASH
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,24 @@ log = logging.getLogger(__name__)
 CARD_REFRESH_MS = 30_000
 
 ROLE_PATIENT = Qt.ItemDataRole.UserRole
+
+
+OFFERS = (
+    ("motor_threshold", "Record motor threshold…"),
+    ("screening", "Safety screening…"),
+    ("clearance", "Supervisor clearance…"),
+)
+"""What the card can open itself for a blocker (the remedy's ``offer``), and the button's words."""
+
+
+def interrupted_words(found: InterruptedSession, next_number: int | None) -> str:
+    """The card's words for an interrupted last session: what was given, and what Begin does."""
+    following = f"session {next_number}" if next_number else "the next session"
+    return (
+        f"{found.name().capitalize()}, begun {found.when()}, was interrupted {found.given()}: the "
+        f"program or the computer stopped. It cannot be continued; Begin starts {following} as a new "
+        "session, and the schedule and the clinic's limits apply to it as to any other."
+    )
 
 
 def _local_date(iso: str | None) -> str:
@@ -50,8 +78,9 @@ def _local_date(iso: str | None) -> str:
 class CourseCard(QFrame):
     """The chosen patient's course, prescription and motor threshold, with warnings."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, user: User | None = None) -> None:
         super().__init__(parent)
+        self.user = user
         self.setObjectName("panel")
         self.setAccessibleName("Course")
         self.name = QLabel("Choose a patient", self)
@@ -83,6 +112,19 @@ class CourseCard(QFrame):
         self.blockers.setObjectName("error")
         self.blockers.setWordWrap(True)
         self.blockers.setAccessibleName("Cannot start")
+        self.interrupted = QLabel("", self)
+        self.interrupted.setObjectName("warning")
+        self.interrupted.setWordWrap(True)
+        self.interrupted.setAccessibleName("Interrupted session")
+        self.offers: dict[str, QPushButton] = {}
+        offers = QHBoxLayout()
+        for key, text in OFFERS:
+            button = QPushButton(text, self)
+            button.setAccessibleName(text.rstrip("…"))
+            button.setVisible(False)
+            offers.addWidget(button)
+            self.offers[key] = button
+        offers.addStretch(1)
         self.begin = QPushButton("Begin session   Enter", self)
         self.begin.setObjectName("primary")
         self.begin.setAccessibleName("Begin session")
@@ -92,8 +134,10 @@ class CourseCard(QFrame):
         layout.setSpacing(14)
         layout.addWidget(self.name)
         layout.addLayout(grid)
+        layout.addWidget(self.interrupted)
         layout.addWidget(self.warnings)
         layout.addWidget(self.blockers)
+        layout.addLayout(offers)
         layout.addStretch(1)
         layout.addWidget(self.begin)
 
@@ -104,6 +148,8 @@ class CourseCard(QFrame):
                 value.setText(DASH)
             self.warnings.setText("")
             self.blockers.setText("")
+            self.interrupted.setText("")
+            self._show_offers([])
             self.begin.setEnabled(False)
             return
         p = plan.patient
@@ -133,8 +179,24 @@ class CourseCard(QFrame):
             f["Motor threshold"].setText("none recorded")
         f["Tolerance"].setText(f"{plan.tol_distance_mm:g} mm and {plan.tol_angle_deg:g}°")
         self.warnings.setText("\n".join(f"⚠ {w}" for w in plan.warnings))
-        self.blockers.setText("\n".join(plan.blockers))
+        blockers = list(plan.gate.blockers) if plan.gate is not None else []
+        # Each blocker with who clears it and where (issue 20, item 17).
+        self.blockers.setText("\n".join(b.with_remedy() for b in blockers) if blockers
+                              else "\n".join(plan.blockers))
+        self.interrupted.setText(
+            f"⚠ {interrupted_words(plan.interrupted, plan.session_number)}" if plan.interrupted else ""
+        )
+        self._show_offers(blockers)
         self.begin.setEnabled(plan.can_start)
+
+    def _show_offers(self, blockers: list[Blocker]) -> None:
+        """Offer what this person may do about the blockers; the others are named in the text."""
+        wanted = {
+            b.remedy.offer for b in blockers
+            if b.remedy is not None and b.remedy.action is not None and allowed(self.user, b.remedy.action)
+        }
+        for key, button in self.offers.items():
+            button.setVisible(key in wanted)
 
 
 class StartOfDay(QWidget):
@@ -142,9 +204,11 @@ class StartOfDay(QWidget):
 
     session_requested = Signal(object)  # CourseOverview
 
-    def __init__(self, db: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Store, parent: QWidget | None = None, user: User | None = None) -> None:
         super().__init__(parent)
         self.db = db
+        self.user = user
+        self.dialog: QWidget | None = None
         self.setAccessibleName("Start of day")
         self.plan: CourseOverview | None = None
         title = QLabel("Today's patients", self)
@@ -163,7 +227,7 @@ class StartOfDay(QWidget):
         self.empty = QLabel("", self)
         self.empty.setObjectName("hint")
         self.empty.setWordWrap(True)
-        self.card = CourseCard(self)
+        self.card = CourseCard(self, user)
         left = QVBoxLayout()
         left.addWidget(title)
         left.addWidget(self.date)
@@ -184,6 +248,9 @@ class StartOfDay(QWidget):
         self.list.currentItemChanged.connect(self._current_changed)
         self.list.itemActivated.connect(self._activated)
         self.card.begin.clicked.connect(self.begin)
+        self.card.offers["motor_threshold"].clicked.connect(self.record_mt)
+        self.card.offers["screening"].clicked.connect(self.record_screening)
+        self.card.offers["clearance"].clicked.connect(self.clear)
         QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         self.search.installEventFilter(self)
         # The card's facts move with the clock (an accelerated day's wait for the next
@@ -201,6 +268,12 @@ class StartOfDay(QWidget):
         self._stopped = True
         self._debounce.stop()
         self._clock.stop()
+
+    def showEvent(self, event) -> None:
+        """Coming back to the screen (another tab recorded an MT or a screening meanwhile): the
+        card is read again, never left stale until another patient is clicked (issue 20, item 19)."""
+        super().showEvent(event)
+        self.refresh_card()
 
     def refresh_card(self) -> None:
         """Re-read the chosen patient's facts (cheap: a few indexed queries)."""
@@ -273,6 +346,29 @@ class StartOfDay(QWidget):
             self.card.blockers.setText(f"The course could not be read: {exc}")
             return
         self.card.show_plan(self.plan)
+
+    # ------------------------------------------------ what the card offers
+    def _open(self, dialog, signal) -> None:
+        self.dialog = dialog
+        signal.connect(lambda *_: self.refresh_card())
+        dialog.open()
+
+    def record_mt(self) -> None:
+        if self.plan is not None and self.user is not None and allowed(self.user, "record_session"):
+            dialog = MtDialog(self.db, self.user, self.plan.patient.id, parent=self)
+            self._open(dialog, dialog.recorded)
+
+    def record_screening(self) -> None:
+        if self.plan is not None and self.user is not None and allowed(self.user, "record_screening"):
+            course_id = self.plan.course.id if self.plan.course else None
+            dialog = ScreeningDialog(self.db, self.user, self.plan.patient.id, course_id, parent=self)
+            self._open(dialog, dialog.saved)
+
+    def clear(self) -> None:
+        if self.plan is not None and self.user is not None and allowed(self.user, "override_safety"):
+            dialog = ClearanceDialog(self.db, self.plan.patient.id, parent=self)
+            dialog.username.setText(self.user.username)
+            self._open(dialog, dialog.cleared)
 
     def _activated(self, _item: QListWidgetItem) -> None:
         self.begin()

@@ -5,7 +5,7 @@ checked against the clinic's safety limits, so a problem shows before the first 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLineEdit, QWidget
 
 from console.clinic import patient_records
 from console.clinic import records as clinic
@@ -17,6 +17,7 @@ from console.resource_data.lists import CourseOptions, course_options
 from console.safety.limits import check_protocol, load_limits
 from console.safety.schedule import load_schedules
 from console.store import Store
+from console.ui.clinic.number_field import NumberField
 from console.ui.widgets.form_dialog import FormDialog, label, restyle
 
 POSE_FIELDS = (
@@ -77,18 +78,18 @@ class CourseEditorDialog(FormDialog):
             edit.setAccessibleName(f"Target pose {text}")
             grid.addWidget(edit, i // 4, i % 4)
             self.pose[key] = edit
-        self.percent_mt = QDoubleSpinBox(self)
-        self.percent_mt.setRange(1, 200)
-        self.percent_mt.setDecimals(0)
-        self.percent_mt.setSuffix(" % MT")
+        # Typed as text and refused with the range when outside it: a spin box would clamp
+        # "500" to "50" without a word (issue 20, item 2).
+        self.percent_mt = NumberField("the intensity", *clinic.PERCENT_MT_RANGE, unit="% MT", whole=False,
+                                      parent=self)
+        self.percent_mt.setPlaceholderText("e.g. 120")
         self.percent_mt.setAccessibleName("Prescribed intensity in % MT")
         self.schedule = QComboBox(self)
         self.schedules = load_schedules()
         for key, s in self.schedules.items():
             self.schedule.addItem(s.name, key)
         self.schedule.setAccessibleName("Schedule")
-        self.sessions = QSpinBox(self)
-        self.sessions.setRange(1, 1000)
+        self.sessions = NumberField("the planned sessions", *clinic.PLANNED_SESSIONS_RANGE, parent=self)
         self.sessions.setAccessibleName("Planned sessions")
         for text, widget in (
             ("Indication", self.indication),
@@ -96,7 +97,7 @@ class CourseEditorDialog(FormDialog):
             ("Target", self.target),
             ("Targeting", self.method),
             ("Target pose", self.pose_box),
-            ("Intensity", self.percent_mt),
+            ("Intensity (% MT)", self.percent_mt),
             ("Schedule", self.schedule),
             ("Planned sessions", self.sessions),
         ):
@@ -107,7 +108,8 @@ class CourseEditorDialog(FormDialog):
         self.protocol.currentIndexChanged.connect(self._protocol_changed)
         self.schedule.currentIndexChanged.connect(self._schedule_changed)
         self.method.currentIndexChanged.connect(self._method_changed)
-        self.percent_mt.valueChanged.connect(self._check_limits)
+        self.percent_mt.textChanged.connect(self._check_limits)
+        self.sessions.textChanged.connect(self._check_limits)
         self._protocol_changed()
         self._schedule_changed()
         self._method_changed()
@@ -127,11 +129,17 @@ class CourseEditorDialog(FormDialog):
         self.sessions.setValue(s.default_sessions or 1)
 
     def _method_changed(self) -> None:
-        self.pose_box.setVisible(bool(self.method.currentData()))
+        # The row's label goes with its fields: no empty "Target pose" caption (issue 20, item 16).
+        self.form.setRowVisible(self.pose_box, bool(self.method.currentData()))
 
     def _check_limits(self) -> None:
+        typed = self.percent_mt.problem() or self.sessions.problem()
+        if typed:  # never judged against the limits as some other number
+            restyle(self.limits_state, "error")
+            self.limits_state.setText(typed)
+            return
         mt = clinic.latest_motor_threshold(self.db, self.patient_id)
-        percent = self.percent_mt.value()
+        percent = self.percent_mt.value() or 0.0
         spec = preset(self.protocol.currentData())
         mso = clinic.prescribed_mso(mt.mso, percent) if mt else 0
         violations = check_protocol(load_limits(), spec, percent, mso) if spec else []
@@ -161,13 +169,16 @@ class CourseEditorDialog(FormDialog):
         return values
 
     def save(self) -> None:
+        percent, sessions = self.percent_mt.value(), self.sessions.value()
+        if percent is None or sessions is None:
+            raise ClinicError(self.percent_mt.problem() or self.sessions.problem() or "")
         self.result_course = patient_records.open_course(
             self.db,
             self.user,
             self.patient_id,
             protocol=self.protocol.currentData(),
-            percent_mt=float(self.percent_mt.value()),
-            planned_sessions=int(self.sessions.value()),
+            percent_mt=float(percent),
+            planned_sessions=int(sessions),
             schedule=self.schedule.currentData(),
             target=self.target.text(),
             targeting_method=self.method.currentText(),

@@ -9,9 +9,10 @@ from PySide6.QtWidgets import QButtonGroup, QDateTimeEdit, QHBoxLayout, QLineEdi
 
 from console.clinic import patient_records
 from console.clinic import records as clinic
-from console.clinic.motor_threshold import measurements
+from console.clinic.motor_threshold import measurements, validate_mt
 from console.errors import ClinicError
 from console.people.user import User
+from console.safety.start_gate import prescription_problems
 from console.store import Store
 from console.ui.widgets.form_dialog import FormDialog, label, restyle
 
@@ -77,16 +78,36 @@ class MtDialog(FormDialog):
         if course is not None and typed is not None:
             mso = clinic.prescribed_mso(typed, course.percent_mt)
             lines.append(f"Prescription: {course.percent_mt:g} % MT = {mso} % MSO.")
+            # The chair's own objections, said here where the MT is typed (issue 20, item 3).
+            problems = prescription_problems(course, typed)
+            if problems:
+                self._flagged = True
+                lines.append("At this motor threshold the sessions cannot start as prescribed:")
+                lines += [f"• {p}" for p in problems]
+                lines.append("Check the measurement; a supervisor reviews the course's % MT "
+                             "(Patients screen) if it is right.")
         return "\n".join(lines)
 
     def _update_context(self, text: str) -> None:
-        try:
-            typed = float(text.replace(",", "."))
-        except ValueError:
-            typed = None
         self._flagged = False
-        self.context.setText(self._context(typed if typed and 0 < typed <= 100 else None))
-        restyle(self.context, "warning" if self._flagged else "hint")
+        typed: float | None = None
+        problem = ""
+        if text.strip():
+            try:
+                typed = validate_mt(text)
+            except ClinicError as exc:  # said at once, never taken as some other number
+                problem = str(exc)
+        context = self._context(typed)
+        self.context.setText(f"{problem}\n{context}" if problem else context)
+        restyle(self.context, "warning" if self._flagged or problem else "hint")
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show every line of the context: a dialog keeps the height it opened with, and
+        wrapped lines would be cut off or drawn over the fields."""
+        needed = self.body.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def save(self) -> None:
         when = self.measured.dateTime().toPython()

@@ -12,6 +12,8 @@ from console.clinic import motor_threshold, outcomes
 from console.clinic import records as clinic
 from console.clinic.protocols import protocol_name as preset_name
 from console.safety import schedule, screening
+from console.safety.start_gate import Blocker
+from console.session.course_overview import last_interrupted
 from console.store import Store
 from console.ui.widgets.form_dialog import label, restyle
 
@@ -21,6 +23,24 @@ log = logging.getLogger(__name__)
 def protocol_name(key: str) -> str:
     """The preset's name ("10 Hz rTMS left DLPFC") for its key, or the key when it is not a preset."""
     return preset_name(key)
+
+
+def schedule_words(day: schedule.DayPlan) -> str:
+    """Sessions given so far, today's included: the schedule counts those before the day apart,
+    which read "0 of 36 given" beside two sessions done today (issue 20, item 16)."""
+    given = day.sessions_given + day.done
+    phase = f"; phase: {day.phase}" if day.phase else ""
+    return f"{given} of {day.sessions_planned} sessions given{phase}"
+
+
+def today_line(day: schedule.DayPlan) -> str:
+    """Today's sessions against the plan, never "2 of 1 planned"."""
+    if day.done > day.planned:
+        planned = f"{day.planned} planned" if day.planned else "none planned"
+        return f"Today: {day.done} given ({planned})"
+    if day.planned:
+        return f"Today: {day.done} of {day.planned} planned"
+    return ""
 
 
 class PatientSummary(QFrame):
@@ -70,7 +90,8 @@ class PatientSummary(QFrame):
         blockers = screening.course_start_blockers(self.db, patient_id, today=today)
         if blockers:
             restyle(self.screening, "warning")
-            self.screening.setText("\n".join(f"• {b}" for b in blockers))
+            # Each with who clears it and where (issue 20, item 17), as at the Chair.
+            self.screening.setText("\n".join(f"• {Blocker('screening', b).with_remedy()}" for b in blockers))
         else:
             s = screening.latest_screening(self.db, patient_id)
             cleared = screening.clearances(self.db, patient_id)
@@ -107,6 +128,8 @@ class PatientSummary(QFrame):
             if course is not None:
                 rx = clinic.prescription(self.db, course.id)
                 lines.append(f"Prescription: {rx.percent_mt:g} % MT = {rx.mso} % MSO")
+        if not mts:  # the missing MT blocks the start: say who records it
+            flags = [Blocker("no_motor_threshold", f).with_remedy() for f in flags]
         lines += [f"• {f}" for f in flags]
         restyle(self.mt, "warning" if flags else "hint")
         self.mt.setText("\n".join(lines))
@@ -122,17 +145,17 @@ class PatientSummary(QFrame):
             log.exception("schedule not shown")
             self.plan.setText(f"The schedule cannot be shown: {exc}")
             return
-        lines = [
-            f"{day.sessions_given} of {day.sessions_planned} sessions given"
-            + (f"; phase: {day.phase}" if day.phase else "")
-        ]
-        if day.planned:
-            lines.append(f"Today: {day.done} of {day.planned} planned")
+        lines = [schedule_words(day)]
+        if today_words := today_line(day):
+            lines.append(today_words)
         if missed:
             days = sorted(set(missed))
             shown = ", ".join(d.strftime("%a %d %b") for d in days[-5:])
             lines.append(f"Missed: {len(missed)} session{'s' if len(missed) != 1 else ''} ({shown})")
-        restyle(self.plan, "warning" if missed else "hint")
+        stopped = last_interrupted(self.db, course, clinic.get_patient(self.db, course.patient_id))
+        if stopped is not None:  # said here too, not only at the Chair (issue 20, item 19)
+            lines.append(f"Last: {stopped.name()}, begun {stopped.when()}, interrupted {stopped.given()}.")
+        restyle(self.plan, "warning" if missed or stopped else "hint")
         self.plan.setText("\n".join(lines))
 
     def _show_outcomes(self, course: clinic.Course | None) -> None:

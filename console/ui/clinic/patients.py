@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import SignalInstance
+from PySide6.QtCore import Qt, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from console.clinic import records as clinic
-from console.people.permissions import allowed
+from console.clinic.outcomes import Phq9Result
+from console.people.permissions import allowed, who_may
 from console.people.user import User
 from console.safety import screening
+from console.safety.start_gate import prescription_problems
 from console.store import Store
 from console.ui.clinic.course_editor import CloseCourseDialog, CourseEditorDialog
 from console.ui.clinic.mt_dialog import MtDialog
@@ -42,6 +44,8 @@ from console.ui.widgets.form_dialog import label
 log = logging.getLogger(__name__)
 
 COLUMNS = ("Clinic id", "Name", "Date of birth", "Course")
+NAME_COLUMN = 1
+ROLE_PATIENT_ID = Qt.ItemDataRole.UserRole
 
 
 class PatientsPage(QWidget):
@@ -70,9 +74,17 @@ class PatientsPage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        # Names are always shown whole (a wrong-patient choice is the risk, issue 20 item 8): the name
+        # column takes the width of the longest name and the course column gives way (and can be widened).
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        # A list in a known order (by name until a header is clicked), with the indicator showing
+        # which column orders it (issue 20, item 20).
+        self.table.setSortingEnabled(True)
+        header.setSortIndicatorShown(True)
+        self.table.sortItems(NAME_COLUMN, Qt.SortOrder.AscendingOrder)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         body.addWidget(self.table, 5)
         right = QVBoxLayout()
@@ -97,6 +109,10 @@ class PatientsPage(QWidget):
         outer.addLayout(body, 1)
         self.message = label("", self, "error")
         outer.addWidget(self.message)
+        # What was just saved, in words: a form that closes says nothing by itself (issue 20, item 14).
+        self.feedback = label("", self, "hint")
+        self.feedback.setAccessibleName("Saved")
+        outer.addWidget(self.feedback)
         self.refresh()
 
     def _button(self, text: str, slot, action: str, layout: QHBoxLayout | None = None) -> QPushButton:
@@ -114,8 +130,8 @@ class PatientsPage(QWidget):
         selected = self.selected_patient_id()
         patients = clinic.search_patients(self.db, self.search.text(), limit=200)
         self.table.blockSignals(True)
+        self.table.setSortingEnabled(False)  # rows stay where they are put while filling
         self.table.setRowCount(len(patients))
-        self.patient_ids = [p.id for p in patients]
         for row, p in enumerate(patients):
             course = clinic.active_course(self.db, p.id)
             values = (
@@ -125,19 +141,31 @@ class PatientsPage(QWidget):
                 f"{protocol_name(course.protocol)} (open)" if course else "—",
             )
             for col, value in enumerate(values):
-                self.table.setItem(row, col, QTableWidgetItem(value))
+                item = QTableWidgetItem(value)
+                item.setData(ROLE_PATIENT_ID, p.id)
+                self.table.setItem(row, col, item)
+        self.table.setSortingEnabled(True)
+        self.patient_ids = [self._row_patient(row) for row in range(self.table.rowCount())]
         self.table.blockSignals(False)
         if selected in self.patient_ids:
             self.table.selectRow(self.patient_ids.index(selected))
         self._selection_changed()
 
+    def _row_patient(self, row: int) -> int:
+        item = self.table.item(row, 0)
+        return int(item.data(ROLE_PATIENT_ID)) if item is not None else -1
+
     def selected_patient_id(self) -> int | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        return self.patient_ids[rows[0].row()] if rows else None
+        return self._row_patient(rows[0].row()) if rows else None
 
     def select_patient(self, patient_id: int) -> None:
+        self.patient_ids = [self._row_patient(row) for row in range(self.table.rowCount())]
         if patient_id not in self.patient_ids:
+            self.search.blockSignals(True)
             self.search.clear()
+            self.search.blockSignals(False)
+            self.refresh()  # also finds a patient added since the list was read
         if patient_id in self.patient_ids:
             self.table.selectRow(self.patient_ids.index(patient_id))
 
@@ -172,6 +200,7 @@ class PatientsPage(QWidget):
     def _open(self, dialog: QDialog, signal: SignalInstance,
               then: Callable[..., object] | None = None) -> QDialog:
         self.message.setText("")
+        self.feedback.setText("")
         self.dialog = dialog
         signal.connect(then or (lambda *_: self.refresh()))
         dialog.open()
@@ -198,14 +227,25 @@ class PatientsPage(QWidget):
             self._open(dialog, dialog.opened, self._course_opened)
 
     def _course_opened(self, course: clinic.Course) -> None:
-        """The safety screening follows the opening of a course, unless a valid one is on file."""
+        """The safety screening follows the opening of a course, unless a valid one is on file,
+        and only for someone who may record it: never a form the person cannot save (issue 20,
+        item 18); the others are told who records it."""
         self.refresh()
-        if any(
+        needed = any(
             "No safety screening" in b or "screen again" in b
             for b in screening.course_start_blockers(self.db, course.patient_id)
-        ):
+        )
+        if not needed:
+            self.feedback.setText("Course opened.")
+        elif allowed(self.user, "record_screening"):
             dialog = ScreeningDialog(self.db, self.user, course.patient_id, course.id, parent=self)
             self._open(dialog, dialog.saved)
+        else:
+            self.feedback.setText(
+                f"Course opened. The safety screening comes next: {who_may('record_screening')} "
+                "records it (Safety screening, on the Patients screen or at the Chair) before the "
+                "first session."
+            )
 
     def open_screening(self) -> None:  # not screen(): that is QWidget's
         patient_id = self.selected_patient_id()
@@ -227,7 +267,20 @@ class PatientsPage(QWidget):
         patient_id = self.selected_patient_id()
         if patient_id is not None:
             dialog = MtDialog(self.db, self.user, patient_id, parent=self)
-            self._open(dialog, dialog.recorded)
+            self._open(dialog, dialog.recorded, self._mt_recorded)
+
+    def _mt_recorded(self, mt: clinic.MotorThreshold) -> None:
+        """Say what was saved and what it gives, with the chair's objections if any."""
+        self.refresh()
+        text = f"Motor threshold saved: {mt.mso:g} % MSO."
+        course = clinic.active_course(self.db, mt.patient_id)
+        if course is not None:
+            rx = clinic.prescription(self.db, course.id)
+            text += f" Prescription: {rx.percent_mt:g} % MT = {rx.mso} % MSO."
+            problems = prescription_problems(course, mt.mso)
+            if problems:
+                self.message.setText("\n".join(problems))
+        self.feedback.setText(text)
 
     def _course(self) -> clinic.Course | None:
         patient_id = self.selected_patient_id()
@@ -237,13 +290,21 @@ class PatientsPage(QWidget):
         course = self._course()
         if course is not None:
             dialog = Phq9Dialog(self.db, self.user, course.patient_id, course.id, parent=self)
-            self._open(dialog, dialog.saved)
+            self._open(dialog, dialog.saved, self._phq9_saved)
+
+    def _phq9_saved(self, result: Phq9Result) -> None:
+        self.refresh()
+        self.feedback.setText(f"PHQ-9 saved: total {result.total} ({result.severity}).")
 
     def enter_rating(self) -> None:
         course = self._course()
         if course is not None:
             dialog = RatingTotalDialog(self.db, self.user, course.patient_id, course.id, parent=self)
-            self._open(dialog, dialog.saved)
+            self._open(dialog, dialog.saved, self._rating_saved)
+
+    def _rating_saved(self, _outcome_id: int) -> None:
+        self.refresh()
+        self.feedback.setText("Clinician rating saved.")
 
     def close_course(self) -> None:
         course = self._course()

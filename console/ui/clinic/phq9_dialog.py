@@ -7,7 +7,8 @@ recorded for the handoff note.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -15,7 +16,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLineEdit,
     QRadioButton,
-    QSpinBox,
     QWidget,
 )
 
@@ -24,7 +24,8 @@ from console.clinic import records as clinic
 from console.clinic.outcomes import OutcomeError, Phq9Result
 from console.people.user import User
 from console.store import Store
-from console.ui.widgets.form_dialog import FormDialog, label
+from console.ui.clinic.number_field import NumberField
+from console.ui.widgets.form_dialog import FormDialog, label, restyle
 from console.ui.widgets.qt_dates import edited_datetime
 
 
@@ -65,6 +66,11 @@ class Phq9Dialog(FormDialog):
             self.groups.append(group)
         grid.setColumnStretch(0, 1)
         self.body.addLayout(grid)
+        self.keys_hint = label(
+            "Keyboard: type 0, 1, 2 or 3 to answer the question in focus; the next question follows.",
+            self, "hint",
+        )
+        self.body.addWidget(self.keys_hint)
         self.total = label("Total: — (answer all nine)", self, "midValue")
         self.total.setAccessibleName("PHQ-9 total")
         self.body.addWidget(self.total)
@@ -90,6 +96,43 @@ class Phq9Dialog(FormDialog):
         self.body.addWidget(self.prompt_box)
         self.finish()
         self.groups[0].buttons()[0].setFocus()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Open tall enough for every question's wrapped text: a dialog sizes itself without the
+        wrapped lines and would squash the questions into each other."""
+        super().showEvent(event)
+        needed = self.body.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """0-3 answers the question whose button has the focus, then moves to the next question
+        (issue 20, item 20: the answers could only be clicked)."""
+        digit = event.text()
+        if digit in ("0", "1", "2", "3") and not self.prompt_box.isVisible():
+            n = self._focused_question()
+            if n is not None:
+                self.answer(n, int(digit))
+                return
+        super().keyPressEvent(event)
+
+    def _focused_question(self) -> int | None:
+        focused = self.focusWidget()
+        for n, group in enumerate(self.groups):
+            if focused in group.buttons():
+                return n
+        return None
+
+    def answer(self, n: int, value: int) -> None:
+        """Answer question ``n`` (0-based) with ``value``, as a click would, and go to the next one."""
+        button = self.groups[n].button(value)
+        button.click()
+        following = self.groups[n + 1] if n + 1 < len(self.groups) else None
+        if following is not None:
+            target = following.checkedButton() or following.button(0)
+            target.setFocus(Qt.FocusReason.TabFocusReason)
+        else:
+            self.ok.setFocus(Qt.FocusReason.TabFocusReason)
 
     def items(self) -> list[int | None]:
         return [g.checkedId() if g.checkedId() >= 0 else None for g in self.groups]
@@ -167,21 +210,41 @@ class RatingTotalDialog(FormDialog):
         for key in ("HAM-D", "MADRS"):
             self.instrument.addItem(f"{key} — {spec[key].get('name', key)}", key)
         self.instrument.setAccessibleName("Instrument")
-        self.total = QSpinBox(self)
-        self.total.setRange(0, 60)
+        # Long names must not push the field's caption off the form.
+        self.instrument.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.instrument.setMinimumContentsLength(24)
+        # Typed as text, refused with the instrument's range: a spin box clamped silently.
+        self.total = NumberField("the total", 0, 0, parent=self)
         self.total.setAccessibleName("Total score")
         self.form.addRow("Instrument", self.instrument)
         self.form.addRow("Total", self.total)
+        self.range_hint = label("", self, "hint")
+        self.body.addWidget(self.range_hint)
+        self.instrument.currentIndexChanged.connect(self._instrument_changed)
+        self.total.textChanged.connect(self._total_changed)
+        self._instrument_changed()
         self.finish()
 
+    def _instrument_changed(self) -> None:
+        spec = outcomes.texts()["instruments"][self.instrument.currentData()]
+        self.total.set_range(int(spec["min"]), int(spec["max"]))
+
+    def _total_changed(self) -> None:
+        problem = self.total.problem() if self.total.text().strip() else None
+        self.range_hint.setText(problem or f"The total is {self.total.range_text()}.")
+        restyle(self.range_hint, "warning" if problem else "hint")
+
     def save(self) -> None:
+        total = self.total.value()
+        if total is None:
+            raise OutcomeError(self.total.problem() or "")
         self.outcome_id = outcomes.record_total(
             self.db,
             self.user,
             self.patient_id,
             self.course_id,
             self.instrument.currentData(),
-            int(self.total.value()),
+            int(total),
         )
 
     def after_save(self) -> None:

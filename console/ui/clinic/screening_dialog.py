@@ -105,7 +105,22 @@ class ScreeningDialog(FormDialog):
         self.source = label(f"Questionnaire: {self.questionnaire.source}", self, "hint")
         self.body.addWidget(self.source)
         self.finish()
+        for row in self.rows:
+            row.group.buttonToggled.connect(self._answered)
         self.rows[0].no.setFocus()
+
+    def _unanswered_problem(self) -> str:
+        unanswered = [r for r in self.rows if r.answer() is None]
+        if not unanswered:
+            return ""
+        return (f"Answer every question: {len(unanswered)} not answered, the first is "
+                f'"{unanswered[0].item.text}"')
+
+    def _answered(self) -> None:
+        """A count of unanswered questions shown after Save follows the answers as they are given,
+        and goes once all are (issue 20, item 16: "14 not answered" stayed while answering)."""
+        if self.error.text().startswith("Answer every question"):
+            self.error.setText(self._unanswered_problem())
 
     def answers(self) -> tuple[dict[str, str], dict[str, str]]:
         answers, notes = {}, {}
@@ -119,12 +134,8 @@ class ScreeningDialog(FormDialog):
 
     def save(self) -> None:
         answers, notes = self.answers()
-        unanswered = [r for r in self.rows if r.answer() is None]
-        if unanswered:
-            raise ScreeningError(
-                f"Answer every question: {len(unanswered)} not answered, the first is "
-                f'"{unanswered[0].item.text}"'
-            )
+        if problem := self._unanswered_problem():
+            raise ScreeningError(problem)
         for row in self.rows:
             if row.answer() == "yes" and not row.item.absolute_contraindication and row.item.id not in notes:
                 row.note.setFocus()
