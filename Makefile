@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --editable '.[test,dev]'
 	@touch $(STAMP)
 
+# DB=/path/to/file.db: open (and, when the file does not exist yet, make) the demo database there
+# instead of the default one in the user data folder, e.g. `make run DB=/tmp/fresh-demo.db`.
 run: $(STAMP)
-	$(PY) main.py --demo
+	$(PY) main.py --demo $(if $(DB),--db "$(DB)")
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)

@@ -21,6 +21,7 @@ from console.note.sections import Row
 from console.note.sources import (
     checklist_questions,
     outcome_rules,
+    person_name,
     read_item9_notifications,
     read_setting,
     read_signatures,
@@ -99,6 +100,17 @@ def _phq9(db: sqlite_utils.Database, session: Row, course: Row | None) -> list[R
     return [r for r in rows if cutoff is None or (local_time(r["taken_at"]) or cutoff) <= cutoff]
 
 
+def _first_session(db: sqlite_utils.Database, session: Row) -> bool:
+    """Whether no session of this course (of the patient, without a course) started before this one."""
+    if session["course_id"] is not None:
+        where, key = "course_id = ?", session["course_id"]
+    else:
+        where, key = "patient_id = ?", session["patient_id"]
+    earlier = db.execute(f"SELECT 1 FROM sessions WHERE {where} AND id != ? AND started_at < ? LIMIT 1",
+                         (key, session["id"], session["started_at"])).fetchone()
+    return earlier is None
+
+
 def build_note(db: sqlite_utils.Database, session_id: int, *, now: datetime | None = None,
                guidance: Guidance | None = None) -> NoteContent:
     """The handoff note of one session, or :class:`NoteUnavailable` when there is no such session."""
@@ -115,7 +127,8 @@ def build_note(db: sqlite_utils.Database, session_id: int, *, now: datetime | No
     events = _rows(db, "SELECT * FROM session_events WHERE session_id = ? ORDER BY id", (session_id,))
 
     header = _header(db, session, patient, course, guidance)
-    today = sections.today_section(session, course, events, guidance, checklist_questions())
+    today = sections.today_section(session, course, events, guidance, checklist_questions(),
+                                   first_session=_first_session(db, session))
     side_effects = sections.side_effects_section(events, guidance, side_effect_labels())
     phq = _phq9(db, session, course)
     item9, item9_at, outcome_id = sections.item9_today(phq, session)
@@ -129,7 +142,7 @@ def build_note(db: sqlite_utils.Database, session_id: int, *, now: datetime | No
         trajectory=sections.trajectory_section(phq, header, outcome_rules()),
         observations=sections.observations_section(events, guidance),
         for_therapist=sections.for_therapist_section(header, today, side_effects, guidance),
-        technician=str(session["technician"] or "not recorded"),
+        technician=person_name(db, session["technician"]) if session["technician"] else "not recorded",
         made_at=f"{day_words(made)} {clock_words(made)}",
         review=Review([
             Signature(s.name, s.meaning, s.signed_at, s.comment) for s in read_signatures(db, session_id)

@@ -71,6 +71,9 @@ class Today:
     interruptions: list[str]
     changes: list[Change]
     notes: list[str]
+    changes_label: str = "Since last time"
+    """What the checklist changes are shown under: "Since last time", or, at the course's first
+    session (there is no last time), "Before this first session"."""
 
 
 @dataclass(frozen=True)

@@ -303,9 +303,15 @@ def for_therapist_section(header: Header, today: Today, side_effects: list[SideE
     return ForTherapist(focus=focus, reminders=guidance.texts("reminders"), escalation=escalation)
 
 
+FIRST_SESSION_LABEL = "Before this first session"
+
+
 def today_section(session: Row, course: Row | None, events: list[Row], guidance: Guidance,
-                  questions: Mapping[str, str]) -> Today:
-    """Today's session: outcome, treatment, dose, interruptions, checklist changes, notes."""
+                  questions: Mapping[str, str], *, first_session: bool = False) -> Today:
+    """Today's session: outcome, treatment, dose, interruptions, checklist changes, notes.
+
+    At a first session there is no "last time": the checklist's answers are shown as what was
+    said before it."""
     outcome, outcome_words = session_outcome(session)
     protocol = session["protocol"] or (course or {}).get("protocol")
     key = preset_key(protocol) if protocol else None
@@ -332,6 +338,7 @@ def today_section(session: Row, course: Row | None, events: list[Row], guidance:
         interruptions=interruption_lines(events, guidance),
         changes=checklist_changes(events, guidance, questions),
         notes=notes,
+        changes_label=FIRST_SESSION_LABEL if first_session else "Since last time",
     )
 
 

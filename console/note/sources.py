@@ -19,6 +19,7 @@ import sqlite_utils
 from console.clinic import outcomes, settings
 from console.errors import ClinicError
 from console.note.words import clock_words, day_words, local_time
+from console.people.user import full_names
 from console.resource_data import lists as clinic_lists
 from console.review import signoff
 
@@ -54,6 +55,12 @@ def read_signatures(db: sqlite_utils.Database, session_id: int) -> list[Signatur
         SignatureLine(s.signer_name, s.meaning, _when(s.signed_at), s.comment or "")
         for s in signoff.signatures_for(db, session_id)
     ]
+
+
+def person_name(db: sqlite_utils.Database, username: str) -> str:
+    """The full name of the account ``username``, as the note prints people (the user name itself
+    when no account of that name is in this database)."""
+    return full_names(db).get(username, username)
 
 
 def outcome_rules() -> tuple[float, int]:

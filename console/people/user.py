@@ -79,3 +79,10 @@ def is_demo_database(db: sqlite_utils.Database) -> bool:
         return row is not None and json.loads(row[0]) is True
     except ValueError:
         return False
+
+def full_names(db: sqlite_utils.Database) -> dict[str, str]:
+    """User name -> full name of every account, disabled ones too (records name people who left).
+
+    Records store the user name (it never changes); screens and printouts show the person's name.
+    """
+    return {str(u): str(n) for u, n in db.execute("SELECT username, full_name FROM users") if n}

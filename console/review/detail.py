@@ -23,6 +23,7 @@ import sqlite_utils
 from console.audit import history
 from console.errors import ClinicError
 from console.geometry import PoseValue
+from console.people.user import full_names
 from console.review.flags import Flag, flag_config, flag_reasons
 from console.review.signoff import Signature, addendum_signatures, record_hash, signatures_for
 
@@ -67,6 +68,12 @@ class Timeline:
     end_s: float = 0.0
 
 
+def empty_timeline() -> Timeline:
+    """A timeline with nothing on it (no session shown)."""
+    none = np.empty(0)
+    return Timeline(none, none, none, none, none, none, none)
+
+
 @dataclass
 class PoseScatter:
     """Where the coil was at each pulse, in the target's plane (mm): x, y offsets and depth."""
@@ -97,10 +104,37 @@ class SessionDetail:
     overrides: list[dict[str, Any]]
     record_unchanged: bool | None
     """Whether the record is still what the signatures signed (None when unsigned)."""
+    people: dict[str, str] = field(default_factory=dict)
+    """User name -> full name: the record stores user names, people read names."""
 
     @property
     def signed(self) -> bool:
         return bool(self.signatures)
+
+    def person(self, username: str | None) -> str:
+        """The full name of the account ``username`` (the user name itself for one not on record)."""
+        if not username:
+            return "–"
+        return self.people.get(username, username)
+
+    @property
+    def coil_tracked(self) -> bool:
+        """Whether the session had a tracked target pose, so on-target figures mean something.
+
+        A course targeted by a scalp rule (5.5 cm rule, Beam F3) has no target pose: the coil's
+        position was not followed, and the record must say so rather than show "no problems".
+        """
+        return _target(self.session) is not None
+
+    @property
+    def tracking_words(self) -> str | None:
+        """One plain sentence when the coil position was not tracked, else None."""
+        if self.coil_tracked:
+            return None
+        method = (self.course or {}).get("targeting_method")
+        how = f" (targeting: {method})" if method else ""
+        return (f"The coil position was not tracked for this course{how}: whether the coil stayed "
+                "on target is not known.")
 
     @property
     def title(self) -> str:
@@ -233,12 +267,16 @@ def _spans_and_marks(events: list[dict[str, Any]],
     return spans, marks
 
 
+def _target(s: dict[str, Any]) -> PoseValue | None:
+    try:
+        return PoseValue.from_json(s["target_pose"])
+    except ValueError:
+        return None
+
+
 def _scatter(s: dict[str, Any], pulses: np.ndarray) -> PoseScatter | None:
     """Pulse positions in the target's frame: x, y in the coil plane, depth along its normal."""
-    try:
-        target = PoseValue.from_json(s["target_pose"])
-    except ValueError:
-        target = None
+    target = _target(s)
     if target is None:
         return None
     with_pose = ~np.isnan(pulses[:, 5]) if len(pulses) else np.zeros(0, dtype=bool)
@@ -295,5 +333,5 @@ def load_detail(db: sqlite_utils.Database, session_id: int, *, verify: bool = Tr
         session=s, patient=patient, course=course, flags=flag_reasons(db, s, flag_config(db)),
         timeline=timeline, scatter=_scatter(s, pulses), entries=_entries(events), events=decoded,
         signatures=signatures, addenda=addenda, audit=history(db, "session", session_id),
-        overrides=overrides, record_unchanged=unchanged,
+        overrides=overrides, record_unchanged=unchanged, people=full_names(db),
     )

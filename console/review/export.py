@@ -89,10 +89,11 @@ def session_export(db: sqlite_utils.Database, ref: int | str) -> dict[str, Any]:
     patient = db.execute(
         "SELECT clinic_id, initials FROM patients WHERE id = ?", [s["patient_id"]]
     ).fetchone()
-    course_uuid = None
+    course_uuid = method = None
     if s["course_id"] is not None:
-        found = db.execute("SELECT uuid FROM courses WHERE id = ?", [s["course_id"]]).fetchone()
-        course_uuid = found[0] if found else None
+        found = db.execute("SELECT uuid, targeting_method FROM courses WHERE id = ?",
+                           [s["course_id"]]).fetchone()
+        course_uuid, method = found if found else (None, None)
     target = _json_or_text(s["target_pose"])
     pulses = [
         {
@@ -138,6 +139,10 @@ def session_export(db: sqlite_utils.Database, ref: int | str) -> dict[str, Any]:
                 "mt_mso": s["mt_mso"], "percent_mt": s["percent_mt"], "mso": s["prescribed_mso"],
             },
             "target": target if isinstance(target, dict) else None,
+            # Without a target pose (a scalp rule such as the 5.5 cm rule) the coil was not tracked:
+            # on-target figures are absent, not "all fine".
+            "coil_position_tracked": isinstance(target, dict),
+            "targeting_method": method,
             "tolerance": {"distance_mm": s["tol_distance_mm"], "angle_deg": s["tol_angle_deg"]},
         },
         "device": {

@@ -293,12 +293,11 @@ def flag_reasons(db: sqlite_utils.Database, session: dict[str, Any] | int,
                                  f"minimum {cfg.on_target_min_percent:g} %), largest distance "
                                  f"{s['max_distance_mm'] or 0:.1f} mm")
     if s["faults"]:
-        codes = sorted({e["code"] for e in events if e["kind"] == "fault" and e["code"]})
-        reasons["fault"] = f"{s['faults']} device fault(s)" + (f": {', '.join(codes)}" if codes else "")
+        reasons["fault"] = f"{s['faults']} device fault(s)" + _fault_words(events)
     lost = [e for e in events if e["kind"] == "device_lost"]
     if lost:
-        why = (_detail(lost[0]["detail"]) or {}).get("reason")
-        reasons["device_lost"] = f"connection lost {len(lost)} time(s)" + (f" ({why})" if why else "")
+        # The port's own error text is for a service engineer: it stays in the event log's details.
+        reasons["device_lost"] = f"connection lost {len(lost)} time(s); the event log has the details"
     frames = []
     if recorded < delivered:
         frames.append(f"{delivered - recorded} pulse(s) delivered but not received")
@@ -310,3 +309,14 @@ def flag_reasons(db: sqlite_utils.Database, session: dict[str, Any] | int,
         reasons["frames"] = "; ".join(frames)
     reasons["mt_old"] = _mt(db, s, cfg)
     return [Flag(r.code, r.label, str(reasons[r.code])) for r in cfg.rules if reasons.get(r.code)]
+
+
+def _fault_words(events: list[dict[str, Any]]) -> str:
+    """': coil temperature above 40 C (COIL_OVERTEMP)': the device's words first, its code after."""
+    seen: dict[str, str] = {}
+    for e in events:
+        if e["kind"] == "fault" and e["code"]:
+            detail = _detail(e["detail"])
+            text = detail.get("text") if isinstance(detail, dict) else None
+            seen.setdefault(e["code"], f"{text} ({e['code']})" if text else e["code"])
+    return (": " + ", ".join(seen[c] for c in sorted(seen))) if seen else ""

@@ -127,6 +127,8 @@ class QueueRow:
     """The labels of the raised flags, most serious first."""
     signatures: tuple[SignatureLine, ...] = ()
     addenda: int = 0
+    technician_name: str | None = None
+    """The technician's full name (``technician`` is the user name the record keeps)."""
 
     @property
     def on_target_share(self) -> float | None:
@@ -268,7 +270,8 @@ _ROW_SQL = """
 SELECT s.id, s.started_at, p.clinic_id, p.initials, s.course_id, s.number_in_course, c.planned_sessions,
        s.technician, s.protocol, s.status, s.end_reason, s.pulses_planned, s.pulses_delivered,
        s.pulses_recorded, s.pulses_on_target, s.duration_s,
-       (SELECT count(*) FROM addenda a WHERE a.session_id = s.id)
+       (SELECT count(*) FROM addenda a WHERE a.session_id = s.id),
+       (SELECT u.full_name FROM users u WHERE u.username = s.technician)
 FROM sessions s JOIN patients p ON p.id = s.patient_id LEFT JOIN courses c ON c.id = s.course_id
 WHERE s.id IN ({marks})"""
 
@@ -307,7 +310,7 @@ def rows_for(db: sqlite_utils.Database, listed: ReviewList, start: int, end: int
         rows.append(QueueRow(
             **dict(zip(_ROW_COLUMNS, r[:16], strict=True)),
             mask=mask, flags=tuple(rule.label for rule in listed.config.rules_in(mask)),
-            signatures=tuple(signatures.get(sid, ())), addenda=int(r[16]),
+            signatures=tuple(signatures.get(sid, ())), addenda=int(r[16]), technician_name=r[17],
         ))
     return rows
 

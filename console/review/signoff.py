@@ -24,7 +24,7 @@ import sqlite_utils
 
 from console.audit import audit, write_transaction
 from console.errors import ClinicError
-from console.people.login import confirm_password
+from console.people.login import WRONG_PASSWORD, confirm_password
 from console.people.permissions import require
 from console.people.user import AuthError, User, refresh
 from db.database import inserted_id, utc_now
@@ -119,6 +119,17 @@ def record_unchanged(db: sqlite_utils.Database, signature: Signature) -> bool:
     return record_hash(db, signature.session_id) == signature.record_hash
 
 
+def _confirm(db: sqlite_utils.Database, user: User, password: str, purpose: str) -> User:
+    """The signer, re-authenticated. The log-in screen's "wrong user name or password" would name a
+    field the signing dialog does not have (the name is the logged-in person's): say "password"."""
+    try:
+        return confirm_password(db, user, password, purpose=purpose)
+    except AuthError as exc:
+        if str(exc) == WRONG_PASSWORD:
+            raise AuthError("Wrong password: type your own password to sign.") from exc
+        raise
+
+
 def _clean(text: str | None, limit: int, what: str) -> str | None:
     if text is None:
         return None
@@ -142,14 +153,14 @@ def sign_session(db: sqlite_utils.Database, user: User, session_id: int, passwor
     comment = _clean(comment, MAX_COMMENT_LENGTH, "comment")
     status = _session_status(db, session_id)
     if status == "recording":
-        raise SignOffError(f"Session {session_id} is still recording; sign it after it has ended.")
+        raise SignOffError("This session is still recording; sign it after it has ended.")
     if not password:
         raise AuthError("Type your password to sign.")
-    signer = confirm_password(db, user, password, purpose="sign session")
+    signer = _confirm(db, user, password, "sign session")
     require(signer, "sign_session")  # the account may have changed since its holder logged in
     with write_transaction(db):
         if _already_signed(db, signer, session_id, meaning):
-            raise SignOffError(f"You have already signed session {session_id} as {meaning}.")
+            raise SignOffError(f"You have already signed this session as {meaning}.")
         signed_at = utc_now()
         digest = record_hash(db, session_id)
         cursor = db.execute(
@@ -193,13 +204,13 @@ def add_addendum(db: sqlite_utils.Database, user: User, session_id: int, text: s
     if not body:
         raise SignOffError("Write the addendum first.")
     if _session_status(db, session_id) == "recording":
-        raise SignOffError(f"Session {session_id} is still recording; add notes to it from the "
+        raise SignOffError("This session is still recording; add notes to it from the "
                            "session screen, addenda after it has ended.")
     signed = is_signed(db, session_id)
     if signed:
         if not password:
-            raise AuthError(f"Session {session_id} is signed: type your password to sign the addendum.")
-        author = confirm_password(db, user, password, purpose="sign addendum")
+            raise AuthError("This session is signed: type your password to sign the addendum.")
+        author = _confirm(db, user, password, "sign addendum")
     else:
         author = refresh(db, user)
     require(author, "add_addendum")  # the account may have changed since its holder logged in

@@ -14,19 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from console.review.detail import SessionDetail
+from console.review.event_words import event_words, technical_words
 from console.review.queue import local_words
 from console.review.signoff import Signature
 from console.ui.widgets.formatting import DASH, clock
-
-_EVENT_WORDS = {
-    "armed": "armed", "run_started": "run started", "pause": "paused", "resume": "resumed",
-    "end_requested": "end requested", "end": "ended", "fault": "device fault", "clear": "fault cleared",
-    "device_lost": "device lost", "device_restored": "device back", "pulses_missing": "pulses not received",
-    "alarm": "alarm", "alarm_ack": "alarm acknowledged", "intensity": "intensity set", "protocol": "protocol",
-    "note": "note", "side_effect": "side effect", "observation": "observation", "checklist": "checklist",
-    "adverse_event": "adverse event", "command": "device command", "command_failed": "command failed",
-    "device_changed": "device changed", "device_restarted": "device restarted",
-}
 
 
 def esc(value: Any) -> str:
@@ -54,8 +45,8 @@ def signatures_html(d: SessionDetail) -> str:
     lines = []
     for sig in d.signatures:
         comment = f" — “{esc(sig.comment)}”" if sig.comment else ""
-        lines.append(f"<li><b>{esc(signature_words(sig))}</b> ({esc(sig.signer_role or 'supervisor')}, "
-                     f"{esc(sig.signer_username)}){comment}</li>")
+        lines.append(f"<li><b>{esc(signature_words(sig))}</b> ({esc(sig.signer_role or 'supervisor')})"
+                     f"{comment}</li>")
     if d.record_unchanged is True:
         state = "<p class='ok'>Locked. The record is unchanged since it was signed (SHA-256 checked).</p>"
     elif d.record_unchanged is False:
@@ -67,9 +58,12 @@ def signatures_html(d: SessionDetail) -> str:
 
 
 def flags_html(d: SessionDetail) -> str:
+    """The flags with their reasons; a session whose coil was not tracked says so in the same place,
+    so "no problems" never stands for "not watched"."""
+    tracking = f"<p class='unsigned'><b>{esc(d.tracking_words)}</b></p>" if d.tracking_words else ""
     if not d.flags:
-        return "<p class='ok'>No problems flagged.</p>"
-    return "<ul class='flags'>" + "".join(
+        return tracking + "<p class='ok'>No problems flagged.</p>"
+    return tracking + "<ul class='flags'>" + "".join(
         f"<li><b>{esc(f.label)}</b>: {esc(f.reason)}</li>" for f in d.flags) + "</ul>"
 
 
@@ -78,6 +72,8 @@ def summary_html(d: SessionDetail) -> str:
     recorded = s["pulses_recorded"] or 0
     share = (f"{100 * s['pulses_on_target'] / recorded:.1f} % ({s['pulses_on_target']} of {recorded})"
              if s["pulses_on_target"] is not None and recorded else DASH)
+    if not d.coil_tracked:
+        share = "not known: the coil position was not tracked"
     planned = s["pulses_planned"]
     rx = DASH
     if s["prescribed_mso"] is not None:
@@ -94,7 +90,7 @@ def summary_html(d: SessionDetail) -> str:
         ("Ended", esc(local_words(s["ended_at"]))),
         ("Duration", esc(clock(s["duration_s"]))),
         ("Status", status),
-        ("Technician", esc(s["technician"] or DASH)),
+        ("Technician", esc(d.person(s["technician"]))),
         ("Device", esc(device)),
     ]
     right = [
@@ -105,7 +101,8 @@ def summary_html(d: SessionDetail) -> str:
         ("On target", esc(share)),
         ("Distance", f"mean {_num(s['mean_distance_mm'], 1, ' mm')}, "
                      f"largest {_num(s['max_distance_mm'], 1, ' mm')}"
-         f" (tolerance {s['tol_distance_mm']:g} mm, {s['tol_angle_deg']:g}°)"),
+         f" (tolerance {s['tol_distance_mm']:g} mm, {s['tol_angle_deg']:g}°)"
+         if d.coil_tracked else "not tracked"),
         ("Frames", f"{s['frames_received']} received, {s['frames_rejected']} rejected, "
                    f"{s['frames_missing']} missing"),
         ("Faults, pauses", f"{s['faults']}, {s['pauses']}"),
@@ -126,26 +123,18 @@ def _clock(e: dict[str, Any]) -> str:
         return esc(e["at"])
 
 
-def _detail_words(detail: Any) -> str:
-    if detail is None:
-        return ""
-    if isinstance(detail, dict):
-        return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in detail.items() if v not in (None, "", []))
-    return str(detail)
+def _who(d: SessionDetail, e: dict[str, Any]) -> str:
+    return f"<span class='muted'>({esc(d.person(e['by_user']))}, {_when(e)})</span>"
 
 
-def _who(e: dict[str, Any]) -> str:
-    return f"<span class='muted'>({esc(e['by_user'])}, {_when(e)})</span>"
-
-
-def _side_effect(e: dict[str, Any]) -> str:
+def _side_effect(d: SessionDetail, e: dict[str, Any]) -> str:
     detail = e["detail"] if isinstance(e["detail"], dict) else {}
     words = esc(str(e["code"] or "side effect").replace("_", " "))
     if detail.get("rating") is not None:
         words += f" — rated {esc(detail['rating'])}/10"
     if detail.get("note"):
         words += f" — {esc(detail['note'])}"
-    return f"<li>{words} {_who(e)}</li>"
+    return f"<li>{words} {_who(d, e)}</li>"
 
 
 def entries_html(d: SessionDetail) -> str:
@@ -157,22 +146,23 @@ def entries_html(d: SessionDetail) -> str:
         rows = "".join(
             f"<tr><td>{esc(a.get('question') or a.get('id'))}</td><td><b>{esc(a.get('answer'))}</b></td>"
             f"<td>{esc(a.get('note'))}</td></tr>" for a in answers)
-        out.append(f"<h3>Checklist</h3><p class='muted'>by {esc(last['by_user'])}, {_when(last)}</p>"
+        who = esc(d.person(last["by_user"]))
+        out.append(f"<h3>Checklist</h3><p class='muted'>by {who}, {_when(last)}</p>"
                    f"<table class='grid'>{rows}</table>")
     else:
         out.append("<h3>Checklist</h3><p class='muted'>No checklist recorded.</p>")
     effects = d.entries.get("side_effect", [])
-    out.append("<h3>Side effects</h3>" + ("<ul>" + "".join(_side_effect(e) for e in effects) + "</ul>"
+    out.append("<h3>Side effects</h3>" + ("<ul>" + "".join(_side_effect(d, e) for e in effects) + "</ul>"
                                           if effects else "<p class='muted'>None recorded.</p>"))
     adverse = d.entries.get("adverse_event", [])
     if adverse:
         out.append("<h3>Adverse events</h3><ul>" + "".join(
-            f"<li><b>{esc(e['code'])}</b>: {esc(_detail_words(e['detail']))} "
-            f"<span class='muted'>({esc(e['by_user'])}, {_when(e)})</span></li>" for e in adverse) + "</ul>")
+            f"<li><b>{esc(str(e['code'] or '').replace('_', ' '))}</b>: {esc(technical_words(e['detail']))} "
+            f"{_who(d, e)}</li>" for e in adverse) + "</ul>")
     notes = d.entries.get("note", [])
     out.append("<h3>Notes</h3>" + ("<ul>" + "".join(
         f"<li>{esc((e['detail'] or {}).get('text') if isinstance(e['detail'], dict) else e['detail'])} "
-        f"<span class='muted'>({esc(e['by_user'])}, {_when(e)})</span></li>" for e in notes) + "</ul>"
+        f"{_who(d, e)}</li>" for e in notes) + "</ul>"
         if notes else "<p class='muted'>No notes.</p>"))
     observations = d.entries.get("observation", [])
     if observations:
@@ -188,26 +178,31 @@ def entries_html(d: SessionDetail) -> str:
                 parts.append(f"Technician saw: {esc(det['technician_saw'])}")
             if det.get("wants_to_work_on"):
                 parts.append(f"Wants to work on: {esc(det['wants_to_work_on'])}")
-            items.append(f"<li>{'<br>'.join(parts)} {_who(e)}</li>")
+            items.append(f"<li>{'<br>'.join(parts)} {_who(d, e)}</li>")
         out.append("<h3>Observations</h3><ul>" + "".join(items) + "</ul>")
     if d.overrides:
         out.append("<h3>Overrides</h3><ul>" + "".join(
-            f"<li><b>{esc(o['kind'].replace('_', ' '))}</b> by {esc(o['by_user'])} ({esc(o['by_role'])}), "
+            f"<li><b>{esc(o['kind'].replace('_', ' '))}</b> by {esc(d.person(o['by_user']))} "
+            f"({esc(o['by_role'])}), "
             f"{esc(local_words(o['at']))}: {esc(o['reason'])}</li>" for o in d.overrides) + "</ul>")
     return "".join(out)
 
 
 def events_html(d: SessionDetail, limit: int | None = None) -> str:
+    """The event log in plain words; the technical words (device codes, the port's own error text)
+    on a small second line, for whoever needs them."""
     events = d.events if limit is None else d.events[:limit]
-    rows = "".join(
-        f"<tr><td>{_clock(e)}</td><td>{esc(_EVENT_WORDS.get(e['kind'], e['kind']))}</td>"
-        f"<td>{esc(e['code'] or '')}</td>"
-        f"<td>{esc(_detail_words(e['detail']) if e['kind'] != 'checklist' else 'see Checklist')}</td>"
-        f"<td>{esc(e['by_user'] or '')}</td></tr>" for e in events)
+    rows = []
+    for e in events:
+        words = event_words(e)
+        technical = f"<br><span class='tech'>{esc(words.technical)}</span>" if words.technical else ""
+        by = d.person(e["by_user"]) if e["by_user"] else ""
+        rows.append(f"<tr><td>{_clock(e)}</td><td>{esc(words.what.capitalize())}</td>"
+                    f"<td>{esc(words.text)}{technical}</td><td>{esc(by)}</td></tr>")
     left = len(d.events) - len(events)
     more = f"<p class='muted'>… and {left} more events.</p>" if left else ""
-    return ("<table class='grid'><tr><th>Time</th><th>Event</th><th>Code</th><th>Detail</th><th>By</th></tr>"
-            f"{rows}</table>{more}")
+    return ("<table class='grid'><tr><th>Time</th><th>Event</th><th>What happened</th><th>By</th></tr>"
+            f"{''.join(rows)}</table>{more}")
 
 
 def addenda_html(d: SessionDetail) -> str:
@@ -218,7 +213,7 @@ def addenda_html(d: SessionDetail) -> str:
         sig = a.get("signature")
         signed = (f"<br><span class='sig'>Signed: {esc(signature_words(sig))}</span>" if sig else
                   "<br><span class='muted'>Written before sign-off (not separately signed)</span>")
-        items.append(f"<li><b>{esc(a['by_user'])}</b>, {esc(local_words(a['at']))}:<br>"
+        items.append(f"<li><b>{esc(d.person(a['by_user']))}</b>, {esc(local_words(a['at']))}:<br>"
                      f"{esc(a['text'])}{signed}</li>")
     return "<ul>" + "".join(items) + "</ul>"
 
@@ -227,7 +222,7 @@ def audit_html(d: SessionDetail) -> str:
     if not d.audit:
         return "<p class='muted'>No changes by a person are recorded for this session.</p>"
     rows = "".join(
-        f"<tr><td>{esc(local_words(r['at']))}</td><td>{esc(r['actor'])}</td>"
+        f"<tr><td>{esc(local_words(r['at']))}</td><td>{esc(d.person(r['actor']))}</td>"
         f"<td>{esc(r['action'].replace('_', ' '))}</td>"
         f"<td>{esc(_audit_words(r['new']))}</td></tr>" for r in reversed(d.audit))
     return f"<table class='grid'><tr><th>Time</th><th>Who</th><th>What</th><th>Values</th></tr>{rows}</table>"
@@ -236,8 +231,11 @@ def audit_html(d: SessionDetail) -> str:
 def _audit_words(values: Any) -> str:
     if not isinstance(values, dict):
         return "" if values is None else json.dumps(values)
-    keep = {k: v for k, v in values.items() if k not in ("record_hash", "session_id", "at", "by_user")}
-    text = _detail_words(keep)
+    keep = {k: v for k, v in values.items()
+            if k not in ("record_hash", "session_id", "at", "by_user", "signature_id", "addendum_id")}
+    if isinstance(keep.get("detail"), dict):  # an entry's own fields, said as its fields
+        keep = {**{k: v for k, v in keep.items() if k not in ("detail", "kind")}, **keep["detail"]}
+    text = technical_words(keep)
     return text if len(text) < 300 else text[:297] + "…"
 
 
@@ -250,6 +248,7 @@ table.grid th { text-align: left; color: #9aa7b4; padding: 2px 6px; }
 .ok { color: #3aa776; }
 .bad { color: #ff8a80; }
 .unsigned { color: #f0c36a; }
+.tech { color: #7d8894; font-size: small; }
 """
 
 PAPER_CSS = """
@@ -263,4 +262,5 @@ table.grid th { text-align: left; color: #555; border-bottom: 1px solid #999; }
 .ok { color: #1d6b47; }
 .bad { color: #a11d12; }
 .unsigned { color: #8a5a00; }
+.tech { color: #777; font-size: 7.5pt; }
 """

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from console.errors import ClinicError
 from console.people.permissions import allowed
 from console.people.user import User
-from console.review.detail import SessionDetail, load_detail
+from console.review.detail import SessionDetail, empty_timeline, load_detail
 from console.review.queue import local_words
 from console.store import Store
 from console.ui.chair.session_dialogs import open_dialog
@@ -76,6 +76,8 @@ class SessionDetailWidget(QWidget):
         self.title.setObjectName("screenTitle")
         self.subtitle = QLabel("", self)
         self.subtitle.setObjectName("hint")
+        for line in (self.title, self.subtitle):  # long ones wrap, never widen the window (issue 20)
+            line.setWordWrap(True)
         self.signature = QLabel("", self)
         self.signature.setWordWrap(True)
         self.signature.setTextFormat(Qt.TextFormat.RichText)
@@ -135,8 +137,8 @@ class SessionDetailWidget(QWidget):
         self.detail = d
         s = d.session
         self.title.setText(d.title)
-        self.subtitle.setText(f"Session {s['id']} · started {local_words(s['started_at'])} · "
-                              f"technician {s['technician'] or '–'} · {s['status']}"
+        self.subtitle.setText(f"Started {local_words(s['started_at'])} · "
+                              f"technician {d.person(s['technician'])} · {s['status']}"
                               + (f" ({s['end_reason']})" if s["end_reason"] else ""))
         self.signature.setText(self._signature_banner(d))
         self.flags.setText(f"<style>{SCREEN_CSS}</style>" + flags_html(d))
@@ -184,10 +186,36 @@ class SessionDetailWidget(QWidget):
         self.note.setDocument(doc)
         self._note_for = sid
 
+    def clear(self, message: str = "Choose a session in the list") -> None:
+        """Show no session (the list has none left): nothing to sign, nothing stale on screen."""
+        self.detail = None
+        self._note_for = None
+        self.title.setText(message)
+        for label in (self.subtitle, self.signature, self.flags):
+            label.setText("")
+        self.timeline.show_timeline(empty_timeline(), None, 3.0)
+        for browser in (self.record, self.events, self.history, self.note):
+            browser.clear()
+        self._enable()
+
+    def signed_by_me(self) -> bool:
+        """Whether the logged-in person has signed this session since its last addendum: a second
+        signature of theirs adds nothing (the domain refuses it), so Sign off… is not offered."""
+        d = self.detail
+        if d is None or self.user is None:
+            return False
+        last_addendum = max((a["signature"].id for a in d.addenda if a.get("signature") is not None),
+                            default=0)
+        return any(sig.signer_username == self.user.username and sig.id > last_addendum
+                   for sig in d.signatures)
+
     def _enable(self) -> None:
         d = self.detail
         ended = d is not None and d.session["status"] != "recording"
-        self.sign_button.setEnabled(ended and allowed(self.user, "sign_session"))
+        mine = self.signed_by_me()
+        self.sign_button.setEnabled(ended and allowed(self.user, "sign_session") and not mine)
+        self.sign_button.setToolTip("You have signed this session; later remarks are addenda." if mine
+                                    else "")
         self.addendum_button.setEnabled(ended and allowed(self.user, "add_addendum"))
         self.course_button.setEnabled(d is not None and d.session["course_id"] is not None)
         can_export = d is not None and allowed(self.user, "export_sessions")

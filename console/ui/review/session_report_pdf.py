@@ -46,7 +46,7 @@ def report_html(d: SessionDetail) -> str:
     return f"""<html><head><style>{PAPER_CSS}</style></head><body>
 <h1 style="font-size:15pt; margin:0">Session report · {esc(d.title)}</h1>
 <p class="muted">Session {s['id']} ({esc(s['uuid'])}) · started {esc(local_words(s['started_at']))} ·
-technician {esc(s['technician'] or '–')}</p>
+technician {esc(d.person(s['technician']))}</p>
 <h2>Review</h2>{signatures_html(d)}
 <h2>Flags</h2>{flags_html(d)}
 <h2>Summary</h2>{summary_html(d)}
@@ -56,14 +56,21 @@ pose), intensity against the prescription (dashed), pulses and train starts. Sha
 (red), device lost (amber).</p>
 <p><img src="{TIMELINE_URL}" width="660" height="295"></p>
 <h2>Coil position at each pulse</h2>
-<p><img src="{SCATTER_URL}" width="300" height="300"></p>
-<p class="muted">Offset from the target in the coil plane; the circle is the distance tolerance
-({s['tol_distance_mm']:g} mm).</p>
+{_coil_section(d)}
 <h2>Record</h2>{entries_html(d)}
 <h2>Addenda</h2>{addenda_html(d)}
 <h2>Events</h2>{events_html(d)}
 <h2>Audit history</h2>{audit_html(d)}
 </body></html>"""
+
+
+def _coil_section(d: SessionDetail) -> str:
+    """The scatter of pulse positions, or, when the coil was not tracked, that sentence instead."""
+    if d.tracking_words:
+        return f"<p class='unsigned'>{esc(d.tracking_words)}</p>"
+    return (f'<p><img src="{SCATTER_URL}" width="300" height="300"></p>'
+            '<p class="muted">Offset from the target in the coil plane; the circle is the distance '
+            f"tolerance ({d.session['tol_distance_mm']:g} mm).</p>")
 
 
 def report_document(d: SessionDetail) -> QTextDocument:

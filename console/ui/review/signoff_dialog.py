@@ -76,6 +76,9 @@ class _SignatureDialog(QDialog):
         self.ok.setDefault(True)
         self.layout_.addWidget(self.error)
         self.layout_.addWidget(self.buttons)
+        # Wide enough for every line of the form: the wrapped intro would otherwise let the window
+        # open narrower than the meanings, cutting off what the signature means.
+        self.resize(max(self.width(), self.layout_.minimumSize().width()), self.sizeHint().height())
 
     def _try(self) -> None:
         try:
