@@ -82,9 +82,11 @@ def last_interrupted(db: sqlite_utils.Database, course: clinic.Course, patient: 
 
 
 def recovery_notice(db: sqlite_utils.Database, session_ids: list[int]) -> str:
-    """The start-up notice for sessions a stop of the program left behind, by patient and session
-    number (never the record's internal number), e.g. "Maria Lopez (MRN-1001), session 3 of 36
-    begun 02 Dec at 10:41, stopped after 2,160 of 3,000 pulses (72 %)"."""
+    """The start-up notice for sessions a stop of the program left behind, by the patient's clinic id
+    and session number (never the record's internal number), e.g. "patient MRN-1001, session 3 of 36
+    begun 02 Dec at 10:41, stopped after 2,160 of 3,000 pulses (72 %)". The clinic id, not the name:
+    the notice sits in the title bar before anyone has logged in, where a passer-by can read it; the
+    Chair shows the name with the session once someone has."""
     parts = []
     for session_id in session_ids:
         row = next(db.query(_SESSION_SQL + " WHERE s.id = ?", [session_id]), None)
@@ -92,7 +94,7 @@ def recovery_notice(db: sqlite_utils.Database, session_ids: list[int]) -> str:
             continue
         patient = clinic.get_patient(db, row["patient_id"])
         found = _interrupted(db, row, patient)
-        parts.append(f"{patient.name} ({patient.clinic_id}), {found.name()} begun {found.when()}, "
+        parts.append(f"patient {patient.clinic_id}, {found.name()} begun {found.when()}, "
                      f"stopped {found.given()}")
     if not parts:
         return ("The program stopped during a session; everything recorded up to then is kept, "
