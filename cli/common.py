@@ -8,6 +8,8 @@ never hides the top-level one.
 from __future__ import annotations
 
 import argparse
+import logging
+import sqlite3
 import sys
 import unicodedata
 from pathlib import Path
@@ -17,6 +19,10 @@ import sqlite_utils
 
 from console.paths import default_db_path
 from db.database import DatabaseUnusable, open_database
+from db.recovery import mark_interrupted_sessions
+from db.session_lock import is_session_live
+
+log = logging.getLogger(__name__)
 
 # Characters a terminal acts on or that reorder what follows; shown escaped, never printed raw.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -40,10 +46,46 @@ def open_existing(args: argparse.Namespace, command: str) -> sqlite_utils.Databa
         print(f"{command}: the database {path} does not exist; check --db.", file=sys.stderr)
         return None
     try:
-        return open_database(path, create=False)
+        db = open_database(path, create=False)
     except DatabaseUnusable as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return None
+    mark_abandoned(db, path, command)
+    return db
+
+
+def mark_abandoned(db: sqlite_utils.Database, path: Path, command: str) -> list[int]:
+    """Mark the sessions a crash left in ``recording`` as interrupted, as the window does at start.
+
+    A command that reads sessions right after a crash (``export``, ``note``, ``review``) would
+    otherwise show a dead recording as still going. The session lock tells the two apart: a
+    session recorded by a live process (its lock held) is left as it is. Returns the ids marked.
+    When the file cannot be written (a read-only copy), each dead session is named on stderr
+    instead, so the reader still learns it is not being recorded.
+    """
+    try:
+        marked = mark_interrupted_sessions(db, path)
+    except (sqlite3.Error, OSError) as exc:
+        log.info("%s: interrupted sessions not marked: %s", command, exc)  # the log file; stderr below
+        for session_id in _dead_recordings(db, path):
+            print(f"{command}: session {session_id} shows as recording, but no program is recording it "
+                  "(it stopped unexpectedly); this database cannot be changed, so it is not marked "
+                  "interrupted.", file=sys.stderr)
+        return []
+    for session_id in marked:
+        print(f"{command}: session {session_id} was left recording when its program stopped "
+              "unexpectedly; it is now marked interrupted (everything it recorded is kept).",
+              file=sys.stderr)
+    return marked
+
+
+def _dead_recordings(db: sqlite_utils.Database, path: Path) -> list[int]:
+    """Sessions in ``recording`` whose lock nobody holds (read only: nothing is changed)."""
+    try:
+        ids = [row[0] for row in db.execute("SELECT id FROM sessions WHERE status = 'recording' ORDER BY id")]
+        return [i for i in ids if not is_session_live(path, i)]
+    except (sqlite3.Error, OSError):
+        return []
 
 
 def shown(text: object) -> str:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_db_option, db_path_of, shown
+from cli.common import add_db_option, db_path_of, mark_abandoned, shown
 from console.note.assembly import NoteUnavailable, build_note
 from console.note.content import NoteContent
 from console.note.render import NoteTemplateError, render_note
@@ -81,6 +81,7 @@ def _note(args: argparse.Namespace) -> int:
     except DatabaseUnusable as exc:
         raise _Failed(str(exc)) from exc
     try:
+        mark_abandoned(db, db_path, "note")  # a crashed recording is not shown as still going
         content = build_note(db, args.session_id)
     except NoteUnavailable as exc:
         raise _Failed(str(exc)) from exc

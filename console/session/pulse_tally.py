@@ -13,6 +13,12 @@ pulse of every run fits the pulses table's (session_id, count) key; the
 "device_restarted" event keeps each segment's offset, from which the
 device's own count is ``count - count_offset``. (A column beside ``count``
 would change the signed record hash of every session already signed.)
+
+Memory stays bounded however long the run: the device time of only the last
+:data:`REPEAT_WINDOW` counts is kept (a repeat is a frame sent again within
+moments, never thousands of pulses later). A count at or below one that was
+forgotten is taken as the device starting its count again, a new segment,
+since it cannot be told apart from a pulse stored long ago.
 """
 
 from __future__ import annotations
@@ -21,7 +27,11 @@ from typing import Any
 
 from console.geometry import Deviation, PoseValue
 from console.session.recording_terms import RecorderConfig, rounded
+from console.session.session_alarms import on_target as within_tolerance
 from devices import events as ev
+
+REPEAT_WINDOW = 2048
+"""How many of the latest pulse counts keep their device time (to tell a repeat from a restart)."""
 
 
 class PulseTally:
@@ -29,7 +39,8 @@ class PulseTally:
 
     def __init__(self, config: RecorderConfig) -> None:
         self.config = config
-        self._counts: dict[int, int] = {}  # the device's count -> its device time, this segment
+        self._counts: dict[int, int] = {}  # the device's count -> its device time, the latest ones
+        self._forgotten = 0  # the highest count whose time was dropped from ``_counts`` (this segment)
         self.seg_max = 0  # the highest device count of this segment
         self.eos_pulses = 0  # the count the device gave at its end of session (this segment)
         self.segment = 0  # 0 until the device restarts its count
@@ -54,7 +65,12 @@ class PulseTally:
         return self.offset + self.seg_max
 
     def seen(self, count: int) -> bool:
-        return count in self._counts
+        return count in self._counts or count <= self._forgotten
+
+    @property
+    def counts_kept(self) -> int:
+        """How many counts keep their device time now (at most :data:`REPEAT_WINDOW`)."""
+        return len(self._counts)
 
     def is_new_run(self, e: ev.Pulse, greetings: int) -> bool:
         """Whether ``e`` begins a new device run rather than repeating a pulse.
@@ -66,6 +82,8 @@ class PulseTally:
         if self.seg_max == 0 or e.count > self.seg_max:
             return False
         known_t = self._counts.get(e.count)
+        if known_t is None and e.count <= self._forgotten:
+            return True  # long past the window of repeats: the device counts again
         if known_t == e.device_t:
             return False
         return known_t is not None or greetings != self._greetings
@@ -77,6 +95,7 @@ class PulseTally:
         self.offset = self.delivered
         self.segment += 1
         self._counts.clear()
+        self._forgotten = 0
         self.seg_max = self.eos_pulses = 0
         return detail
 
@@ -84,7 +103,7 @@ class PulseTally:
         self, e: ev.Pulse, train: int, pose: PoseValue | None, dev: Deviation | None, greetings: int,
     ) -> dict[str, Any]:
         """Count pulse ``e`` (new, not after the end) with the pose it was fired at; its row."""
-        self._counts[e.count] = e.device_t
+        self._remember(e.count, e.device_t)
         self.seg_max = max(self.seg_max, e.count)
         self._greetings = greetings
         count = self.offset + e.count
@@ -93,7 +112,7 @@ class PulseTally:
         on_target = distance = angle = None
         if dev is not None and dev.angle_deg is not None:
             distance, angle = dev.distance_mm, dev.angle_deg
-            on = distance <= cfg.tol_distance_mm and angle <= cfg.tol_angle_deg
+            on = within_tolerance(distance, angle, cfg.tol_distance_mm, cfg.tol_angle_deg)
             on_target = int(on)
             self.with_pose += 1
             self.on_target += on
@@ -109,6 +128,15 @@ class PulseTally:
             "qz": pose.qz if pose else None,
             "distance_mm": rounded(distance), "angle_deg": rounded(angle), "on_target": on_target,
         }
+
+    def _remember(self, count: int, device_t: int) -> None:
+        """Keep ``count``'s device time; past :data:`REPEAT_WINDOW` counts, the oldest is dropped."""
+        counts = self._counts
+        counts[count] = device_t
+        if len(counts) > REPEAT_WINDOW:
+            oldest = next(iter(counts))  # insertion order: the earliest kept
+            del counts[oldest]
+            self._forgotten = max(self._forgotten, oldest)
 
     def summary(self) -> dict[str, Any]:
         """The session row's pulse columns."""
