@@ -19,9 +19,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.paths import default_db_path
+from console.session.course_overview import recovery_notice
 from console.startup import StartupFailed, start
 from console.ui.chair.demo import demo_device_url
 from console.ui.main_window import TITLE, MainWindow
+from console.ui.widgets.screen_fit import ScreenFitter
 from console.ui.widgets.theme import apply_style
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName(TITLE)
     app.setOrganizationName("tms-session-console")
     apply_style(app)
+    # Every window and dialog lies within its screen when shown (issue 20, item 7).
+    app.installEventFilter(ScreenFitter(app))
     db_path = Path(getattr(args, "db", None) or default_db_path())
     try:
         started = start(db_path)
@@ -66,9 +70,8 @@ def run_app(args: argparse.Namespace) -> int:
         device_url = demo_device_url() if demo else None
         window = MainWindow(db, db_path, demo=demo, device_url=device_url)
         if interrupted:
-            ids = ", ".join(str(i) for i in interrupted)
-            window.show_notice(f"Found after a stop of the program: session {ids} marked interrupted, "
-                               "with everything recorded up to then.")
+            # By patient and session number, never the record's internal number (issue 20, item 19).
+            window.show_notice(recovery_notice(db, interrupted))
         window.show()
         window.start()
         _quit_on_signals(app)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -44,6 +45,7 @@ from console.ui.people.lock_screen import LockScreen, connect_idle_lock
 from console.ui.people.login import LoginDialog
 from console.ui.review.review_window import ReviewWindow
 from console.ui.widgets.application import running_app
+from console.ui.widgets.screen_fit import PREFERRED, fit_to_screen
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ TITLE = "TMS Session Console"
 Screen = Callable[..., QWidget]
 """A screen class, built as ``Screen(db, user, parent=None)``."""
 
+TITLE_MARGINS: Final = (16, 6, 16, 0)
+"""The title bar's margins above the pages (in the tabs' row it has none above or below)."""
+
 CHAIR: Final = "chair"
 """The technician's workspace: it needs the database file and the device address too."""
 
@@ -59,6 +64,7 @@ CHAIR: Final = "chair"
 SCREENS: dict[str, list[tuple[str, Screen | Literal["chair"]]]] = {
     "technician": [("Chair", CHAIR)],
     "supervisor": [("Review", ReviewWindow), ("Chair", CHAIR), ("Patients", PatientsPage)],
+    "physician": [("Review", ReviewWindow), ("Chair", CHAIR), ("Patients", PatientsPage)],
     "admin": [("Patients", PatientsPage)],
 }
 
@@ -81,7 +87,8 @@ class MainWindow(QMainWindow):
         self.workspace: QWidget | None = None
         self.setWindowTitle(TITLE + (" — DEMO database" if demo else ""))
         self.setAccessibleName(TITLE)
-        self.resize(1280, 800)
+        # The screen's usable part, never more: a 1280×720 display shows all of the window (issue 20).
+        fit_to_screen(self, PREFERRED)
 
         self.top = QWidget(self)
         self.top.setAccessibleName("Title bar")
@@ -90,10 +97,26 @@ class MainWindow(QMainWindow):
         self.demo_mark = QLabel("DEMO DATABASE: made-up patients", self.top)
         self.demo_mark.setObjectName("demoMark")
         self.demo_mark.setVisible(demo)
-        self.notice = QLabel("", self.top)
+        # The notice has a line of its own under the title bar and wraps: a long one never widens
+        # the window past its screen (it pushed Stop and Pause off-screen, issue 20 item 7).
+        self.notice_bar = QWidget(self)
+        self.notice_bar.setAccessibleName("Notice bar")
+        self.notice = QLabel("", self.notice_bar)
         self.notice.setObjectName("warning")
         self.notice.setAccessibleName("Notice")
-        self.notice.setVisible(False)
+        self.notice.setWordWrap(True)
+        self.notice.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.notice.setMinimumWidth(200)
+        self.notice_ok = QPushButton("OK", self.notice_bar)
+        self.notice_ok.setObjectName("small")
+        self.notice_ok.setAccessibleName("Hide the notice")
+        self.notice_ok.setToolTip("Hide this notice (it stays in the log)")
+        self.notice_ok.clicked.connect(self.hide_notice)
+        notice_row = QHBoxLayout(self.notice_bar)
+        notice_row.setContentsMargins(16, 4, 16, 0)
+        notice_row.addWidget(self.notice, 1)
+        notice_row.addWidget(self.notice_ok, 0, Qt.AlignmentFlag.AlignTop)
+        self.notice_bar.setVisible(False)
         self.who = QLabel("", self.top)
         self.who.setObjectName("hint")
         self.who.setAccessibleName("Logged in as")
@@ -106,11 +129,10 @@ class MainWindow(QMainWindow):
             button.setObjectName("small")
         self.lock_button.clicked.connect(self.lock_now)
         self.logout_button.clicked.connect(self.log_out)
-        bar = QHBoxLayout(self.top)
-        bar.setContentsMargins(16, 6, 16, 0)
+        bar = self._bar = QHBoxLayout(self.top)
+        bar.setContentsMargins(*TITLE_MARGINS)
         bar.addWidget(self.title)
         bar.addWidget(self.demo_mark)
-        bar.addWidget(self.notice, 1)
         bar.addStretch(1)
         bar.addWidget(self.who)
         bar.addWidget(self.lock_button)
@@ -120,10 +142,11 @@ class MainWindow(QMainWindow):
         self.welcome = self._welcome_page()
         self.pages.addWidget(self.welcome)
         central = QWidget(self)
-        layout = QVBoxLayout(central)
+        layout = self._column = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.top)
+        layout.addWidget(self.notice_bar)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self._show_user_controls(False)
@@ -156,6 +179,12 @@ class MainWindow(QMainWindow):
         current = self.notice.text()
         self.notice.setText(f"{current}  {text}".strip())
         self.notice.setVisible(bool(self.notice.text()))
+        self.notice_bar.setVisible(bool(self.notice.text()))
+
+    def hide_notice(self) -> None:
+        """The person has read the notice: its line goes, and the screen below gets the room back."""
+        self.notice.setText("")
+        self.notice_bar.setVisible(False)
 
     def _show_user_controls(self, visible: bool) -> None:
         self.who.setVisible(visible)
@@ -229,6 +258,11 @@ class MainWindow(QMainWindow):
                 workspace.addTab(widget, name)
             if not tabs:
                 workspace.addTab(QLabel("Nothing to show for this role.", workspace), "Welcome")
+            # The title bar shares the tabs' row: the screens get that row's height (a 720 px
+            # screen has none to spare, issue 20 item 7). It goes back above the pages at log-out.
+            workspace.setCornerWidget(self.top, Qt.Corner.TopRightCorner)
+            self._bar.setContentsMargins(16, 0, 8, 0)
+            self.top.show()
         self.workspace = workspace
         self.pages.addWidget(workspace)
         self.pages.setCurrentWidget(workspace)
@@ -241,6 +275,11 @@ class MainWindow(QMainWindow):
             self.chair.shutdown("logged out")
             self.chair = None
         workspace = self.workspace
+        if self.top.parentWidget() is not self.centralWidget():
+            self.top.setParent(self.centralWidget())
+            self._column.insertWidget(0, self.top)
+            self._bar.setContentsMargins(*TITLE_MARGINS)
+            self.top.show()
         if workspace is not None:
             self.pages.removeWidget(workspace)
             workspace.deleteLater()

@@ -96,7 +96,7 @@ class PatientsPage(QWidget):
             "edit": self._button("Edit patient", self.edit_patient, "manage_patients"),
             "open_course": self._button("Open course", self.open_course, "manage_patients"),
             "screening": self._button("Safety screening", self.open_screening, "record_screening"),
-            "clearance": self._button("Supervisor clearance", self.clear, "override_safety"),
+            "clearance": self._button("Physician review", self.clear, "clear_screening"),
             "mt": self._button("Motor threshold", self.record_mt, "record_session"),
             "phq9": self._button("PHQ-9", self.enter_phq9, "record_outcome"),
             "rating": self._button("HAM-D / MADRS", self.enter_rating, "record_outcome"),
@@ -173,7 +173,7 @@ class PatientsPage(QWidget):
         patient_id = self.selected_patient_id()
         course = clinic.active_course(self.db, patient_id) if patient_id else None
         needs_clearance = patient_id is not None and any(
-            "clearance" in b for b in screening.course_start_blockers(self.db, patient_id)
+            screening.REVIEW_PHRASE in b for b in screening.course_start_blockers(self.db, patient_id)
         )
         enabled = {
             "edit": patient_id is not None,
@@ -260,7 +260,7 @@ class PatientsPage(QWidget):
         patient_id = self.selected_patient_id()
         if patient_id is not None:
             dialog = ClearanceDialog(self.db, patient_id, parent=self)
-            dialog.username.setText(self.user.username if self.user.role == "supervisor" else "")
+            dialog.username.setText(self.user.username if allowed(self.user, "clear_screening") else "")
             self._open(dialog, dialog.cleared)
 
     def record_mt(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTextBrowser,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +32,7 @@ from console.note.assembly import build_note
 from console.note.content import NoteContent
 from console.note.render import render_note
 from console.store import Store
+from console.ui.note import save_place
 from console.ui.note.note_pdf import (
     PrintedNote,
     default_page,
@@ -38,10 +41,13 @@ from console.ui.note.note_pdf import (
     paint_note,
     write_pdf,
 )
+from console.ui.widgets.screen_fit import fit_to_screen
 
 log = logging.getLogger(__name__)
 
 PAGE_CHOICES = (("A4", "a4"), ("Letter", "letter"))
+PREVIEW_SIZE = QSize(900, 1000)
+"""The print preview's size where the screen has room: a page at a readable zoom."""
 
 
 class NoteView(QWidget):
@@ -93,6 +99,14 @@ class NoteView(QWidget):
         self.print_button.clicked.connect(self.print_note)
         self.save_button.clicked.connect(self.choose_and_save_pdf)
         self.copy_button.clicked.connect(self.copy_text)
+        # What the last action did ("Saved as …", "Copied …"): a button that does its work out of
+        # sight must say it did.
+        self.status = QLabel("")
+        self.status.setObjectName("hint")
+        self.status.setAccessibleName("What was done")
+        self.status.setWordWrap(True)
+        # A long path never widens the window: the label takes the room it is given.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("Paper"))
@@ -106,6 +120,7 @@ class NoteView(QWidget):
         layout.addWidget(self.problem_label)
         layout.addWidget(self.browser, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.status)
 
     @classmethod
     def for_session(cls, db: Store, session_id: int,
@@ -125,24 +140,34 @@ class NoteView(QWidget):
         """Put the note as plain text on the clipboard (and return it)."""
         text = self.note_text()
         QGuiApplication.clipboard().setText(text)
+        self.status.setText("The note is copied as text: paste it into a secure message or the "
+                            "patient's record.")
         self.copied.emit()
         return text
 
     def save_pdf(self, path: Path | str) -> PrintedNote:
         printed = write_pdf(self.content, path, self.page)
+        save_place.remember(path)
+        pages = "1 page" if printed.pages == 1 else f"{printed.pages} pages"
+        self.status.setText(f"Saved as {path} ({pages}).")
+        self.status.setToolTip(str(path))
         self.pdf_saved.emit(str(path))
         return printed
 
     def choose_and_save_pdf(self) -> None:
         h = self.content.header
         suggested = f"handoff-{h.patient_id}-session-{h.session_number or h.session_id}.pdf"
-        path, _ = QFileDialog.getSaveFileName(self, "Save the handoff note as PDF", suggested, "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the handoff note as PDF",
+                                              save_place.suggested_path(suggested), "PDF (*.pdf)")
         if not path:
             return
         try:
             self.save_pdf(path)
         except OSError as exc:
-            self.problem_label.setText(f"The note could not be saved to {path}: {exc}")
+            log.warning("note not saved to %s: %s", path, exc)
+            self.status.setText("")
+            self.problem_label.setText(f"The note could not be saved as {path}: the folder cannot be "
+                                       "written to. Choose another folder.")
             self.problem_label.setVisible(True)
 
     def make_printer(self) -> QPrinter:
@@ -162,6 +187,11 @@ class NoteView(QWidget):
         dialog = QPrintPreviewDialog(self._printer, self)
         dialog.setWindowTitle("Print the handoff note")
         dialog.paintRequested.connect(self.paint_to)
+        # Wide enough for the whole toolbar (its Print button was behind the overflow arrow,
+        # issue 20 item 9), a page high, and never beyond the screen.
+        bar = dialog.findChild(QToolBar)
+        width = max(PREVIEW_SIZE.width(), (bar.sizeHint().width() if bar is not None else 0) + 48)
+        fit_to_screen(dialog, QSize(width, PREVIEW_SIZE.height()))
         return dialog
 
     def print_note(self) -> None:
@@ -194,4 +224,4 @@ class NoteDialog(QDialog):
         row.addStretch(1)
         row.addWidget(close)
         layout.addLayout(row)
-        self.resize(860, 1000)
+        fit_to_screen(self, QSize(860, 1000))

@@ -12,11 +12,12 @@ import logging
 from datetime import date
 
 from PySide6.QtCore import QDate, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QLabel, QLineEdit, QWidget
 
 from console.review.flags import FlagConfig
 from console.review.queue import ANY_FLAG, NO_FLAG, ReviewFilter
 from console.ui.widgets.qt_dates import edited_date
+from console.ui.widgets.screen_fit import FlowLayout
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +65,14 @@ class ReviewFilterBar(QWidget):
         self.patient.setAccessibleName("Search clinic id")
         self.patient.setClearButtonEnabled(True)
         self.set_choices(choices)
-        layout = QHBoxLayout(self)
+        # The filters wrap onto a second line on a narrow screen instead of widening the window (issue 20).
+        layout = FlowLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for label, widget in (("", self.review), ("", self.use_dates), ("", self.date_from),
                               ("to", self.date_to), ("Technician", self.technician),
                               ("Protocol", self.protocol), ("Status", self.status), ("Flag", self.flag),
                               ("Patient", self.patient)):
-            if label:
-                layout.addWidget(QLabel(label, self))
-            layout.addWidget(widget)
-        layout.addStretch(1)
+            layout.add_pair(*((QLabel(label, self), widget) if label else (widget,)))
         self._sort = ("problems", True)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

@@ -189,7 +189,7 @@ def cell_text(row: QueueRow, column: str) -> str:
             return DASH
         return f"{row.number_in_course}" + (f"/{row.planned_sessions}" if row.planned_sessions else "")
     if column == "technician":
-        return row.technician or DASH
+        return row.technician_name or row.technician or DASH
     if column == "protocol":
         return row.protocol or DASH
     if column == "status":
@@ -231,7 +231,20 @@ class ReviewQueueView(QTableView):
         self.setSortingEnabled(True)
         for column, width in enumerate(WIDTHS):
             self.setColumnWidth(column, width)
+        # Who comes first, whole: at 1280 px the Patient column was behind the scrollbar and cut to
+        # "MRN-1003 (…" (issue 20 item 8; a wrong-patient choice is the risk). Only the shown order
+        # changes: the model's columns (and sorting, and the CSV) stay as they are.
+        keys = [c[1] for c in COLUMNS]
+        for shown, key in enumerate(("patient", "session")):
+            header.moveSection(header.visualIndex(keys.index(key)), shown)
+        self._patient_column = keys.index("patient")
+        model.list_loaded.connect(self._fit_patient_column)
         self.selectionModel().currentRowChanged.connect(self._current_changed)
+
+    def _fit_patient_column(self) -> None:
+        """The Patient column as wide as its widest shown entry (never narrower than set)."""
+        column = self._patient_column
+        self.setColumnWidth(column, max(WIDTHS[column], self.sizeHintForColumn(column)))
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         model = self.model()
