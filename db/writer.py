@@ -16,7 +16,18 @@ What happens when a write fails, because nothing may be lost silently:
 * A failure of the storage itself (disk full, I/O error, database locked for
   longer than the busy timeout) is not the rows' fault: the whole batch is
   kept, in order, and retried with back-off, later submissions queued behind
-  it. ``flush`` does not report success until it has landed.
+  it. ``flush`` does not report success until it has landed. ``failing``
+  holds the fault while it lasts (``on_error`` hears its start, ``on_resumed``
+  its end), and ``waiting_rows()`` says how many rows of each table wait.
+* The files themselves can go: someone deletes the ``-wal``/``-shm`` files
+  while recording (SQLite then keeps writing to the deleted log, and every
+  other connection sees a database without it, so the session vanishes) or
+  replaces the database file. Before each batch the writer checks that the
+  paths still name the files it opened (device and inode). A deleted log is
+  rescued: its rows are checkpointed into the database file through the
+  still-open connection, and the connection is opened again on the new files.
+  A replaced or deleted database file cannot be written any more: that is a
+  storage failure like a full disk. Either way ``incident`` says so, for good.
 
 Because of that second pass, a function given to :meth:`Writer.call` may run
 twice; it must only write through the connection it is given and must not
@@ -29,6 +40,7 @@ import atexit
 import collections
 import functools
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -44,6 +56,9 @@ from db.database import connect
 log = logging.getLogger(__name__)
 
 _INSERT, _INSERT_MANY, _UPDATE, _CALL, _FLUSH = range(5)
+
+OTHER_WRITES = "(other writes)"
+"""The table name ``waiting_rows()`` and ``abandoned_rows`` give to :meth:`Writer.call` operations."""
 
 # Primary SQLite result codes that mean "the storage failed", not "this row is wrong".
 _ENVIRONMENTAL_CODES = {
@@ -63,6 +78,23 @@ def _is_environmental(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and code is not None and (code & 0xFF) in _ENVIRONMENTAL_CODES
 
 
+def storage_problem(exc: BaseException) -> str:
+    """The storage fault in plain words, for people (never the raw SQLite text)."""
+    if isinstance(exc, FilesReplaced):
+        return str(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else -1
+    return {
+        13: "the disk is full",
+        10: "the disk could not be written (it may be full or failing)",
+        8: "the database file cannot be written (it is read-only)",
+        5: "another program is holding the database",
+        6: "another program is holding the database",
+        14: "the database file cannot be opened",
+        7: "the computer is out of memory",
+    }.get(primary, "the database could not be written")
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -71,11 +103,45 @@ class _StorageFailed(Exception):
     """The batch could not be committed for a reason outside its rows: keep it and retry."""
 
 
+class FilesReplaced(Exception):
+    """The paths no longer name the files the writer opened (deleted or replaced); plain words."""
+
+
+_FileIds = tuple[tuple[int, int] | None, ...]
+
+
+def _file_ids(path: Path) -> _FileIds:
+    """(device, inode) of the database file, its -wal and its -shm; None for a missing one."""
+    ids: list[tuple[int, int] | None] = []
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        try:
+            st = os.stat(name)
+        except OSError:
+            ids.append(None)
+        else:
+            ids.append((st.st_dev, st.st_ino))
+    return tuple(ids)
+
+
+def _rows_of(op: tuple) -> tuple[str, int]:
+    """(table, rows) an operation writes, for the per-table count of rows waiting."""
+    kind, target, payload = op
+    if kind == _INSERT_MANY:
+        return target, len(payload)
+    if kind in (_INSERT, _UPDATE):
+        return target, 1
+    if kind == _CALL:
+        return OTHER_WRITES, 1
+    return "", 0
+
+
 class Writer:
     """A thread with its own connection that commits submitted writes in batches.
 
     ``on_error`` is called from the writer thread with each error (a refused
-    operation, or the first failure of a storage outage); keep it short.
+    operation, the first failure of a storage outage, or the files found
+    deleted or replaced); ``on_resumed`` once writes land again after an
+    outage. Keep both short.
     """
 
     def __init__(self, path: Path | str, *, max_latency_s: float = 0.1) -> None:
@@ -89,6 +155,17 @@ class Writer:
         self.abandoned_operations = 0
         self.last_error: Exception | None = None
         self.on_error: Callable[[Exception], None] | None = None
+        self.on_resumed: Callable[[], None] | None = None
+        self.failing: Exception | None = None
+        """The storage fault while it lasts (rows are kept and retried); None while writes land."""
+        self.incident: FilesReplaced | None = None
+        """Set for good once the files were found deleted or replaced (rescued or not)."""
+        self.abandoned_rows: collections.Counter[str] = collections.Counter()
+        """Rows per table given up at close because the storage kept failing (they are lost)."""
+        self._waiting: collections.Counter[str] = collections.Counter()
+        self._count_lock = threading.Lock()
+        self._files: _FileIds = ()
+        self._replaced_main = False
         self._queue: collections.deque[tuple] = collections.deque()
         self._retry: list[tuple] = []
         self._in_flight = 0
@@ -109,8 +186,20 @@ class Writer:
     def _submit(self, op: tuple) -> None:
         if self._closed or self._stopping:
             raise RuntimeError(f"the writer for {self.path} is closed; nothing more can be written")
+        self._count(op, 1)
         self._queue.append(op)
         self._wake.set()
+
+    def _count(self, op: tuple, sign: int) -> None:
+        table, rows = _rows_of(op)
+        if rows:
+            with self._count_lock:
+                self._waiting[table] += sign * rows
+
+    def waiting_rows(self) -> dict[str, int]:
+        """Rows per table submitted and not yet committed (nor refused, nor given up)."""
+        with self._count_lock:
+            return {table: n for table, n in self._waiting.items() if n > 0}
 
     def insert(self, table: str, row: dict) -> None:
         """Insert one row (values must be str, int, float, bytes or None)."""
@@ -134,6 +223,11 @@ class Writer:
         future: Future = Future()
         self._submit((_CALL, fn, future))
         return future
+
+    @property
+    def running(self) -> bool:
+        """The writer's thread is alive (a stopped writer saves nothing more, however long one waits)."""
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def pending(self) -> int:
@@ -211,7 +305,9 @@ class Writer:
 
     def _run(self) -> None:
         try:
-            db = self._db = connect(self.path)
+            self._db = connect(self.path)
+            self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the -wal and -shm exist now
+            self._files = _file_ids(self.path)
         except BaseException as exc:  # handed to start(), which raises it in the caller
             self._start_error = exc
             self._ready.set()
@@ -220,7 +316,8 @@ class Writer:
         try:
             self._loop()
         finally:
-            db.close()
+            if self._db is not None:
+                self._db.close()
 
     def _loop(self) -> None:
         window = self.max_latency_s / 2  # leave the other half for the commit itself
@@ -244,6 +341,7 @@ class Writer:
             self._in_flight, self._retry = len(ops), []
             try:
                 try:
+                    self._check_files()
                     self._write_batch(ops)
                 except _StorageFailed:
                     raise
@@ -255,7 +353,8 @@ class Writer:
                 failures += 1
                 if failures == 1:
                     cause = exc.__cause__
-                    self._report(cause if isinstance(cause, Exception) else exc)
+                    self.failing = cause if isinstance(cause, Exception) else exc
+                    self._report(self.failing)
                 if self._stopping and time.monotonic() >= self._give_up_at:
                     self._abandon(exc)
                     return
@@ -264,6 +363,8 @@ class Writer:
             if failures:
                 log.warning("database writes resumed after %d failed attempt(s)", failures)
                 failures = 0
+                self.failing = None
+                self._resumed()
             batch_start = time.monotonic()
 
     def _drain(self) -> list[tuple]:
@@ -278,6 +379,10 @@ class Writer:
     def _abandon(self, exc: Exception) -> None:
         lost = [op for op in self._retry if op[0] != _FLUSH]
         self.abandoned_operations += len(lost)
+        for op in lost:
+            self._count(op, -1)
+            table, rows = _rows_of(op)
+            self.abandoned_rows[table] += rows
         self._retry = []
         log.error("%d database write(s) could not be saved to %s and were given up: %s",
                   len(lost), self.path, exc.__cause__ or exc)
@@ -289,6 +394,59 @@ class Writer:
                 self.on_error(exc)
             except Exception:
                 log.exception("the writer's on_error callback failed")
+
+    def _resumed(self) -> None:
+        if self.on_resumed is not None:
+            try:
+                self.on_resumed()
+            except Exception:
+                log.exception("the writer's on_resumed callback failed")
+
+    # -- its files ----------------------------------------------------------------
+
+    def _check_files(self) -> None:
+        """Before a batch: are the paths still the files opened? (three stat calls)"""
+        if self._replaced_main:
+            raise _StorageFailed("the database file was replaced") from self.incident
+        now = _file_ids(self.path)
+        if now == self._files:
+            return
+        if now[0] == self._files[0] and None in self._files[1:]:
+            self._files = now  # a log SQLite had not made yet when the writer opened: nothing lost
+            return
+        if now[0] != self._files[0]:
+            self._replaced_main = True
+            self.incident = FilesReplaced(
+                "the database file was deleted or replaced while recording; nothing more can be "
+                "saved to it")
+            log.error("%s: the database file is no longer the one opened (%s, was %s)",
+                      self.path, now[0], self._files[0])
+            raise _StorageFailed("the database file was replaced") from self.incident
+        self._rescue()
+
+    def _rescue(self) -> None:
+        """The -wal/-shm were deleted (or replaced): what was written lives only in the deleted log,
+        which no other connection sees. Copy it into the database file through this connection
+        (checkpoint), then open the connection again so later rows go to the files others see."""
+        db = self._db
+        if db is not None:  # None: an earlier rescue checkpointed, then could not open again
+            self._rollback()
+            busy, frames, done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            log.error("%s: its -wal/-shm files were deleted while recording; the log was copied into "
+                      "the database file (checkpoint: busy %s, %s of %s frames)", self.path, busy, done,
+                      frames)
+            if busy:
+                raise _StorageFailed("the deleted log could not be copied into the database file")
+            db.close()
+            self._db = None
+        self._sql_cache.clear()
+        self._db = connect(self.path)
+        self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        self._files = _file_ids(self.path)
+        self.incident = FilesReplaced(
+            "the database's working files (-wal, -shm) were deleted while recording; what had been "
+            "recorded was copied back into the database file")
+        self._report(self.incident)
 
     # -- writing one batch ------------------------------------------------------
 
@@ -469,5 +627,7 @@ class Writer:
         for index, (kind, _target, payload) in enumerate(ops):
             if kind == _FLUSH:
                 payload.set()
-            elif index not in refused:
+                continue
+            self._count(ops[index], -1)
+            if index not in refused:
                 self.committed_operations += 1

@@ -156,3 +156,11 @@ def adverse_events(
         "recorded_at",
     )
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql + " ORDER BY occurred_at, id", params)]
+
+
+def first_aid_steps_for(kind: str | None) -> list[str]:
+    """The clinic's steps for this kind of event (``steps_by_kind``), as the clinic wrote them;
+    the general steps when no kind is chosen yet or the clinic wrote none for it."""
+    aid = first_aid()
+    steps = aid.get("steps_by_kind", {}).get(kind or "")
+    return [str(step) for step in (steps or aid["steps"])]

@@ -13,11 +13,12 @@ from typing import Protocol
 
 from console.clinic.protocols import ProtocolSpec
 from console.session.device_health import DeviceHealth
+from console.session.plot_series import PlotSeries
 from console.session.pose_track import PoseTrack
 from console.session.pulse_tally import PulseTally
 from console.session.recording_terms import RecorderConfig, rounded
-from console.session.session_alarms import SessionAlarms
-from console.session.snapshot import LiveSnapshot, SeriesPoint
+from console.session.session_alarms import SessionAlarms, pose_zone
+from console.session.snapshot import LiveSnapshot
 
 
 class RecorderView(Protocol):
@@ -41,7 +42,7 @@ class RecorderView(Protocol):
     frames_rejected: int
     frames_missing: int
     pauses: int
-    series: list[SeriesPoint]
+    series: PlotSeries
 
     @property
     def ended(self) -> bool: ...
@@ -50,16 +51,19 @@ class RecorderView(Protocol):
     def stopping(self) -> bool: ...
 
     @property
+    def protocol_confirmed(self) -> bool: ...
+
+    @property
+    def stopping_at_panel(self) -> bool: ...
+
+    @property
     def duration_s(self) -> float | None: ...
 
 
 def zone_of(distance_mm: float, angle_deg: float, tol_mm: float, tol_deg: float) -> str:
-    """on (within tolerance), near (within twice), off."""
-    if distance_mm <= tol_mm and angle_deg <= tol_deg:
-        return "on"
-    if distance_mm <= 2 * tol_mm and angle_deg <= 2 * tol_deg:
-        return "near"
-    return "off"
+    """on (within tolerance) or off: the alarm's own rule (session_alarms.pose_zone), so the
+    coil panel never says "slightly off" while the band says off target."""
+    return pose_zone(distance_mm, angle_deg, tol_mm, tol_deg)
 
 
 def build_snapshot(rec: RecorderView) -> LiveSnapshot:
@@ -122,4 +126,8 @@ def build_snapshot(rec: RecorderView) -> LiveSnapshot:
         pulses_repeated=rec.pulses.repeated,
         coil_temp_c=rec.coil_temp_c,
         pose_quality=rec.track.quality,
+        target_tracked=cfg.target is not None,
+        protocol_confirmed=rec.protocol_confirmed,
+        stopping_at_panel=rec.stopping_at_panel,
+        course_protocol=cfg.protocol.name if cfg.protocol else None,
     )

@@ -29,6 +29,7 @@ from console.clinic.protocols import ProtocolSpec
 from console.session.device_health import DeviceHealth, DeviceTime
 from console.session.live_entries import command_detail, note_detail, side_effect_detail
 from console.session.live_view import build_snapshot
+from console.session.plot_series import PlotSeries
 from console.session.pose_track import PoseTrack
 from console.session.pulse_tally import PulseTally
 from console.session.recording_terms import InvalidAction, PendingRows, RecorderConfig, WallClock
@@ -44,6 +45,20 @@ fill the record)."""
 PAUSE_ECHO_S = 3.0
 """How long after a console pause a device PAUSED status is taken as that pause obeyed."""
 DEVICE_PAUSE_WORDS = "Paused at the device"
+REASON_NOT_GIVEN = "not given"
+PANEL_STOP_MAX_S = 120.0
+"""After Stop on a device the console cannot stop, how long at most the record stays open
+waiting for its pulses to cease (the technician stops it at its own panel)."""
+
+
+def reason_detail(reason: str | None, pressed_at: str | None) -> dict[str, Any]:
+    """A reason asked after a Pause or Stop already acted: the words as given (``not given``
+    when left blank, never a made-up one) and when the key was pressed, which links it."""
+    reason = (reason or "").strip()
+    detail: dict[str, Any] = {"reason": reason or REASON_NOT_GIVEN, "given": bool(reason)}
+    if pressed_at:
+        detail["pressed_at"] = pressed_at
+    return detail
 
 
 class SessionRecorder:
@@ -81,8 +96,12 @@ class SessionRecorder:
         self.pause_reason: str | None = None  # the console's reason, a fault, or DEVICE_PAUSE_WORDS
         self.alarm_book = SessionAlarms(config, self._event)
         self.device = DeviceHealth(self._event, self.alarm_book)
-        self.series: list[SeriesPoint] = []
-        self._stop: tuple[str, str, str | None, float] | None = None  # status, reason, by, deadline
+        self.series = PlotSeries()  # bounded: recent points exact, older ones thinned
+        self._stop: tuple[str, str | None, str | None, float] | None = None  # status, reason, by, deadline
+        self.pressed_at: dict[str, str] = {}
+        self._panel: dict[str, Any] | None = None  # a stop done at the device's own panel, watched
+        """When the technician last pressed Pause or Stop (``pause``/``stopped``): a reason asked
+        afterwards is linked to that press (:meth:`reason_given`)."""
         self._protocol_recorded = False
         self._dispatch: dict[type, Callable[[Any], None]] = {
             ev.Pose: self._on_pose,
@@ -111,8 +130,56 @@ class SessionRecorder:
         return self.alarm_book.active
 
     @property
+    def protocol_confirmed(self) -> bool:
+        """The device itself has reported the protocol the course prescribes (its LOAD answer or
+        its own report): until then Start waits, whatever the console meant to load."""
+        wanted = self.config.protocol
+        return wanted is None or (self._protocol_recorded and self.protocol == wanted)
+
+    @property
     def stopping(self) -> bool:
         return self._stop is not None and not self.ended
+
+    @property
+    def stopping_at_panel(self) -> bool:
+        """Stop was pressed but the device takes no STOP: it is being stopped at its own panel."""
+        return self._panel is not None and self.stopping
+
+    def watch_panel_stop(self, host_t: float) -> None:
+        """The device takes no STOP: the technician stops it at its own panel. The record stays
+        open while its pulses still come, so none is lost, and ends when the device ends the run,
+        once no pulse has come for the protocol's pause between trains plus the grace time, or
+        after :data:`PANEL_STOP_MAX_S`; its end notes when the pulses ceased."""
+        if self._stop is None or self.ended or self._panel is not None:
+            return
+        quiet = self.config.stop_grace_s + (self.protocol.iti_s if self.protocol else 0.0)
+        self._panel = {"pressed": host_t, "last": None, "after": 0, "quiet": quiet,
+                       "cap": host_t + PANEL_STOP_MAX_S}
+        status, reason, by, _ = self._stop
+        self._stop = (status, reason, by, host_t + quiet)
+
+    def _panel_pulse(self, host_t: float) -> None:
+        """A pulse after Stop on a device stopped at its panel: recorded, and the end waits on."""
+        panel, stop = self._panel, self._stop
+        if panel is None or stop is None:
+            return
+        panel["last"] = host_t
+        panel["after"] += 1
+        status, reason, by, _ = stop
+        self._stop = (status, reason, by, min(panel["cap"], host_t + panel["quiet"]))
+
+    def _panel_detail(self, host_t: float) -> dict[str, Any]:
+        """What the end says of a stop at the device's panel: when its pulses ceased."""
+        panel = self._panel
+        if panel is None:
+            return {}
+        last = panel["last"]
+        detail: dict[str, Any] = {"stopped_at_panel": True, "pulses_after_stop": panel["after"],
+                                  "pulses_ceased_at": self.clock.iso(last if last is not None
+                                                                     else panel["pressed"])}
+        if last is not None and host_t - last < panel["quiet"]:
+            detail["pulses_still_arriving"] = True  # ended by the time limit, not by quiet
+        return detail
 
     @property
     def pulses_delivered(self) -> int:
@@ -194,6 +261,7 @@ class SessionRecorder:
         if self.state != "running":
             raise InvalidAction(f"cannot pause a session that is {self.state}")
         self._enter_pause(host_t, None, reason, by, source="console")
+        self.pressed_at["pause"] = self.clock.iso(host_t)
         if self.device_state == "RUNNING":
             self._console_pause_echo_until = host_t + PAUSE_ECHO_S
 
@@ -203,11 +271,31 @@ class SessionRecorder:
         self._leave_pause(host_t, None, by, source="console")
 
     def stop(
-        self, host_t: float, reason: str, *, by: str | None = None, wait_for_device: bool = True
+        self, host_t: float, reason: str | None, *, by: str | None = None, wait_for_device: bool = True
     ) -> None:
         """End the session as stopped; with wait_for_device, the end waits for the
-        device's EOS (pulses still in flight are recorded) or the grace time."""
+        device's EOS (pulses still in flight are recorded) or the grace time.
+
+        ``reason`` None: the technician is asked why after the stop (the device is told
+        first); the answer is a later event (:meth:`reason_given`), never invented here."""
         self._request_end(host_t, "stopped", reason, by, wait_for_device)
+
+    def reason_given(self, host_t: float, what: str, reason: str | None, *, by: str | None = None) -> None:
+        """The reason for a Pause or Stop pressed earlier (``what`` is ``pause`` or ``stopped``),
+        asked after the device was told: its own event, linked to the press by its time. A blank
+        reason is recorded as not given. While the stop waits for the device's end, the reason
+        also becomes the session's end reason; while the pause lasts, the band shows it."""
+        if what not in ("pause", "stopped"):
+            raise ValueError(f"no reason is asked for {what!r}")
+        reason = (reason or "").strip() or None
+        self._event(host_t, None, "reason", what, reason_detail(reason, self.pressed_at.get(what)), by)
+        if reason is None:
+            return
+        if what == "stopped" and self._stop is not None and not self.ended and self._stop[1] is None:
+            status, _none, stop_by, deadline = self._stop
+            self._stop = (status, reason, stop_by, deadline)
+        elif what == "pause" and self.state == "paused" and self.pause_reason is None:
+            self.pause_reason = reason
 
     def abort(
         self, host_t: float, reason: str, *, by: str | None = None, wait_for_device: bool = True
@@ -319,7 +407,11 @@ class SessionRecorder:
         row = tally.row(e, self.train, pose, self.track.deviation if pose is not None else None, greetings)
         self._rows.pulses.append(row)
         self._n_rows += 1
-        self.series.append(SeriesPoint(self.time.seconds(t), row["distance_mm"], e.mso, True))
+        on = row["on_target"]
+        self.series.append(SeriesPoint(self.time.seconds(t), row["distance_mm"], e.mso, True,
+                                       None if on is None else bool(on)))
+        if self._panel is not None:
+            self._panel_pulse(e.host_t)
         if self.track.had_pose and self.state == "running":
             self._check_pose_alarms(e.host_t, e.device_t)
         if self.config.prescribed_mso is not None:
@@ -451,15 +543,20 @@ class SessionRecorder:
         self.pause_reason = None
         self._event(host_t, device_t, "resume", None, {"source": source}, by)
 
-    def _request_end(self, host_t: float, status: str, reason: str, by: str | None, wait: bool) -> None:
+    def _request_end(
+        self, host_t: float, status: str, reason: str | None, by: str | None, wait: bool
+    ) -> None:
         if self.ended:
             raise InvalidAction(f"the session has already ended ({self.end_status})")
-        reason = (reason or "").strip()
-        if not reason:
+        asked_after = reason is None and status == "stopped"  # the reason is asked after the stop
+        reason = (reason or "").strip() or None
+        if reason is None and not asked_after:
             raise InvalidAction(f"a session {status} needs a reason")
         if self._stop is not None and self._stop[0] == "aborted" and status == "stopped":
             return  # an abort is not softened into a stop
-        self._event(host_t, None, "end_requested", status, {"reason": reason}, by)
+        self.pressed_at[status] = self.clock.iso(host_t)
+        self._event(host_t, None, "end_requested", status,
+                    {"reason_asked_after": True} if reason is None else {"reason": reason}, by)
         self._stop = (status, reason, by, host_t + self.config.stop_grace_s)
         if not wait or self.state in ("ready", "armed"):
             self._end(host_t, None, status, reason, by)
@@ -480,6 +577,7 @@ class SessionRecorder:
         }
         if reason:
             detail["reason"] = reason
+        detail.update(self._panel_detail(host_t))
         self._event(host_t, device_t, "end", status, detail, by)
 
     def _event(

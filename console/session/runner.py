@@ -24,10 +24,21 @@ The session row is created with its lock held (db.session_lock), so another
 process starting meanwhile never takes the live session for interrupted.
 The last update of the row carries the final summary and the end status
 together, because an ended session is append-only.
+
+A finite source (a replayed capture) that has given its last event ends the
+session itself, stopped with :data:`CAPTURE_ENDED`, in the GUI as in ``record``.
+
+Nothing the device sent is dropped silently: while the storage fails the
+writer keeps the rows and retries, ``storage_error`` says so in plain words,
+and at the end the reader keeps retrying for :attr:`SessionRunner.end_retry_s`
+(or until :meth:`SessionRunner.give_up_saving`); what could not be saved is
+then in :attr:`SessionRunner.lost_rows`, per table.
 """
 
 from __future__ import annotations
 
+import collections
+import json
 import logging
 import threading
 import time
@@ -37,13 +48,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from console.safety.limits import IntensityRefused, intensity_refusal
 from console.session.device_commands import DeviceCommands
-from console.session.recorder import SessionRecorder
+from console.session.recorder import SessionRecorder, reason_detail
 from console.session.recording_terms import InvalidAction, RecorderConfig, RecordingTerms, WallClock
 from console.session.snapshot import LiveSnapshot, SeriesPoint
 from db.database import connect, new_uuid, utc_now
 from db.session_lock import SessionLock, begin_locked_session
-from db.writer import Writer
+from db.writer import FilesReplaced, Writer, storage_problem
 from devices.adapter import CommandError, DeviceAdapter
 from devices.events import EndOfSession
 
@@ -55,6 +67,10 @@ HAND_OVER_S = 0.02
 """Rows wait at most this long in the recorder before they are handed to the writer."""
 SUMMARY_S = 1.0
 """How often the session row's summary and heartbeat are written."""
+END_RETRY_S = 30.0
+"""How long, by default, the end of the record keeps retrying rows the storage refuses."""
+CAPTURE_ENDED = "the capture ended before the device ended the run"
+"""The end reason of a replayed capture that ran out before the device's end of session."""
 ANSWER_WAIT_S = 3.0
 """How long the end of the record waits for the device's answer to a command already sent (a
 command times out after 2 s), so that a STOP's acknowledgement is in the record, not lost behind
@@ -104,9 +120,19 @@ class SessionRunner:
         self._close_reason = "recording closed"
         self._ended = threading.Event()
         self._finished = threading.Event()  # the reader has written the end and stopped
-        self._storage_error: str | None = None
+        self._refusal: str | None = None  # the database refused a row (a bug, not the storage)
+        self._give_up = threading.Event()
+        self.end_retry_s = END_RETRY_S
+        self.saving_at_end = False
+        """True while the session has ended and the reader still retries rows the storage refused."""
+        self.lost_rows: dict[str, int] = {}
+        """Rows per table (``pulses``, ``poses``, ``session_events``, ``sessions`` …) that could not be
+        saved, known once the session has finished."""
         self._summarised = monotonic()  # when the reader last wrote the session row's summary
         self.failure: BaseException | None = None
+        self.wait_for_panel_stop = False
+        """The chair's choice: after Stop on a device that takes no STOP, keep recording until its
+        pulses cease (it is stopped at its own panel), rather than end the record at once."""
 
     # ------------------------------------------------------------------ life cycle
 
@@ -151,9 +177,11 @@ class SessionRunner:
         self._recorder.connected(clock.mono0, identity)
         writer = Writer(self.db_path, max_latency_s=0.1)
         writer.on_error = self._on_storage_error
+        writer.on_resumed = self._on_storage_resumed
         try:
             writer.start()
-        except BaseException:
+        except BaseException as exc:
+            self._end_unstarted(session_id, exc)
             lock.release()
             raise
         self._writer = writer
@@ -170,6 +198,48 @@ class SessionRunner:
     @property
     def ended(self) -> bool:
         return self._ended.is_set()
+
+    def give_up_saving(self) -> None:
+        """Stop retrying rows the storage refuses at the end (the operator asked twice); they are
+        counted in :attr:`lost_rows`."""
+        self._give_up.set()
+
+    def waiting_rows(self) -> dict[str, int]:
+        """Rows per table handed to the writer and not saved yet."""
+        writer = self._writer
+        return writer.waiting_rows() if writer is not None else {}
+
+    @property
+    def storage_fault(self) -> str | None:
+        """The storage's fault in plain words while it fails (and after the end, if rows were lost)."""
+        writer = self._writer
+        return storage_problem(writer.failing) if writer is not None and writer.failing else None
+
+    @property
+    def files_incident(self) -> str | None:
+        """Set for good once the database's files were found deleted or replaced while recording."""
+        writer = self._writer
+        if writer is None or writer.incident is None:
+            return None
+        return f"the database's files were changed while recording: {writer.incident}"
+
+    @property
+    def storage_error(self) -> str | None:
+        """What the chair and ``record`` say about the storage now; None while all is well."""
+        writer = self._writer
+        if writer is None:
+            return None
+        failing = writer.failing
+        if isinstance(failing, FilesReplaced):
+            return (f"Saving to the database has stopped: {failing}. What is recorded now is kept "
+                    "in memory only; do not close the program, and call for help.")
+        if failing is not None:
+            return (f"Saving to the database is failing ({storage_problem(failing)}). The recording "
+                    "goes on: what it records is kept in memory and saved as soon as the disk takes "
+                    "it again. Do not close the program.")
+        if writer.incident is not None:
+            return f"The database's files were changed while recording: {writer.incident}."
+        return self._refusal
 
     def close(self, reason: str = "recording closed", timeout: float = 15.0) -> None:
         """End the session (stopped with ``reason`` unless it ended already), write
@@ -205,7 +275,7 @@ class SessionRunner:
         writer = self._writer
         return replace(
             snap, unsaved_rows=writer.pending if writer is not None else 0,
-            storage_error=self._storage_error, command_error=self._commands.error,
+            storage_error=self.storage_error, command_error=self._commands.error,
         )
 
     def series_since(self, n: int) -> list[SeriesPoint]:
@@ -242,16 +312,76 @@ class SessionRunner:
 
         return self._submit(lambda: self._device_or_undo("RESUME", undo, by))
 
-    def stop(self, reason: str, by: str | None = None) -> Future:
-        """Stop: the end is written when the device confirms (EOS) or after a grace time."""
+    def stop(self, reason: str | None, by: str | None = None) -> Future:
+        """Stop: the end is written when the device confirms (EOS) or after a grace time.
+
+        ``reason`` None: the press acts at once and the reason is asked afterwards
+        (:meth:`give_reason`)."""
         wait = self.adapter.supports("STOP")
-        self._act(lambda r, now: r.stop(now, reason, by=by, wait_for_device=wait))
+        panel = not wait and self.wait_for_panel_stop
+
+        def stop(r: SessionRecorder, now: float) -> None:
+            r.stop(now, reason, by=by, wait_for_device=wait or panel)
+            if panel:
+                r.watch_panel_stop(now)
+
+        self._act(stop)
         return self._submit(lambda: self._stop_device(by))
 
     def abort(self, reason: str, by: str | None = None) -> Future:
         wait = self.adapter.supports("STOP")
         self._act(lambda r, now: r.abort(now, reason, by=by, wait_for_device=wait))
         return self._submit(lambda: self._stop_device(by))
+
+    def load_protocol(self, by: str | None = None) -> Future:
+        """Before Start: ask the device to load the course's protocol (when it takes LOAD), so the
+        technician starts only once the device has confirmed it (``snapshot().protocol_confirmed``).
+        The Future resolves False when there is nothing to send."""
+        plan, p = self.plan, self.plan.protocol
+        if self._recorder is None:
+            raise InvalidAction("the session is not open")
+        if not plan.load_protocol or p is None or not self.adapter.supports("LOAD"):
+            nothing: Future = Future()
+            nothing.set_result(False)
+            return nothing
+        return self._submit(lambda: self._device(
+            "LOAD", p.name, p.freq_hz, p.pulses_per_train, p.trains, p.iti_s, p.burst, by=by))
+
+    def give_reason(self, what: str, reason: str | None, by: str | None = None) -> Future:
+        """The reason for a Pause or Stop that already acted (``what``: ``pause`` or ``stopped``),
+        linked to its press; blank is recorded as not given. In order with the device's events
+        while the record is open; once it has ended, appended to the ended session's events (the
+        session row itself is append-only) after its end is committed, off the caller's thread."""
+        done: Future = Future()
+        recorder = self._recorder
+        if recorder is None:
+            raise InvalidAction("the session is not open")
+        with self._lock:
+            if not recorder.ended:
+                recorder.reason_given(self._monotonic(), what, reason, by=by)
+                done.set_result(True)
+                return done
+            detail = reason_detail(reason, recorder.pressed_at.get(what))
+
+        def append() -> None:
+            try:
+                self._finished.wait(30.0)  # the end's rows first, so the reason follows them
+                db = connect(self.db_path)
+                try:
+                    with db.conn:
+                        db.execute(
+                            "INSERT INTO session_events (session_id, at, kind, code, detail, by_user) "
+                            "VALUES (?, ?, 'reason', ?, ?, ?)",
+                            [self.session_id, utc_now(), what, json.dumps(detail, sort_keys=True), by])
+                finally:
+                    db.close()
+                done.set_result(True)
+            except BaseException as exc:
+                log.exception("session %s: the %s reason was not saved", self.session_id, what)
+                done.set_exception(exc)
+
+        threading.Thread(target=append, name=f"session-{self.session_id}-reason", daemon=True).start()
+        return done
 
     def supports(self, command: str) -> bool:
         """Whether the device may take ``command`` (cheap: no I/O)."""
@@ -266,7 +396,25 @@ class SessionRunner:
         """
         if self._recorder is None:
             raise InvalidAction("the session is not open")
-        return self._submit(lambda: self._device("SET", mso, by=by))
+        return self._submit(lambda: self._set_within_prescription(mso, by))
+
+    def _set_within_prescription(self, mso: int, by: str | None) -> bool:
+        """SET above the prescription only with a signed override that covers it (IntensityRefused
+        otherwise, and nothing is sent); checked on the command thread, so no screen waits on it."""
+        plan = self.plan
+        if plan.prescribed_mso is not None and mso > plan.prescribed_mso:
+            db = connect(self.db_path)
+            try:
+                refusal = intensity_refusal(
+                    db, session_id=self.session_id, course_id=plan.course_id, protocol=plan.protocol,
+                    mt_mso=plan.mt_mso, percent_mt=plan.percent_mt, prescribed_mso=plan.prescribed_mso,
+                    device_mso=mso)
+            finally:
+                db.close()
+            if refusal is not None:
+                log.warning("session %s: SET %s refused: %s", self.session_id, mso, refusal)
+                raise IntensityRefused(refusal)
+        return self._device("SET", mso, by=by)
 
     def add_note(self, text: str, by: str | None = None) -> None:
         self._act(lambda r, now: r.note(now, text, by=by))
@@ -299,7 +447,10 @@ class SessionRunner:
         (it was learnt only now), so the stop ends now rather than after its grace."""
         if self._device("STOP", by=by):
             return True
-        self._act_quietly(lambda r, now: r.close(now, "stopped at the console"))
+        if self.wait_for_panel_stop:  # stopped at its own panel: the record waits for the pulses
+            self._act_quietly(lambda r, now: r.watch_panel_stop(now))
+        else:
+            self._act_quietly(lambda r, now: r.close(now, "stopped at the console"))
         return False
 
     def _record_command(
@@ -348,8 +499,33 @@ class SessionRunner:
         return recorder, writer, session_id
 
     def _on_storage_error(self, exc: Exception) -> None:
-        self._storage_error = f"Saving to the database failed: {exc}"
-        log.error("session %s: %s", self.session_id, self._storage_error)
+        writer = self._writer
+        if writer is not None and (exc is writer.failing or exc is writer.incident):
+            log.error("session %s: saving to the database failed: %s", self.session_id, exc)
+            return
+        self._refusal = "The database refused part of the record; the rest is saved (see the log)."
+        log.error("session %s: the database refused a write: %s", self.session_id, exc)
+
+    def _on_storage_resumed(self) -> None:
+        log.warning("session %s: saving to the database works again", self.session_id)
+
+    def _end_unstarted(self, session_id: int, exc: BaseException) -> None:
+        """The writer could not start: the row must not stay ``recording`` (nothing will end it)."""
+        log.error("session %s: the database writer could not start: %s", session_id, exc)
+        now = utc_now()
+        try:
+            db = connect(self.db_path)
+            try:
+                with db.conn:
+                    db.execute(
+                        "UPDATE sessions SET status = 'interrupted', end_reason = ?, ended_at = ?, "
+                        "duration_s = 0, heartbeat_at = ? WHERE id = ? AND status = 'recording'",
+                        ["the recording could not start: the database could not be written", now, now,
+                         session_id])
+            finally:
+                db.close()
+        except Exception:
+            log.exception("session %s: could not mark the session interrupted", session_id)
 
     def _read(self) -> None:
         try:
@@ -392,6 +568,10 @@ class SessionRunner:
                     handed = now
             now = monotonic()
             ticked = handed = now
+            if self.adapter.exhausted and not recorder.ended:
+                # a finite source has given its last event (all fed): nothing more will come
+                with lock:
+                    recorder.close(now, CAPTURE_ENDED)
             if self._periodic(now):
                 self._ended.set()
                 return
@@ -435,6 +615,21 @@ class SessionRunner:
         changes["heartbeat_at"] = utc_now()
         writer.update("sessions", session_id, changes)
 
+    def _save_all(self, writer: Writer) -> bool:
+        """Wait until every row is committed; while the storage fails, keep retrying until
+        :attr:`end_retry_s` passes or :meth:`give_up_saving` is called. False when rows remain."""
+        deadline = time.monotonic() + self.end_retry_s
+        while not writer.flush(timeout=1.0):
+            if writer.failing is not None and not self.saving_at_end:
+                self.saving_at_end = True
+                log.error("session %s: the session has ended, %d rows wait to be saved; retrying",
+                          self.session_id, sum(writer.waiting_rows().values()))
+            hopeless = isinstance(writer.failing, FilesReplaced)  # its file is gone: no retry helps
+            if self._give_up.is_set() or time.monotonic() >= deadline or not writer.running or hopeless:
+                log.error("session %s: the end of the record could not be saved in time", self.session_id)
+                return False
+        return True
+
     def _await_answers(self) -> None:
         """Wait (at most :data:`ANSWER_WAIT_S`) until every command sent has its answer recorded."""
         if not self._commands.await_answers(ANSWER_WAIT_S):
@@ -450,12 +645,18 @@ class SessionRunner:
                 changes = recorder.final_changes() if recorder.ended else recorder.summary()
             changes["heartbeat_at"] = utc_now()
             writer.update("sessions", session_id, changes)
-            if not writer.flush(timeout=30.0):
-                log.error("session %s: the end of the record could not be saved in time", self.session_id)
+            saved = self._save_all(writer)
         except Exception:
             log.exception("session %s: writing the end of the record failed", self.session_id)
+            saved = False
         finally:
-            writer.close()
+            writer.close(timeout=10.0 if saved else 1.0)
+            lost = collections.Counter(writer.abandoned_rows)
+            lost.update(writer.waiting_rows())  # a writer that did not stop: not saved either
+            self.lost_rows = {table: n for table, n in lost.items() if n > 0}
+            self.saving_at_end = False
+            if self.lost_rows:
+                log.error("session %s: rows not saved: %s", self.session_id, self.lost_rows)
             if self._session_lock is not None:
                 self._session_lock.release()
             self._ended.set()

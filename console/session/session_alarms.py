@@ -18,6 +18,19 @@ from console.session.recording_terms import EventSink, InvalidAction, RecorderCo
 from console.session.snapshot import Alarm
 
 
+def on_target(distance_mm: float, angle_deg: float, tol_mm: float, tol_deg: float) -> bool:
+    """The one rule for where the coil is: on target within both tolerances, off target
+    otherwise. The alarm, the coil panel's word and colour, each pulse's ``on_target`` and both
+    plots (live and review) all follow it, so they never disagree."""
+    return distance_mm <= tol_mm and angle_deg <= tol_deg
+
+
+def pose_zone(distance_mm: float, angle_deg: float, tol_mm: float, tol_deg: float) -> str:
+    """``on`` or ``off`` (:func:`on_target`); the live view adds ``none`` (no pose) and
+    ``no_device``."""
+    return "on" if on_target(distance_mm, angle_deg, tol_mm, tol_deg) else "off"
+
+
 class SessionAlarms:
     """Active alarms (kind -> Alarm) and which of them the technician acknowledged."""
 
@@ -102,7 +115,7 @@ class SessionAlarms:
             self._off_since = None
             self.clear("off_target", host_t, device_t)
             return
-        off = dev.distance_mm > cfg.tol_distance_mm or dev.angle_deg > cfg.tol_angle_deg
+        off = not on_target(dev.distance_mm, dev.angle_deg, cfg.tol_distance_mm, cfg.tol_angle_deg)
         if not off:
             self._off_since = None
             self.clear("off_target", host_t, device_t)

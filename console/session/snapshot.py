@@ -30,12 +30,14 @@ ALARM_KINDS = ("off_target", "tracker_lost", "device_fault", "device_lost", "int
 
 
 class SeriesPoint(NamedTuple):
-    """One point of the live plots: session seconds, distance (mm), intensity (% MSO)."""
+    """One point of the live plots: session seconds, distance (mm), intensity (% MSO);
+    a pulse's ``on_target`` (the same rule as the alarm; None without a pose)."""
 
     t_s: float
     distance_mm: float | None
     mso: int | None
     is_pulse: bool
+    on_target: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class LiveSnapshot:
     depth_mm: float | None = None
     distance_mm: float | None = None
     angle_deg: float | None = None
-    zone: str = "none"  # on (within tolerance), near (within 2x), off, none (no pose)
+    zone: str = "none"  # on (within tolerance), off, none (no pose): session_alarms.pose_zone
     tol_distance_mm: float = 3.0
     tol_angle_deg: float = 3.0
     on_target_share: float | None = None  # pulses on target / pulses with a pose
@@ -85,6 +87,11 @@ class LiveSnapshot:
     pulses_repeated: int = 0  # counts the device reported again (kept once)
     coil_temp_c: float | None = None
     pose_quality: float = 0.0  # the tracker's quality of the last pose (0 = not seen)
+    target_tracked: bool = True  # False: the course has no target pose (placed by a rule, e.g. 5.5 cm)
+    protocol_confirmed: bool = True  # the device has reported the course's protocol: Start may be pressed
+    # (build_snapshot always says which; a snapshot built without a recorder has no protocol to wait for)
+    stopping_at_panel: bool = False  # Stop pressed on a device the console cannot stop: at its panel
+    course_protocol: str | None = None  # the protocol the course prescribes (protocol_name: the device's)
     # from the runner, not the recorder
     unsaved_rows: int = 0  # rows handed to the writer and not yet committed
     storage_error: str | None = None  # saving to the database failed: the words to show

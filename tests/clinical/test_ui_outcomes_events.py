@@ -86,6 +86,7 @@ def test_adverse_event_screen_shows_the_steps_and_records(qtbot, db, people, pat
         assert step in dialog.steps.text()
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert dialog.isVisible() and "Nothing is recorded yet" in dialog.error.text()
+    dialog.kind.setCurrentText("seizure")  # nothing is chosen for the person (issue 20, item 4)
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     assert "Describe what happened" in dialog.error.text()
     qtbot.keyClicks(dialog.what, "Left hand twitching for 20 s, then stopped; patient alert.")

@@ -35,7 +35,9 @@ def new_patient(db_path: Path, with_course: bool = True) -> tuple[int, SessionPl
             keys = ("x", "y", "z", "qw", "qx", "qy", "qz")
             open_course(db, p.id, "itbs", 120.0, target_pose=dict(zip(keys, TARGET, strict=True)))
             record_motor_threshold(db, p.id, 52.0, "EMG")
-        return p.id, plan_session(db, p, technician="Tina Tech")
+            return p.id, plan_session(db, p, technician="Tina Tech")
+        # The runner itself records without a course (plan_session refuses to plan one: issue 14).
+        return p.id, SessionPlan(patient_id=p.id, technician="Tina Tech")
     finally:
         db.close()
 
@@ -91,14 +93,18 @@ def test_lost_pulses_are_reported_not_invented(db_path: Path, tmp_path: Path) ->
 
 def test_a_capture_without_an_end_is_stopped_on_close_with_the_reason(db_path: Path, tmp_path: Path) -> None:
     _, plan = new_patient(db_path, with_course=False)
-    capture = write_run(tmp_path / "open.tscp", end=None)
-    runner = SessionRunner(db_path, create_adapter(f"replay://{capture}"), plan)
+    # played at the device's pace (about 12 s), so it is still going when closed: a capture that runs
+    # out ends itself (tests/storage/test_replay_end.py)
+    from console.clinic.protocols import ProtocolSpec
+
+    capture = write_run(tmp_path / "open.tscp", ProtocolSpec("short", 5.0, 5, 4, 2.0, 1), end=None)
+    runner = SessionRunner(db_path, create_adapter(f"replay://{capture}?realtime=1"), plan)
     try:
         runner.open()
         runner.start()
         from tests.devices.pty_device import wait_until
 
-        wait_until(lambda: runner.snapshot().pulses_recorded == 600, what="all pulses")
+        wait_until(lambda: runner.snapshot().pulses_recorded >= 1, what="a pulse")
         assert is_session_live(db_path, runner.session_id)
         runner.add_note("Patient said the clicks were loud", by="Tina Tech")
         runner.add_side_effect("headache", 2, by="Tina Tech")
@@ -108,7 +114,7 @@ def test_a_capture_without_an_end_is_stopped_on_close_with_the_reason(db_path: P
         runner.close("operator")
     db = open_database(db_path)
     s = db["sessions"].get(runner.session_id)
-    assert (s["status"], s["end_reason"], s["pulses_recorded"]) == ("stopped", "operator", 600)
+    assert (s["status"], s["end_reason"]) == ("stopped", "operator") and 1 <= s["pulses_recorded"] < 20
     assert s["pulses_on_target"] is None  # no course: no target to be on
     kinds = [r[0] for r in db.execute("SELECT kind FROM session_events WHERE session_id = ?", [s["id"]])]
     assert "note" in kinds and "side_effect" in kinds

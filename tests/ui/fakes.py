@@ -65,3 +65,7 @@ class FakeRunner:
 
     def names(self) -> list[str]:
         return [c[0] for c in self.calls]
+
+    def give_reason(self, what: str, reason: str | None, by: str | None = None) -> None:
+        """A reason asked after a Stop or Pause that already acted."""
+        self._record("give_reason", what, reason, by=by)

@@ -99,6 +99,7 @@ def test_adverse_event_key_stops_the_run_and_records_the_event(qtbot, itbs_clini
             assert dialog.steps.text().startswith("1. ")  # the clinic's first-aid steps, shown at once
             qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)  # the run stopped
             assert ws.end_page.title.text().startswith("Session aborted")
+            dialog.kind.setCurrentText("seizure")  # nothing is chosen for the person
             dialog.what.setPlainText("Jaw clenching for about 20 seconds; settled without help.")
             dialog.try_save()
             qtbot.waitUntil(lambda: ws.dialog is None, timeout=5000)

@@ -43,15 +43,17 @@ class AdverseEventDialog(FormDialog):
         self.patient_id, self.session_id, self.course_id = patient_id, session_id, course_id
         self.event_id = 0
         self.setMinimumWidth(760)
-        steps = "\n".join(f"{n}. {step}" for n, step in enumerate(adverse_event.first_aid_steps(), start=1))
-        self.steps = label(steps, self, "subValue")
+        self.steps = label(self._steps_text(None), self, "subValue")
         self.steps.setAccessibleName("First-aid steps")
         self.body.insertWidget(1, self.steps)
         if aid.get("emergency_contact"):
             self.body.insertWidget(2, label(aid["emergency_contact"], self, "warning"))
         self.kind = QComboBox(self)
         self.kind.addItems(adverse_event.event_kinds())
+        self.kind.setPlaceholderText("Choose the kind of event")
+        self.kind.setCurrentIndex(-1)  # nothing chosen for the person: the record keeps what they chose
         self.kind.setAccessibleName("Kind of event")
+        self.kind.currentIndexChanged.connect(self._show_steps)
         when = pressed_at or datetime.now()
         self.occurred = QDateTimeEdit(to_qdatetime(when), self)
         self.occurred.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
@@ -75,6 +77,16 @@ class AdverseEventDialog(FormDialog):
         self._confirm_close = False
         self.finish()
         self.kind.setFocus()
+
+    @staticmethod
+    def _steps_text(kind: str | None) -> str:
+        steps = adverse_event.first_aid_steps_for(kind)
+        return "\n".join(f"{n}. {step}" for n, step in enumerate(steps, start=1))
+
+    def _show_steps(self) -> None:
+        """The clinic's steps for the kind chosen (its general steps until one is chosen)."""
+        kind = self.kind.currentText() if self.kind.currentIndex() >= 0 else None
+        self.steps.setText(self._steps_text(kind))
 
     def save(self) -> None:
         self.event_id = adverse_event.record_adverse_event(

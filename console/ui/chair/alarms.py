@@ -35,6 +35,7 @@ EXPLANATIONS = {
                    "stays in the record. Check the cable and the device.",
     "tracker_lost": "No coil position: check that the tracker can see the coil's markers.",
 }
+NOT_TRACKED = "The coil position is not tracked for this course"
 STATE_WORDS = {
     "ready": "Ready",
     "armed": "Armed: waiting for the device's first train",
@@ -163,7 +164,14 @@ class AlarmBand(QFrame):
             self.mute_button.setVisible(bool(kinds))
             self.mute_button.setEnabled(self.sound.audible)
             self.mute_button.setText("Mute sound  Ctrl+M" if self.sound.audible else "Sound muted")
-        if alarms:
+        if snap.stopping_at_panel:  # first: the device still stimulates until someone stops it
+            level = "alarm"
+            headline = "Stop the stimulator at its own panel now"
+            detail = ("This console cannot stop it. The record stays open until its pulses have "
+                      "ceased, and notes when they did.")
+            if alarms:
+                detail += "\nAlso: " + "; ".join(HEADLINES.get(a.kind, a.kind) for a in alarms)
+        elif alarms:
             top = alarms[0]
             level = LEVELS.get(top.kind, "alarm")
             headline = HEADLINES.get(top.kind, top.kind)
@@ -205,8 +213,16 @@ class AlarmBand(QFrame):
         if snap.state == "ended":
             status = snap.end_status or ""
             return f"{status}{': ' + snap.end_reason if snap.end_reason else ''}".strip(": ")
+        untracked = "" if snap.target_tracked else NOT_TRACKED
         if snap.state == "running":
-            return snap.protocol_name or ""
+            return " · ".join(p for p in (snap.protocol_name, untracked) if p)
+        if snap.state == "ready" and snap.device_connected and not snap.protocol_confirmed:
+            course = snap.course_protocol or "the course's protocol"
+            return (f"Waiting for the device to confirm {course} before Start. "
+                    "Load it at the device's panel if it does not take it from the console.")
         if snap.state == "ready":
+            if untracked:
+                return ("Checklist done: connect the device (Ctrl+D), place the coil by the course's "
+                        f"rule, then start (F5). {untracked}.")
             return "Checklist done: connect the device (Ctrl+D), check the coil, then start (F5)."
-        return ""
+        return untracked

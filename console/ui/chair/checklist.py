@@ -2,8 +2,11 @@
 an answer the clinic configured (``note_on`` in resources/checklist.json)
 asks for a note before the session can go on.
 
-Keyboard: Tab moves between items, Y or N answers the focused item and moves
-to the next; arrows switch an answer; Enter continues once all is answered.
+One way of answering, by key or by mouse: Y or N (or a click on Yes or No)
+answers the highlighted question and moves on, to its note when the answer
+needs one, else to the next unanswered question; Tab and Shift+Tab only move,
+without answering; arrows switch an answer; Enter continues once all is
+answered. The hint says exactly this.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from console.resource_data.lists import ChecklistQuestion
 from console.resource_data.lists import checklist_items as clinic_checklist
+from console.ui.widgets import theme
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +90,31 @@ class ChecklistItem(QFrame):
         self.group.buttonToggled.connect(self._toggled)
         self.note.textChanged.connect(self.changed)
         self.note.returnPressed.connect(self._note_entered)
+        self.note.installEventFilter(self)
+        self.current = False
         for button in (self.yes, self.no):
             button.installEventFilter(self)
+            # a click answers as Y/N does, and moves on the same way: the next key never
+            # re-answers the clicked question
+            button.clicked.connect(self._clicked)
 
     def eventFilter(self, obj, event) -> bool:
+        if event.type() in (event.Type.FocusIn, event.Type.FocusOut):
+            self.set_current(event.type() == event.Type.FocusIn)
         if event.type() == event.Type.KeyPress and event.key() in (Qt.Key.Key_Y, Qt.Key.Key_N):
             (self.yes if event.key() == Qt.Key.Key_Y else self.no).setChecked(True)
             self.answered.emit(self)
             return True
         return super().eventFilter(obj, event)
+
+    def set_current(self, current: bool) -> None:
+        """Highlight the question the next key answers."""
+        if current != self.current:
+            self.current = current
+            self.setStyleSheet(f"QFrame#panel {{ border: 2px solid {theme.ACCENT}; }}" if current else "")
+
+    def _clicked(self) -> None:
+        self.answered.emit(self)
 
     def _note_entered(self) -> None:
         if self.note.text().strip():
@@ -132,6 +152,10 @@ class ChecklistItem(QFrame):
         (self.no if self.no.isChecked() else self.yes).setFocus()
 
 
+HINT = ("Ask each question, then press Y or N (or click Yes or No): the answer is kept and the "
+        "next question is highlighted. Tab moves without answering.")
+
+
 class ChecklistPage(QWidget):
     """All items; ``completed(list[ChecklistAnswer])`` once every one is answered."""
 
@@ -143,7 +167,9 @@ class ChecklistPage(QWidget):
         self.setAccessibleName("Pre-session checklist")
         self.title = QLabel("Before the session", self)
         self.title.setObjectName("screenTitle")
-        hint = QLabel("Ask each question and answer it: Y or N for the focused item, Tab to move.", self)
+        hint = QLabel(HINT, self)
+        hint.setWordWrap(True)
+        hint.setAccessibleName("How to answer")
         hint.setObjectName("hint")
         body = QWidget(self)
         items_layout = QVBoxLayout(body)

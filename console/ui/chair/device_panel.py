@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.session.snapshot import LiveSnapshot
+from console.ui.chair.plain_words import GENERAL, DetailsFold, device_problem, place_words
 from console.ui.widgets.big_numbers import _set
 from console.ui.widgets.formatting import DASH
 
@@ -75,6 +76,18 @@ class _Relay(QObject):
     done = Signal(object, str)  # the opened runner or None, an error message
 
 
+def protocol_words(snap: LiveSnapshot, expected: str | None) -> str:
+    """What the device has loaded, and whether Start waits for it: before the device confirms
+    the course's protocol, the panel says so, never a different protocol beside an enabled Start."""
+    course = snap.course_protocol or expected
+    if snap.protocol_confirmed or snap.state != "ready":
+        return snap.protocol_name or "not reported yet"
+    if course is None:
+        return snap.protocol_name or "not reported yet"
+    return (f"not confirmed yet: waiting for the device to report {course}, the course's protocol "
+            "(load it at the device's panel if it does not take it from the console)")
+
+
 class DevicePanel(QFrame):
     """Device address, Connect, and what the device reports; ``connected(runner)`` when open."""
 
@@ -116,6 +129,9 @@ class DevicePanel(QFrame):
         self.status.setObjectName("subValue")
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Device status")
+        # Plain words for a failure or for where the device is; the exact text under "Details".
+        self.problem = DetailsFold(self)
+        self.problem.setAccessibleName("Device problem")
         self.identity = QLabel(DASH, self)
         self.protocol = QLabel(DASH, self)
         self.intensity = QLabel(DASH, self)
@@ -143,6 +159,7 @@ class DevicePanel(QFrame):
         layout.addWidget(self.connect_button)
         layout.addWidget(self.address)
         layout.addWidget(self.status)
+        layout.addWidget(self.problem)
         layout.addWidget(self.details)
         self.details.setVisible(False)  # what the device says, once it is connected
         self.expected_protocol: str | None = None
@@ -185,6 +202,7 @@ class DevicePanel(QFrame):
         self.connect_button.setEnabled(True)
         self.connect_button.setVisible(True)
         self.status.setText("Not connected")
+        self.problem.show_text("", "")
         for label in (self.identity, self.protocol, self.intensity):
             label.setText(DASH)
 
@@ -219,7 +237,8 @@ class DevicePanel(QFrame):
     def _finished(self, runner: object, error: str) -> None:
         self.join()
         if runner is None:
-            self.status.setText(f"Not connected: {error}")
+            self.status.setText("Not connected")
+            self.problem.show_text(device_problem(error) or GENERAL, error)
             self.url.setEnabled(True)
             self.connect_button.setEnabled(True)
             self.connect_button.setFocus()
@@ -230,9 +249,13 @@ class DevicePanel(QFrame):
         # Connected: the choice gives way to what the device says (one device per session).
         self.connect_button.setVisible(False)
         self.url.setVisible(False)
-        self.address.setText(url)
+        place = place_words(url)
+        self.address.setText(place[:1].upper() + place[1:])
+        self.address.setWordWrap(True)
         self.address.setToolTip(url)
         self.address.setVisible(True)
+        self.address.setAccessibleDescription(f"Device address: {url}")  # the exact address, on hover
+        self.problem.show_text("", "")
         self.details.setVisible(True)
         self.status.setText("Connected")
         self.connected.emit(runner)
@@ -254,10 +277,7 @@ class DevicePanel(QFrame):
         else:
             _set(self.status, "Connection lost: reconnecting …")
         _set(self.identity, snap.device_label or DASH)
-        loaded = snap.protocol_name or "not reported yet"
-        if self.expected_protocol and snap.protocol_name and snap.protocol_name != self.expected_protocol:
-            loaded += f" (course: {self.expected_protocol})"
-        _set(self.protocol, loaded)
+        _set(self.protocol, protocol_words(snap, self.expected_protocol))
         if snap.mso is None:
             _set(self.intensity, "not reported yet")
         elif self.prescribed_mso is not None and snap.mso != self.prescribed_mso:

@@ -145,6 +145,7 @@ class EndOfSession(QWidget):
         caption = QLabel("SIDE EFFECTS REPORTED", left)
         caption.setObjectName("caption")
         self.side_effect_list = QListWidget(left)
+        self.side_effect_list.setWordWrap(True)  # a long description reads whole
         self.side_effect_list.setAccessibleName("Side effects reported")
         self.side_effect_list.setMinimumHeight(90)
         buttons = QGridLayout()
@@ -161,8 +162,9 @@ class EndOfSession(QWidget):
         self.phq9_state = QLabel("", left)
         self.phq9_state.setObjectName("warning")
         self.phq9_state.setWordWrap(True)
-        self.phq9_button = QPushButton("Enter PHQ-9   Ctrl+Q", left)
-        self.phq9_button.setShortcut(QKeySequence("Ctrl+Q"))
+        # Not Ctrl+Q: that is Quit on Linux and macOS (issue 20, item 20).
+        self.phq9_button = QPushButton("Enter PHQ-9   Ctrl+9", left)
+        self.phq9_button.setShortcut(QKeySequence("Ctrl+9"))
         self.phq9_button.setAccessibleName("Enter the PHQ-9")
         self.phq9_button.clicked.connect(self.open_phq9)
         left_layout = QVBoxLayout(left)
@@ -207,6 +209,8 @@ class EndOfSession(QWidget):
         """Fill the screen from the session's final snapshot."""
         self.user = user
         self.session_id = snap.session_id
+        self.end_status, self.end_reason = snap.end_status, snap.end_reason
+        self.phq9_saved_text = ""
         self.patient_id = patient_id
         self.course_id = course_id
         title = END_WORDS.get(snap.end_status or "", "Session ended")
@@ -214,7 +218,8 @@ class EndOfSession(QWidget):
         self.reason.setText(f"Reason: {snap.end_reason}" if snap.end_reason else "")
         planned = f" / {snap.pulses_planned:,}".replace(",", " ") if snap.pulses_planned else ""
         lost = snap.pulses_delivered - snap.pulses_recorded
-        recorded = "" if lost <= 0 else f"{lost} fired while not recorded"
+        recorded = "" if lost <= 0 else (f"{lost} given by the device but not received by the console "
+                                         "(a gap in the connection)")
         self.pulses.show_values(f"{snap.pulses_delivered:,}".replace(",", " ") + planned, recorded)
         self.on_target.show_values(percent(snap.on_target_share), "of pulses with a pose")
         losses = len(session_entries.session_events(self.db, snap.session_id, ["device_lost"])) \
@@ -234,13 +239,21 @@ class EndOfSession(QWidget):
         if self.session_id is None:
             return
         labels = {item["kind"]: item["label"] for item in side_effect_kinds()}
-        for row in session_entries.session_events(self.db, self.session_id, ["side_effect"]):
+        rows = session_entries.session_events(self.db, self.session_id, ["side_effect", "adverse_event"])
+        for row in rows:
             detail = row["detail"] if isinstance(row["detail"], dict) else {}
+            if row["kind"] == "adverse_event":  # kept with the side effects: the end screen says it
+                what = f" — {detail['description']}" if detail.get("description") else ""
+                self.side_effect_list.addItem(f"Adverse event: {row['code'] or 'recorded'}{what}")
+                continue
             note = f" — {detail['note']}" if detail.get("note") else ""
             label = labels.get(row["code"], row["code"] or "side effect")
             self.side_effect_list.addItem(f"{label}: {detail.get('rating', '?')}/10{note}")
         if not self.side_effect_list.count():
-            self.side_effect_list.addItem("None reported")
+            adverse = getattr(self, "end_status", None) == "aborted" and "adverse" in (
+                getattr(self, "end_reason", None) or "")
+            self.side_effect_list.addItem(
+                "Adverse event: its record is still open" if adverse else "None reported")
 
     def _phq9_due(self) -> bool:
         if self.course_id is None:
@@ -268,11 +281,18 @@ class EndOfSession(QWidget):
             self.message.setText(f"The PHQ-9 could not be opened: {exc}")
             return
         self.dialog = dialog
+        dialog.saved.connect(self._phq9_saved)
         open_dialog(self, dialog, self._phq9_closed)
 
     def _phq9_closed(self) -> None:
         self.dialog = None
         self._show_phq9()
+        if saved := getattr(self, "phq9_saved_text", ""):
+            self.phq9_state.setText(saved)
+
+    def _phq9_saved(self, result) -> None:
+        """Say the PHQ-9 was saved, with its total (issue 20, item 14: the form closed without a word)."""
+        self.phq9_saved_text = f"PHQ-9 saved: total {result.total} ({result.severity})."
 
     # ---------------------------------------------------------- side effects
     def _side_effect_handler(self, kind: str, label: str):

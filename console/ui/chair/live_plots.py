@@ -63,10 +63,11 @@ class ChunkedCurve:
     """One curve cut into frozen chunks and a live tail; only the tail is ever redrawn."""
 
     def __init__(self, plot: pg.PlotItem, pen, downsample: bool = True, chunk: int = CHUNK,
-                 z: float = 0.0) -> None:
+                 z: float = 0.0, **style) -> None:
         self._plot = plot
         self._z = z
         self._pen = pen
+        self._style = style  # e.g. symbols, for points that must show even when alone
         self._downsample = downsample
         self._chunk = chunk
         self._frozen: list[pg.PlotDataItem] = []
@@ -74,7 +75,7 @@ class ChunkedCurve:
         self._tail = self._new_item()
 
     def _new_item(self) -> pg.PlotDataItem:
-        item = pg.PlotDataItem(pen=self._pen, connect="finite")
+        item = pg.PlotDataItem(pen=self._pen, connect="finite", **self._style)
         item.setClipToView(True)
         item.setZValue(self._z)
         if self._downsample:
@@ -114,7 +115,10 @@ class SeriesBuffers:
         self.distance = GrowingArray()
         self.mso = GrowingArray()
         self.pulse_t = GrowingArray(1024)
-        self.pulse_distance = GrowingArray(1024)
+        self.pulse_distance = GrowingArray(1024)  # on target (or no pose): NaN where off
+        self.pulse_off_distance = GrowingArray(1024)  # off target only: NaN elsewhere
+        self.off_t = GrowingArray(256)  # the off-target pulses alone (no NaN: drawn as dots)
+        self.off_distance = GrowingArray(256)
         self.pulse_mso = GrowingArray(1024)
         self.count = 0  # SeriesPoints taken in (for series_since)
 
@@ -129,7 +133,10 @@ class SeriesBuffers:
         self.mso.extend([nan if p.mso is None else p.mso for p in points])
         pt: list[float] = []
         pd: list[float] = []
+        po: list[float] = []
         pm: list[float] = []
+        ot: list[float] = []
+        od: list[float] = []
         last = self.pulse_t.last()
         for p, x in zip(points, minutes, strict=True):
             if not p.is_pulse:
@@ -138,15 +145,26 @@ class SeriesBuffers:
                 # A break between trains: NaN in y only (x stays sorted for clip-to-view).
                 pt.append(last)
                 pd.append(nan)
+                po.append(nan)
                 pm.append(nan)
             pt.append(x)
-            pd.append(nan if p.distance_mm is None else p.distance_mm)
+            distance = nan if p.distance_mm is None else p.distance_mm
+            off = p.on_target is False  # the alarm's own rule, decided by the recorder
+            pd.append(nan if off else distance)
+            po.append(distance if off else nan)
+            if off and p.distance_mm is not None:
+                ot.append(x)
+                od.append(p.distance_mm)
             pm.append(nan if p.mso is None else p.mso)
             last = x
         if pt:
             self.pulse_t.extend(pt)
             self.pulse_distance.extend(pd)
+            self.pulse_off_distance.extend(po)
             self.pulse_mso.extend(pm)
+        if ot:
+            self.off_t.extend(ot)
+            self.off_distance.extend(od)
 
 
 def _stepped(value: float, step: float) -> float:
@@ -191,13 +209,20 @@ class LivePlots(QWidget):
 
         dashed = Qt.PenStyle.DashLine
         self.tol_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.ON, width=1, style=dashed))
-        self.near_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.NEAR, width=1, style=dashed))
+        self.near_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.GUIDE, width=1, style=dashed))
         self.distance_plot.addItem(self.tol_line)
         self.distance_plot.addItem(self.near_line)
         self.buffers = SeriesBuffers()
         self.distance_curve = ChunkedCurve(self.distance_plot, pg.mkPen(theme.ACCENT, width=1))
         self.pulse_distance_curve = ChunkedCurve(
             self.distance_plot, pg.mkPen(theme.ON, width=3), downsample=False, z=1.0
+        )
+        # Off-target pulses in the off-target colour, as in the coil panel, the band and the review.
+        self.pulse_off_curve = ChunkedCurve(self.distance_plot, pg.mkPen(theme.OFF, width=3),
+                                            downsample=False, z=1.5)
+        self.pulse_off_dots = ChunkedCurve(  # a lone off-target pulse shows too
+            self.distance_plot, None, downsample=False, z=1.6,
+            symbol="o", symbolSize=6, symbolPen=None, symbolBrush=theme.OFF,
         )
         self.mso_curve = ChunkedCurve(self.intensity_plot, pg.mkPen(theme.MUTED, width=1))
         self.pulse_mso_curve = ChunkedCurve(
@@ -250,9 +275,13 @@ class LivePlots(QWidget):
         self.mso_curve.extend_to(b.t.view(), b.mso.view())
         if b.pulse_t.size:
             self.pulse_distance_curve.extend_to(b.pulse_t.view(), b.pulse_distance.view())
+            self.pulse_off_curve.extend_to(b.pulse_t.view(), b.pulse_off_distance.view())
+        if b.off_t.size:
+            self.pulse_off_dots.extend_to(b.off_t.view(), b.off_distance.view())
             self.pulse_mso_curve.extend_to(b.pulse_t.view(), b.pulse_mso.view())
 
     def clear(self) -> None:
         self.buffers = SeriesBuffers()
-        for curve in (self.distance_curve, self.pulse_distance_curve, self.mso_curve, self.pulse_mso_curve):
+        for curve in (self.distance_curve, self.pulse_distance_curve, self.pulse_off_curve,
+                      self.pulse_off_dots, self.mso_curve, self.pulse_mso_curve):
             curve.clear()

@@ -109,9 +109,11 @@ class SessionControls(QFrame):
 
         return clicked
 
-    def set_state(self, state: str, *, connected: bool, has_session: bool) -> None:
-        """Enable only what makes sense now (a disabled button's shortcut does nothing)."""
-        self.start.setEnabled(state == "ready" and connected)
+    def set_state(self, state: str, *, connected: bool, has_session: bool,
+                  protocol_confirmed: bool = True) -> None:
+        """Enable only what makes sense now (a disabled button's shortcut does nothing): Start
+        only once the device has confirmed the course's protocol."""
+        self.start.setEnabled(state == "ready" and connected and protocol_confirmed)
         self.pause.setEnabled(state == "running")
         self.resume.setEnabled(state == "paused")
         self.stop.setEnabled(state in ("armed", "running", "paused"))

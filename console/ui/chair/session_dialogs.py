@@ -20,10 +20,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from console.session.live_entries import SIDE_EFFECT_RATING
+from console.ui.clinic.number_field import NumberField
+from console.ui.widgets import theme
 
 OTHER = "Other"
 
@@ -66,6 +69,7 @@ class _Dialog(QDialog):
         self.layout_.addWidget(self.prompt)
         self.error = QLabel("", self)
         self.error.setObjectName("error")
+        self.error.setWordWrap(True)  # a message naming the allowed range is read whole
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -96,14 +100,31 @@ class _Dialog(QDialog):
 
 
 class ReasonDialog(_Dialog):
-    """Pick a reason from the clinic's list, or type one; ``submitted(reason)``."""
+    """Pick a reason from the clinic's list, or type one; ``submitted(reason)``.
+
+    Nothing is chosen at first: Enter on an untouched list records no reason
+    nobody chose. ``blank_allowed`` (a reason asked after a Stop or Pause that has
+    already acted): OK with nothing chosen, or "Skip", leaves it "not given" (an
+    empty ``submitted``, or ``rejected``). ``urgent`` is shown first, in large type.
+    """
 
     submitted = Signal(str)
 
-    def __init__(self, title: str, prompt: str, reasons: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, prompt: str, reasons: list[str], parent: QWidget | None = None, *,
+                 urgent: str = "", blank_allowed: bool = False) -> None:
         super().__init__(title, prompt, parent)
+        self.blank_allowed = blank_allowed
+        self.urgent = QLabel(urgent, self)
+        self.urgent.setObjectName("urgent")
+        self.urgent.setWordWrap(True)
+        self.urgent.setAccessibleName("What to do now")
+        self.urgent.setStyleSheet(f"font-size: 26px; font-weight: 700; color: {theme.OFF};")
+        self.urgent.setVisible(bool(urgent))
+        self.layout_.insertWidget(0, self.urgent)
         self.choice = QComboBox(self)
         self.choice.addItems(reasons or [OTHER])
+        self.choice.setPlaceholderText("Choose a reason (arrow keys, or click)")
+        self.choice.setCurrentIndex(-1)
         self.choice.setAccessibleName("Reason")
         self.details = QLineEdit(self)
         self.details.setPlaceholderText("Details (needed for Other)")
@@ -111,19 +132,25 @@ class ReasonDialog(_Dialog):
         self.layout_.addWidget(self.choice)
         self.layout_.addWidget(self.details)
         self.finish_layout()
+        if blank_allowed:
+            skip = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+            skip.setText("Skip: reason not given")
+            skip.setAccessibleName("Skip, reason not given")
         self.choice.setFocus()
 
     def reason(self) -> str:
-        choice = self.choice.currentText().strip()
+        choice = self.choice.currentText().strip() if self.choice.currentIndex() >= 0 else ""
         details = self.details.text().strip()
-        if choice == OTHER:
+        if choice == OTHER or not choice:
             return details
         return f"{choice}: {details}" if details else choice
 
     def problem(self) -> str | None:
-        if not self.reason():
-            return "Please type the reason."
-        return None
+        if self.reason() or (self.blank_allowed and self.choice.currentIndex() < 0):
+            return None
+        if self.choice.currentIndex() < 0:
+            return "Choose a reason from the list, or type one under Details."
+        return "Please type the reason."
 
     def emit_submitted(self) -> None:
         self.submitted.emit(self.reason())
@@ -159,7 +186,11 @@ class NoteDialog(_Dialog):
 
 class SideEffectDialog(_Dialog):
     """A side effect the patient reports: rating 0 (none) to 10 (worst), optional words.
-    ``submitted(kind, rating, note)``."""
+    ``submitted(kind, rating, note)``.
+
+    The rating is typed as text and kept as typed: "15" is refused with the range named,
+    never turned into 1 (a spin box would drop the key silently), and nothing is filled in
+    for the person."""
 
     submitted = Signal(str, int, str)
 
@@ -167,18 +198,18 @@ class SideEffectDialog(_Dialog):
         super().__init__(f"Side effect: {label}", f"{label}: how strong, from 0 (none) to 10 (worst)?",
                          parent)
         self.kind = kind
-        self.rating = QSpinBox(self)
-        self.rating.setRange(0, 10)
-        self.rating.setValue(0)
-        self.rating.setAccessibleName("Rating from 0 to 10")
+        lo, hi = SIDE_EFFECT_RATING
+        self.rating = NumberField("the rating", lo, hi, parent=self)
+        self.rating.setPlaceholderText(f"{lo} to {hi}")
+        self.rating.setAccessibleName(f"Rating from {lo} to {hi}")
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.slider.setRange(0, 10)
+        self.slider.setRange(lo, hi)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(1)
         self.slider.setAccessibleName("Rating slider")
-        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the spin box takes the keys
-        self.rating.valueChanged.connect(self.slider.setValue)
-        self.slider.valueChanged.connect(self.rating.setValue)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the typed rating takes the keys
+        self.slider.sliderMoved.connect(self.rating.setValue)
+        self.rating.textChanged.connect(self._follow_rating)
         self.note = QLineEdit(self)
         self.note.setPlaceholderText("What the patient said (optional)" if kind != "other"
                                      else "What it is (needed)")
@@ -188,12 +219,23 @@ class SideEffectDialog(_Dialog):
         self.layout_.addWidget(self.note)
         self.finish_layout()
         self.rating.setFocus()
-        self.rating.selectAll()
+
+    def _follow_rating(self) -> None:
+        value = self.rating.value()
+        if value is not None:
+            self.slider.blockSignals(True)
+            self.slider.setValue(int(value))
+            self.slider.blockSignals(False)
+        self.error.setText("")
 
     def problem(self) -> str | None:
+        rating = self.rating.problem()
+        if rating:
+            return rating
         if self.kind == "other" and not self.note.text().strip():
             return "Please say what the side effect is."
         return None
 
     def emit_submitted(self) -> None:
-        self.submitted.emit(self.kind, self.rating.value(), self.note.text().strip())
+        value = self.rating.value()
+        self.submitted.emit(self.kind, int(value if value is not None else 0), self.note.text().strip())

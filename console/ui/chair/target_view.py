@@ -1,8 +1,10 @@
 """Where the coil is against the target: the x/y offset in mm inside the
 tolerance circle, with depth and angle error and one word for the zone.
 
-Green on target (within tolerance), amber within twice the tolerance, red
-beyond, grey when the tracker cannot see the coil. Painted directly with
+Green on target (within tolerance), red off target (the alarm's own rule,
+console.session.session_alarms.on_target), grey when the tracker cannot see
+the coil or the course has no tracked target; the dashed ring at twice the
+tolerance is only a distance guide. Painted directly with
 QPainter: a few shapes, repainted only when what they show has changed.
 """
 
@@ -59,7 +61,7 @@ class TargetPlot(QWidget):
         painter.drawEllipse(centre, radius, radius)
         painter.drawLine(QPointF(centre.x() - radius, centre.y()), QPointF(centre.x() + radius, centre.y()))
         painter.drawLine(QPointF(centre.x(), centre.y() - radius), QPointF(centre.x(), centre.y() + radius))
-        near = QPen(theme.qcolor(theme.NEAR, 200), 2, Qt.PenStyle.DashLine)
+        near = QPen(theme.qcolor(theme.GUIDE, 200), 1, Qt.PenStyle.DashLine)  # a guide, not a zone
         painter.setPen(near)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawEllipse(centre, 2 * tol * scale, 2 * tol * scale)
@@ -79,7 +81,8 @@ class TargetPlot(QWidget):
             painter.setFont(font)
             painter.drawText(
                 QRectF(centre.x() - radius, centre.y() + radius / 3, 2 * radius, 30),
-                Qt.AlignmentFlag.AlignCenter, "no data" if zone == "no_device" else "coil not visible",
+                Qt.AlignmentFlag.AlignCenter,
+                {"no_device": "no data", "not_tracked": "not tracked"}.get(zone, "coil not visible"),
             )
             painter.end()
             return
@@ -143,7 +146,9 @@ class TargetView(QFrame):
 
     def show_snapshot(self, snap: LiveSnapshot) -> None:
         zone = snap.zone if snap.pose_visible else "none"
-        if not snap.device_connected and snap.session_id is not None:
+        if not snap.target_tracked:
+            zone = "not_tracked"  # said plainly, not "coil not visible" all session
+        elif not snap.device_connected and snap.session_id is not None:
             zone = "no_device"
         self.plot.show_offset(zone, snap.offset_x_mm, snap.offset_y_mm, snap.tol_distance_mm)
         if zone != self._zone:

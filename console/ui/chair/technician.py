@@ -39,6 +39,7 @@ from console.ui.chair.adverse_event_dialog import AdverseEventDialog
 from console.ui.chair.checklist import ChecklistAnswer, ChecklistPage
 from console.ui.chair.device_panel import DevicePanel
 from console.ui.chair.end_of_session import EndOfSession
+from console.ui.chair.plain_words import device_problem
 from console.ui.chair.session_dialogs import ReasonDialog, open_dialog
 from console.ui.chair.session_view import SessionView
 from console.ui.chair.start_of_day import StartOfDay
@@ -52,6 +53,7 @@ def open_runner(db_path: Path, plan: SessionPlan, url: str) -> SessionRunner:
     """Worker thread: build the adapter, open the device and the session's record."""
     adapter = create_adapter(url)
     runner = SessionRunner(db_path, adapter, plan)
+    runner.wait_for_panel_stop = True  # a device stopped at its own panel: its last pulses are kept
     try:
         runner.open()
     except BaseException:
@@ -89,7 +91,7 @@ class TechnicianWorkspace(QStackedWidget):
         self._relay = _Relay(self)
         self._relay.done.connect(self._probed)
 
-        self.start_page = StartOfDay(db, self)
+        self.start_page = StartOfDay(db, self, user=user)
         self.checklist = ChecklistPage(self)
         self.device_panel = DevicePanel()
         if device_url:
@@ -109,6 +111,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.session_view.start_requested.connect(self.start)
         self.session_view.ended.connect(self.ended)
         self.session_view.adverse_requested.connect(self.adverse_event)
+        self.session_view.reason_recorded.connect(self._reason_recorded)
         self.session_view.back_requested.connect(self.leave_before_start)
         self.end_page.finished.connect(self.show_note)
         self.show_day()
@@ -122,6 +125,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.note_title.setObjectName("screenTitle")
         self.note_title.setMinimumWidth(200)
         self.note_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.note_title.setWordWrap(True)  # a long title wraps beside Done instead of being cut (issue 20)
         self.note_message = QLabel("", page)
         self.note_message.setObjectName("error")
         self.note_message.setWordWrap(True)
@@ -228,6 +232,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.session_view.prepare(
             planned_s=plan.protocol.run_s if plan.protocol else None,
             tol_mm=plan.tol_distance_mm, prescribed_mso=plan.prescribed_mso,
+            target_tracked=plan.target is not None,
         )
         self.setCurrentWidget(self.session_view)
         self.device_panel.connect_button.setFocus()
@@ -254,6 +259,10 @@ class TechnicianWorkspace(QStackedWidget):
         except Exception as exc:
             log.exception("checklist not recorded")
             self.session_view.show_message(f"The checklist was not recorded: {exc}")
+        try:  # Start waits until the device has confirmed the course's protocol
+            runner.load_protocol(by=self.user.username)
+        except Exception as exc:
+            log.warning("protocol not sent before start: %s", exc)
         self.session_view.attach(runner)
         self.session_view.show_message("")
         self.session_view.controls.start.setFocus()
@@ -321,7 +330,9 @@ class TechnicianWorkspace(QStackedWidget):
                 return
             self._ask_intensity_override(snap.mso)
         else:
-            self.session_view.show_message(f"The device did not take the prescribed intensity: {message}")
+            self.session_view.show_message(
+                f"The device did not take the prescribed intensity. {device_problem(message)}")
+            self.session_view.message_details.show_text("", message)  # the device's words, folded
 
     def _ask_intensity_override(self, device_mso: int) -> None:
         plan, procedure = self.plan, self.procedure
@@ -330,6 +341,13 @@ class TechnicianWorkspace(QStackedWidget):
         need = procedure.intensity_need(device_mso)
         if need is None:  # the gate sees no difference (or no prescription): nothing to override
             self._start_runner()
+            return
+        if need.kind.signed and self.runner is not None:  # above the prescription (issue 14, item 1)
+            session_id = self.runner.session_id or 0
+            signed = start_checks.SupervisorOverrideDialog(need.problems, lambda who, password, why: (
+                procedure.sign_intensity_override(session_id, device_mso, who, password, why)), self)
+            signed.signed.connect(lambda _override_id: self._start_runner())
+            self._open(signed)
             return
         dialog = start_checks.intensity_dialog(need.problems[0], plan.percent_mt, plan.mt_mso, self)
         self._override_mso = device_mso
@@ -411,7 +429,18 @@ class TechnicianWorkspace(QStackedWidget):
             self.db, self.user, overview.patient.id, session_id=session_id,
             course_id=overview.course.id if overview.course else None, pressed_at=pressed_at, parent=self,
         )
+        dialog.recorded.connect(self._adverse_recorded)
         self._open(dialog)
+
+    def _reason_recorded(self, what: str, reason: str) -> None:
+        """A stop's reason, asked after the stop, shown on the end screen once given."""
+        if what == "stopped" and self.currentWidget() is self.end_page:
+            self.end_page.reason.setText(f"Reason: {reason or 'not given'}")
+
+    def _adverse_recorded(self, _event_id: int) -> None:
+        """The end screen lists the adverse event as soon as it is recorded (never "None reported")."""
+        self.end_page.refresh_side_effects()
+        self.session_view.confirm("Adverse event recorded")
 
     def ended(self, snap) -> None:
         """The run has ended: close the runner in the background and go to the end-of-session screen."""

@@ -185,7 +185,7 @@ class PoseScatterPlot(pg.PlotWidget):
         if s is None:
             self.on_dots.setData([], [])
             self.off_dots.setData([], [])
-            self.note.setText("No target: the session has no target pose")
+            self.note.setText("Coil position not tracked for this course")
             self.note.setPos(-5, 5)
             self.setRange(xRange=(-5, 5), yRange=(-5, 5))
             return

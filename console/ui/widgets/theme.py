@@ -24,9 +24,14 @@ NONE = "#65727f"
 ACCENT = "#7fb2e5"
 INTENSITY = "#c9a8f0"
 
-ZONE_COLOURS = {"on": ON, "near": NEAR, "off": OFF, "none": NONE, "no_device": NONE}
-ZONE_WORDS = {"on": "On target", "near": "Slightly off target", "off": "Off target",
-              "none": "Coil not visible", "no_device": "No data from the device"}
+# One rule (console.session.session_alarms.on_target), one colour: off target is OFF everywhere
+# (the band, the coil panel, the live plot, the review plot).
+ZONE_COLOURS = {"on": ON, "off": OFF, "none": NONE, "no_device": NONE, "not_tracked": NONE}
+ZONE_WORDS = {"on": "On target", "off": "Off target",
+              "none": "Coil not visible", "no_device": "No data from the device",
+              "not_tracked": "Coil position not tracked for this course"}
+GUIDE = MUTED
+"""Twice the tolerance, drawn as a distance guide only: it is not a zone of its own."""
 
 
 def qcolor(name: str, alpha: int = 255) -> QColor:
