@@ -156,24 +156,25 @@ def test_bad_motor_threshold_gets_a_clear_message(db, mso, method, when, message
 
 
 @pytest.mark.parametrize(("mt", "percent", "mso"), [
-    (45, 110, 50),     # 49.5 rounds half away from zero
+    (45, 110, 49),     # 49.5 rounds down: never above the prescription (issue 14, item 1)
     (50, 120, 60),
-    (48, 120, 58),     # 57.6
+    (48, 120, 57),     # 57.6
     (55, 115, 63),     # 63.25
     (41, 105, 43),     # 43.05
-    (33, 150, 50),     # 49.5 again
+    (33, 150, 49),     # 49.5 again
     (47.5, 120, 57),   # 57.0 exactly
+    (57, 120, 68),     # 68.4: 119.3 % MT delivered, not 120.9
     (70, 150, 105),    # above the device maximum: reported, not capped
 ])
-def test_prescribed_intensity_is_rounded_half_away_from_zero(mt, percent, mso) -> None:
+def test_prescribed_intensity_is_rounded_down(mt, percent, mso) -> None:
     assert clinic.prescribed_mso(mt, percent) == mso
 
 
 @given(mt_tenths=st.integers(1, 1000), percent_tenths=st.integers(1, 2000))
 def test_prescribed_intensity_matches_exact_arithmetic(mt_tenths: int, percent_tenths: int) -> None:
-    # Values as typed (one decimal): the result must equal exact rational rounding, half up.
+    # Values as typed (one decimal): the result must equal exact rational rounding, down.
     exact = Fraction(mt_tenths, 10) * Fraction(percent_tenths, 10) / 100
-    expected = math.floor(exact + Fraction(1, 2))
+    expected = math.floor(exact)
     assert clinic.prescribed_mso(mt_tenths / 10, percent_tenths / 10) == expected
 
 
@@ -183,7 +184,7 @@ def test_prescription_follows_the_latest_threshold(db) -> None:
     none_yet = clinic.prescription(db, c.id)
     assert (none_yet.mso, none_yet.mt_mso, none_yet.deliverable) == (None, None, False)
     clinic.record_motor_threshold(db, p.id, 45, "EMG", "2026-01-01T09:00:00+00:00")
-    expected = clinic.Prescription(45.0, 110.0, 50, "2026-01-01T09:00:00.000+00:00")
+    expected = clinic.Prescription(45.0, 110.0, 49, "2026-01-01T09:00:00.000+00:00")
     assert clinic.prescription(db, c.id) == expected
     clinic.record_motor_threshold(db, p.id, 60, "EMG", "2026-01-29T09:00:00+00:00")
     rx = clinic.prescription(db, c.id)

@@ -6,9 +6,11 @@ transaction with one line. Mistakes a person can make (a clinic id already
 taken, a threshold of 0, an unknown protocol) raise :class:`ClinicError` with
 a message meant for that person; nothing is silently corrected.
 
-The prescribed device intensity is ``round(MT x %MT / 100)`` from the latest
-motor threshold, rounded half away from zero (45 % MSO x 110 % MT = 49.5 ->
-50 % MSO), computed in decimal so 0.1-steps never round the wrong way.
+The prescribed device intensity is ``floor(MT x %MT / 100)`` from the latest
+motor threshold, rounded down so the delivered dose never exceeds the
+prescription (57 % MSO x 120 % MT = 68.4 -> 68 % MSO, 119.3 % MT; rounding
+half up gave up to 120.9 % MT under a 120 % ceiling), computed in decimal so
+0.1-steps never round the wrong way.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import sqlite_utils
 
@@ -91,6 +93,11 @@ class Prescription:
     percent_mt: float
     mso: int | None  # None until a motor threshold has been measured
     mt_measured_at: str | None
+
+    @property
+    def effective_percent_mt(self) -> float | None:
+        """The % MT the prescribed device setting actually delivers (never above ``percent_mt``)."""
+        return effective_percent_mt(self.mso, self.mt_mso)
 
     @property
     def deliverable(self) -> bool:
@@ -381,9 +388,18 @@ def motor_thresholds(db: sqlite_utils.Database, patient_id: int) -> list[MotorTh
 
 
 def prescribed_mso(mt_mso: float, percent_mt: float) -> int:
-    """round(MT x %MT / 100), half away from zero, in decimal arithmetic."""
+    """floor(MT x %MT / 100) in decimal arithmetic: the highest device setting whose dose is not
+    above the prescription (rounding to nearest could deliver more than prescribed)."""
     exact = Decimal(str(mt_mso)) * Decimal(str(percent_mt)) / Decimal(100)
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(exact.quantize(Decimal(1), rounding=ROUND_FLOOR))
+
+
+def effective_percent_mt(mso: int | None, mt_mso: float | None) -> float | None:
+    """The % MT a device setting delivers for this motor threshold (device % MSO / MT x 100);
+    None when either is unknown. Safety checks compare it; words show it to 0.1 %."""
+    if mso is None or not mt_mso:
+        return None
+    return float(Decimal(mso) * Decimal(100) / Decimal(str(mt_mso)))
 
 
 def prescription(db: sqlite_utils.Database, course_id: int) -> Prescription:

@@ -1,8 +1,9 @@
 """Overrides: a person's recorded decision to go on although a check said no.
 
-Three kinds share one append-only table: ``safety_limit`` (the protocol is
-outside the clinic's limits: a supervisor's signed override), ``intensity``
-(the device intensity differs from the prescription) and ``schedule`` (a
+Three kinds share one append-only table: ``safety_limit`` (the protocol, or
+the device's intensity above the prescription, is outside what was prescribed
+or the clinic's limits: a supervisor's signed override), ``intensity`` (the
+device intensity is below the prescription: the technician's reason) and ``schedule`` (a
 session earlier than the course schedule allows). Each keeps who, when, why
 and exactly what the check reported, and writes an audit row in the same
 transaction. An override is usually given before its session exists, so it
@@ -16,6 +17,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlite_utils
@@ -190,3 +192,30 @@ def for_course(db: sqlite_utils.Database, course_id: int) -> list[Override]:
         f"SELECT {_COLUMNS} FROM overrides WHERE course_id = ? ORDER BY id", [course_id]
     ).fetchall()
     return [_from_row(r) for r in rows]
+
+
+def signed_covering(
+    db: sqlite_utils.Database,
+    kind: Kind,
+    messages: Iterable[str],
+    *,
+    session_id: int | None = None,
+    course_id: int | None = None,
+) -> int | None:
+    """The newest signed override of ``kind`` whose problems include every one of ``messages``, word
+    for word: linked to this session, or given today for the course and not yet linked to any
+    session; None when there is none (a changed setting is a new problem and needs a new one)."""
+    wanted = set(messages)
+    today = datetime.now().astimezone().date()
+    rows = db.execute(
+        "SELECT id, violations, at, session_id FROM overrides WHERE kind = ? AND signed = 1 "
+        "AND ((session_id IS NOT NULL AND session_id = ?) "
+        "OR (session_id IS NULL AND course_id IS NOT NULL AND course_id = ?)) ORDER BY id DESC",
+        [kind, session_id, course_id],
+    ).fetchall()
+    for override_id, violations, at, linked in rows:
+        if linked is None and datetime.fromisoformat(at).astimezone().date() != today:
+            continue
+        if wanted <= {v.get("message") for v in json.loads(violations)}:
+            return int(override_id)
+    return None

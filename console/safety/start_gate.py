@@ -9,8 +9,9 @@ Both ask :func:`gate_for_patient` / :func:`gate_for_course` and act on the same
   safety limits) until someone fixes the cause;
 - overrides: the start may go on once the right person says so, each of a kind
   (:class:`OverrideKind`): a supervisor's signed override of the safety limits,
-  a technician's reason for an early start or for a device intensity other
-  than the prescription;
+  a technician's reason for an early start or for a device intensity below
+  the prescription, a supervisor's signed override for a device intensity
+  above it (checked at the % MT it delivers: device % MSO over the MT);
 - warnings: things to see but not blocking (MT old or changed, the schedule's
   wait, every planned session given).
 
@@ -40,7 +41,16 @@ from console.clinic.records import MAX_MSO
 from console.errors import ClinicError
 from console.people.permissions import who_may
 from console.safety import schedule, screening
-from console.safety.limits import LimitViolation, as_spec, check_intensity, check_protocol, load_limits
+from console.safety.limits import (
+    LimitViolation,
+    as_spec,
+    check_daily,
+    check_delivered,
+    check_intensity,
+    check_protocol,
+    load_limits,
+)
+from db.database import to_utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +62,25 @@ class OverrideKind(StrEnum):
     SAFETY_LIMIT = "safety_limit"
     EARLY_START = "schedule"
     INTENSITY = "intensity"
+    INTENSITY_ABOVE = "intensity_above"
+    """The device set above the prescription: a signed override of the limits (issue 14, item 1).
+    A physician should sign it; until the program has that role a supervisor signs, as for
+    :attr:`SAFETY_LIMIT`, and it is recorded as a ``safety_limit`` override."""
+
+    @property
+    def record_kind(self) -> str:
+        """The override's kind in the records (console.safety.overrides.KINDS)."""
+        return "safety_limit" if self is OverrideKind.INTENSITY_ABOVE else self.value
 
     @property
     def signed(self) -> bool:
         """A supervisor signs it (user name and password); the others take the technician's reason."""
-        return self is OverrideKind.SAFETY_LIMIT
+        return self in (OverrideKind.SAFETY_LIMIT, OverrideKind.INTENSITY_ABOVE)
 
     @property
     def needs_device(self) -> bool:
         """Asked at Start with the device connected (its intensity), not before the session exists."""
-        return self is OverrideKind.INTENSITY
+        return self in (OverrideKind.INTENSITY, OverrideKind.INTENSITY_ABOVE)
 
     @property
     def what(self) -> str:
@@ -69,6 +88,7 @@ class OverrideKind(StrEnum):
             OverrideKind.SAFETY_LIMIT: "a supervisor's signed override",
             OverrideKind.EARLY_START: "a recorded reason for starting sooner than the schedule",
             OverrideKind.INTENSITY: "a recorded reason for the device's intensity",
+            OverrideKind.INTENSITY_ABOVE: "a supervisor's signed override of the intensity",
         }[self]
 
 
@@ -107,7 +127,7 @@ _REMEDIES: dict[str, Remedy] = {
         "record_session", f"with “Motor threshold” {_CHAIR_OR_PATIENTS}", "motor_threshold"),
 }
 _SCREENING = Remedy("record_screening", f"with “Safety screening” {_CHAIR_OR_PATIENTS}", "screening")
-_CLEARANCE = Remedy("override_safety", f"with “Supervisor clearance” {_CHAIR_OR_PATIENTS}", "clearance")
+_CLEARANCE = Remedy("clear_screening", f"with “Physician review” {_CHAIR_OR_PATIENTS}", "clearance")
 
 
 @dataclass(frozen=True)
@@ -121,7 +141,7 @@ class Blocker:
     def remedy(self) -> Remedy | None:
         """Who may clear it and where (None: a code this table does not know yet)."""
         if self.code == "screening":
-            return _CLEARANCE if "clearance" in self.message else _SCREENING
+            return _CLEARANCE if screening.REVIEW_PHRASE in self.message else _SCREENING
         return _REMEDIES.get(self.code)
 
     def with_remedy(self) -> str:
@@ -213,7 +233,7 @@ class StartGate:
 
 
 def _covering_override(
-    db: sqlite_utils.Database, course_id: int, kind: str, problems: Iterable[str], now: datetime
+    db: sqlite_utils.Database, course_id: int, kind: OverrideKind, problems: Iterable[str], now: datetime
 ) -> int | None:
     wanted = set(problems)
     key = "code" if kind == OverrideKind.EARLY_START else "message"
@@ -221,7 +241,7 @@ def _covering_override(
     rows = db.execute(
         "SELECT id, violations, at FROM overrides WHERE course_id = ? AND kind = ? "
         "AND session_id IS NULL ORDER BY id DESC",
-        [course_id, str(kind)],
+        [course_id, kind.record_kind],
     ).fetchall()
     for override_id, violations, at in rows:
         if datetime.fromisoformat(at).astimezone().date() != day:
@@ -281,13 +301,19 @@ def _course_blockers(
 
 
 def _limit_violations(
-    course: clinic.Course, rx: clinic.Prescription, spec: ProtocolSpec | None
+    course: clinic.Course, rx: clinic.Prescription, spec: ProtocolSpec | None, *,
+    device: str | None = None, coil: str | None = None, pulses_today: int = 0,
 ) -> tuple[list[LimitViolation], list[Blocker]]:
-    """The protocol at the prescription against the clinic's limits; unreadable limits block."""
+    """The protocol at the prescription against the clinic's limits (the device's and coil's own
+    table when the clinic has one), at whichever is higher of the prescribed % MT and the % MT the
+    prescribed setting delivers, and the day's pulses; unreadable limits block."""
     if spec is None or rx.mso is None:
         return [], []
     try:
-        return check_protocol(load_limits(), spec, course.percent_mt, rx.mso), []
+        limits = load_limits(device, coil)
+        percent_mt = max(course.percent_mt, rx.effective_percent_mt or 0.0)
+        found = check_protocol(limits, spec, percent_mt, rx.mso) + check_daily(limits, spec, pulses_today)
+        return found, []
     except ClinicError as exc:
         log.exception("safety limits not checked")
         return [], [Blocker("limits_unreadable", f"The clinic's safety limits could not be read: {exc}")]
@@ -305,27 +331,59 @@ def _needs(
     return tuple(out)
 
 
+def pulses_today(db: sqlite_utils.Database, patient_id: int, now: datetime) -> int:
+    """The pulses the patient has received today (local day of ``now``), every session together."""
+    midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+    row = db.execute(
+        "SELECT coalesce(sum(pulses_delivered), 0) FROM sessions WHERE patient_id = ? AND started_at >= ?",
+        [patient_id, to_utc_iso(midnight)],
+    ).fetchone()
+    return int(row[0] or 0)
+
+
+def _delivered_need(
+    course: clinic.Course, rx: clinic.Prescription, spec: ProtocolSpec | None, device_mso: int,
+    device: str | None, coil: str | None,
+) -> OverrideNeed | None:
+    """The device set above the prescription, checked at the % MT it delivers (signed override)."""
+    if rx.mso is None or rx.mt_mso is None or spec is None or device_mso <= rx.mso:
+        return None
+    try:
+        limits = load_limits(device, coil)
+    except ClinicError:  # said as the limits_unreadable blocker
+        return None
+    found = check_delivered(limits, spec, mt_mso=rx.mt_mso, percent_mt=course.percent_mt,
+                            prescribed_mso=rx.mso, device_mso=device_mso)
+    return OverrideNeed(OverrideKind.INTENSITY_ABOVE, tuple(v.message for v in found), tuple(found))
+
+
 def gate_for_course(
     db: sqlite_utils.Database,
     course_id: int,
     *,
     protocol: ProtocolSpec | Mapping[str, Any] | Any | None = None,
     device_mso: int | None = None,
+    device: str | None = None,
+    coil: str | None = None,
     now: datetime | None = None,
 ) -> StartGate:
     """The gate for the course's next session at ``now`` (default: now).
 
     ``protocol`` is what the device has loaded (a ProtocolLoaded event, a
     ProtocolSpec or a dict); None checks the course's preset. ``device_mso`` is
-    the device's intensity setting when known (None: not asked yet).
+    the device's intensity setting when known (None: not asked yet): below the
+    prescription it asks the technician's reason, above it a signed override of
+    the % MT it delivers. ``device`` (its model) and ``coil`` (the coil type)
+    pick the clinic's own limits for them, when it has some.
     """
     now = (now or datetime.now(UTC)).astimezone()
     course = clinic.get_course(db, course_id)
     rx = clinic.prescription(db, course_id)
     spec = as_spec(protocol) if protocol is not None else preset(course.protocol)
     blockers = _course_blockers(course, rx, spec)
-    blockers += _patient_blockers(db, course.patient_id, now, has_mt=rx.mso is not None)
-    violations, unreadable = _limit_violations(course, rx, spec)
+    blockers += _patient_blockers(db, course.patient_id, now, has_mt=rx.mso is not None, course_id=course.id)
+    violations, unreadable = _limit_violations(course, rx, spec, device=device, coil=coil,
+                                               pulses_today=pulses_today(db, course.patient_id, now))
     blockers += unreadable
     found = []
     if violations:
@@ -334,7 +392,10 @@ def gate_for_course(
     early = schedule.early_start_check(db, course_id, now)
     if early is not None:
         found.append(OverrideNeed(OverrideKind.EARLY_START, (early.message,), early_start=early))
-    if rx.mso is not None and device_mso is not None and (differs := check_intensity(rx.mso, device_mso)):
+    above = _delivered_need(course, rx, spec, device_mso, device, coil) if device_mso is not None else None
+    if above is not None:
+        found.append(above)
+    elif rx.mso is not None and device_mso is not None and (differs := check_intensity(rx.mso, device_mso)):
         found.append(OverrideNeed(OverrideKind.INTENSITY, tuple(v.message for v in differs), tuple(differs)))
     warnings = _mt_warnings(db, course.patient_id, now) + _schedule_warnings(db, course, now)
     return StartGate(
@@ -344,10 +405,10 @@ def gate_for_course(
 
 
 def _patient_blockers(
-    db: sqlite_utils.Database, patient_id: int, now: datetime, *, has_mt: bool
+    db: sqlite_utils.Database, patient_id: int, now: datetime, *, has_mt: bool, course_id: int | None = None
 ) -> list[Blocker]:
-    """What blocks every course of the patient: the safety screening and the motor threshold."""
-    found = screening.course_start_blockers(db, patient_id, today=now.date())
+    """What blocks the course (None: the patient's next): its safety screening and the motor threshold."""
+    found = screening.course_start_blockers(db, patient_id, today=now.date(), course_id=course_id)
     blockers = [Blocker("screening", message) for message in found]
     if not has_mt:
         blockers.append(Blocker(
@@ -357,12 +418,13 @@ def _patient_blockers(
 
 
 def gate_for_patient(
-    db: sqlite_utils.Database, patient_id: int, *, device_mso: int | None = None, now: datetime | None = None
+    db: sqlite_utils.Database, patient_id: int, *, device_mso: int | None = None, now: datetime | None = None,
+    device: str | None = None, coil: str | None = None,
 ) -> StartGate:
     """The gate for the patient's next session: of the open course, else blocked for want of one."""
     course = clinic.active_course(db, patient_id)
     if course is not None:
-        return gate_for_course(db, course.id, device_mso=device_mso, now=now)
+        return gate_for_course(db, course.id, device_mso=device_mso, device=device, coil=coil, now=now)
     now = (now or datetime.now(UTC)).astimezone()
     has_mt = clinic.latest_motor_threshold(db, patient_id) is not None
     blockers = [

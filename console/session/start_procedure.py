@@ -118,6 +118,9 @@ class StartProcedure:
         if self.gate.course_id is None:
             return None
         gate = gate_for_patient(self.db, self.patient.id, device_mso=device_mso, now=self._now)
+        above = gate.need(OverrideKind.INTENSITY_ABOVE)  # above the prescription: a signed override
+        if above is not None:
+            return above if above.pending else None
         return gate.need(OverrideKind.INTENSITY)
 
     def give_intensity_reason(self, session_id: int, device_mso: int, reason: str) -> int:
@@ -127,3 +130,16 @@ class StartProcedure:
             raise ClinicError("There is no prescription to differ from.")
         return record_intensity_override(self.db, self.user, Scope.session(session_id), plan.prescribed_mso,
                                          device_mso, reason)
+
+    def sign_intensity_override(self, session_id: int, device_mso: int, username: str, password: str,
+                                reason: str) -> int:
+        """A supervisor signs for a device set above the prescription (a physician should, once the
+        program has that role: issue 14, item 1); kept with the session. Returns the override's id."""
+        need = self.intensity_need(device_mso)
+        if need is None or need.kind is not OverrideKind.INTENSITY_ABOVE:
+            raise ClinicError("There is nothing to sign: the device is not set above the prescription.")
+        supervisor = get_user(self.db, username.strip())
+        if supervisor is None:
+            raise ClinicError("There is no user of that name.")
+        return record_override(self.db, supervisor, password, Scope.session(session_id), need.violations,
+                               reason)

@@ -36,7 +36,7 @@ def test_a_pacemaker_blocks_recording_until_a_supervisor_clears_it(tmp_path: Pat
     db = open_database(db_path)
     admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
     tech = create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
-    sue = create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
+    sue = create_user(db, admin, "sue", "Dr. Sue Physician", "physician", "super-pass-1")  # issue 14, item 7
     patient = clinic.create_patient(db, "P-7", "Jane Roe")
     clinic.record_motor_threshold(db, patient.id, 50, "EMG")
     clinic.open_course(db, patient.id, "itbs", 120)
@@ -46,7 +46,7 @@ def test_a_pacemaker_blocks_recording_until_a_supervisor_clears_it(tmp_path: Pat
     refused = record(db_path)
     assert refused.returncode != 0
     lines = refused.stderr.strip().splitlines()
-    assert len(lines) == 1 and "contraindication" in lines[0] and "clearance" in lines[0]
+    assert len(lines) == 1 and "contraindication" in lines[0] and "physician" in lines[0]
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
 
     screening.record_clearance(db, sue, "super-pass-1", patient.id, "Cardiology: MRI-conditional, cleared")
@@ -68,7 +68,7 @@ def test_a_prescription_the_device_cannot_deliver_is_refused_even_with_a_signed_
     sue = create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
     patient = clinic.create_patient(db, "P-7", "Jane Roe")
     clinic.record_motor_threshold(db, patient.id, 90, "EMG")
-    course = clinic.open_course(db, patient.id, "10hz", 115)  # 104 % MSO
+    course = clinic.open_course(db, patient.id, "10hz", 115)  # 103.5 -> 103 % MSO (rounded down)
     screening.record_screening(db, tech, patient.id,
                                {item.id: "no" for item in screening.load_questionnaire().items})
     violations = gate_for_course(db, course.id).limit_violations
@@ -77,7 +77,7 @@ def test_a_prescription_the_device_cannot_deliver_is_refused_even_with_a_signed_
     refused = record(db_path)
     assert refused.returncode != 0
     lines = refused.stderr.strip().splitlines()
-    assert len(lines) == 1 and "104 % MSO" in lines[0] and "maximum output" in lines[0], lines
+    assert len(lines) == 1 and "103 % MSO" in lines[0] and "maximum output" in lines[0], lines
     assert lines[0] == f"record: This session cannot start: {overview_for(db, patient).blockers[0]}"
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
     db.close()

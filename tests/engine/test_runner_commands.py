@@ -101,12 +101,12 @@ def test_a_refused_set_is_in_the_record_with_the_devices_reason(db_path: Path) -
     _, plan = new_patient(db_path)
     refusal = CommandRefused("The device refused SET: a value is out of range or malformed.", "BAD_VALUE")
     adapter = AnsweringAdapter({"SET": refusal})
-    session_id, outcome = run_commands(db_path, plan, adapter, 150)
+    session_id, outcome = run_commands(db_path, plan, adapter, 60)
     assert outcome is refusal  # the widget gets the refusal to say in words
-    assert adapter.sent == [("SET", (150,))]
+    assert adapter.sent == [("SET", (60,))]
     assert command_events(db_path, session_id) == [
-        ("SET", {"outcome": "sent", "args": [150]}, "Tina Tech"),
-        ("SET", {"outcome": "refused", "args": [150], "reason": "BAD_VALUE",
+        ("SET", {"outcome": "sent", "args": [60]}, "Tina Tech"),
+        ("SET", {"outcome": "refused", "args": [60], "reason": "BAD_VALUE",
                  "message": "The device refused SET: a value is out of range or malformed."}, "Tina Tech"),
     ]
 
