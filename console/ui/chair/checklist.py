@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -222,8 +222,23 @@ class ChecklistPage(QWidget):
             item.note.clear()
             item.note.setVisible(False)
         self._update()
-        if self.items:
-            self.items[0].focus_first()
+        self.focus_open_question()
+        # Again once the event loop runs: the page is often reached from a dialog (an early start,
+        # an override), and closing it hands the keyboard back to whatever had it before, which
+        # left Y and N going nowhere.
+        QTimer.singleShot(0, self.focus_open_question)
+
+    def focus_open_question(self) -> None:
+        """The keyboard on the first question still to answer (or on Continue), in an active
+        window, so the next Y or N answers the question the highlight shows."""
+        if not self.isVisible():
+            return
+        self.window().activateWindow()
+        first = next((i for i in self.items if i.problem()), None)
+        if first is not None:
+            first.focus_first()
+        elif self.proceed.isEnabled():
+            self.proceed.setFocus()
 
     def problems(self) -> list[str]:
         return [f"{n}: {p}" for n, item in enumerate(self.items, start=1) if (p := item.problem())]
