@@ -24,6 +24,7 @@ import cli.export
 import cli.note
 import cli.record
 import cli.review
+import cli.settings_cmd
 import cli.simulate
 import cli.users
 from cli.common import undecodable_argument
@@ -36,6 +37,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     cli.audit,
     cli.backup,
     cli.users,
+    cli.settings_cmd,
     cli.record,
     cli.export,
     cli.devices_cmd,

@@ -7,7 +7,8 @@ writes text or Markdown to stdout, for a pipe into a secure message). A
 clinic template with a mistake does not stop the note: it is made with the
 default template, and one line on stderr names the file and line to fix.
 Anything that prevents a note (no such session, an unusable database, a
-place the file cannot be written) exits 2 with one line on stderr.
+place the file cannot be written, a clinic phone or supervising physician not
+yet set in the clinic settings) exits 2 with one line on stderr.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ def _note(args: argparse.Namespace) -> int:
         raise _Failed(str(exc)) from exc
     finally:
         db.close()
+    if content.print_refusal:  # the clinic phone or the supervising physician is not set
+        raise _Failed(content.print_refusal)
     for gap in content.problems:
         print(f"note: {shown(gap)}", file=sys.stderr)  # stored text: escaped
 

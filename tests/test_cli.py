@@ -38,14 +38,17 @@ def test_gui_without_a_display_says_so_in_one_line() -> None:
 def test_commands_write_the_rotating_log_file(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"),
            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    from tests.engine import clinic_setup
+
+    clinic_setup.clinic(tmp_path / "c.db", "itbs", clinic_id="LOG-1")  # a patient ready to treat
     out = run_main("record", "--device", "sim://itbs?speed=1000", "--patient", "LOG-1",
-                   "--create-patient", "--db", str(tmp_path / "c.db"), env=env)
+                   "--db", str(tmp_path / "c.db"), env=env)
     assert out.returncode == 0, out.stderr
     logs = list((tmp_path / "state").rglob("tms-console.log"))
     assert logs, "no log file in the platform's log folder"
     text = logs[0].read_text()
     assert "recording from sim://itbs" in text
-    assert "Demo Patient" not in text  # ids, never names
+    assert "Alex Example" not in text  # ids, never names
 
 
 # Bytes that are not UTF-8, as a shell passes them (``$'\xff'``): Python decodes them to lone surrogates.

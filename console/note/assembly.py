@@ -25,6 +25,7 @@ from console.note.sources import (
     read_item9_notifications,
     read_setting,
     read_signatures,
+    setting_labels,
     side_effect_labels,
 )
 from console.note.words import Guidance, clock_words, day_words, local_time
@@ -32,6 +33,27 @@ from console.note.words import Guidance, clock_words, day_words, local_time
 
 class NoteUnavailable(LookupError):
     """No note can be made for this session id; the message says why in one line."""
+
+
+CONTACT_SETTINGS = ("clinic_phone", "supervising_physician")
+"""The clinic settings a note may not go out without (issue 14, item 9): the therapist reading it
+must be able to reach the clinic and know which physician supervises the treatment."""
+
+
+def print_refusal(header: Header) -> str | None:
+    """Why the note may not be printed, saved or sent yet, naming what to set and where; None: it may."""
+    missing = [key for key in CONTACT_SETTINGS if not getattr(header, key).strip()]
+    if not missing:
+        return None
+    labels = setting_labels()
+    names = " and ".join(f"“{labels.get(key, key)}”" for key in missing)
+    one = len(missing) == 1
+    example = " and ".join(f"“python main.py settings set {key} …”" for key in missing)
+    return (f"This note cannot be printed, saved or sent yet: the clinic setting{'' if one else 's'} "
+            f"{names} {'is' if one else 'are'} empty, and the therapist needs "
+            f"{'it' if one else 'them'} to reach the clinic. An administrator sets "
+            f"{'it' if one else 'them'} with {example} (the settings command asks for the "
+            "administrator's password).")
 
 
 def _row(db: sqlite_utils.Database, sql: str, params: tuple[Any, ...]) -> Row | None:
@@ -131,12 +153,15 @@ def build_note(db: sqlite_utils.Database, session_id: int, *, now: datetime | No
                                    first_session=_first_session(db, session))
     side_effects = sections.side_effects_section(events, guidance, side_effect_labels())
     phq = _phq9(db, session, course)
-    item9, item9_at, outcome_id = sections.item9_today(phq, session)
-    told = read_item9_notifications(db, outcome_id) if outcome_id is not None and item9 else []
+    item9, item9_at, _today_id = sections.item9_today(phq, session)
+    latest = sections.latest_item9(phq)  # today's, or an earlier one still standing
+    told = (read_item9_notifications(db, latest.outcome_id)
+            if latest is not None and latest.outcome_id is not None and latest.answer else [])
     made = (now or datetime.now()).astimezone()
     return NoteContent(
         header=header,
-        safety=sections.safety_section(events, side_effects, item9, item9_at, told, guidance),
+        safety=sections.safety_section(events, side_effects, item9, item9_at, told, guidance,
+                                       latest=latest),
         today=today,
         side_effects=side_effects,
         trajectory=sections.trajectory_section(phq, header, outcome_rules()),
@@ -149,4 +174,5 @@ def build_note(db: sqlite_utils.Database, session_id: int, *, now: datetime | No
         ]),
         reply=sections.reply_section(guidance),
         problems=[guidance.problem] if guidance.problem else [],
+        print_refusal=print_refusal(header),
     )

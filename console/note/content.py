@@ -31,20 +31,34 @@ class Header:
 
 
 @dataclass(frozen=True)
-class Safety:
-    """Safety status first (I-PASS): the level and every line that set it, each said once."""
+class Item9Answer:
+    """The latest PHQ-9 item 9 answer on record: the answer (0-3), its day in words, its outcome id."""
 
-    level: str  # stable, watch, escalated
+    answer: int
+    day: str
+    outcome_id: int | None
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Safety status first (I-PASS): the level and every line that set it, each said once.
+
+    Never "stable" (issue 14, item 3): with nothing of concern the level is "none_recorded", and
+    ``today_words`` says what today's record holds and what was not asked."""
+
+    level: str  # none_recorded, watch, escalated
     level_words: str
     adverse_events: list[str]  # "09:31 syncope: Fainted briefly. Done: ..."
     item9: int | None  # today's PHQ-9 item 9 answer (0-3), None when not taken today
-    item9_words: str
-    other_reasons: list[str]  # what else made it "watch" (a side effect rated high)
+    item9_words: str  # today's answer, or the latest on record with its date
+    other_reasons: list[str]  # what else set the level (item 9 nobody was told of, a strong side effect)
     told: list[str]  # who was told and when, as recorded
+    item9_latest: int | None = None  # the latest item 9 answer on record, whatever its age
+    today_words: str = ""  # "Recorded today: no adverse event, no side effect, no PHQ-9. ..."
 
     @property
     def item9_raised(self) -> bool:
-        return bool(self.item9)
+        return bool(self.item9) or bool(self.item9_latest)
 
 
 @dataclass(frozen=True)
@@ -129,10 +143,24 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class SourcedWarning:
+    """Something to watch for, with where the clinic's wording comes from (issue 14, item 9)."""
+
+    text: str
+    source: str
+    verified: bool  # False: printed "unverified" until the clinic's medical lead checked it
+
+    @property
+    def source_words(self) -> str:
+        return f"source: {self.source}" + ("" if self.verified else "; unverified")
+
+
+@dataclass(frozen=True)
 class ForTherapist:
     focus: list[str]
     reminders: list[str]
     escalation: list[Escalation]
+    warnings: list[SourcedWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -185,6 +213,9 @@ class NoteContent:
     review: Review
     reply: ReplyBox
     problems: list[str] = field(default_factory=list)  # clinic files that could not be used
+    print_refusal: str | None = None
+    """Why this note may not be printed, saved or sent yet (the clinic phone or the supervising
+    physician is not set), in words for the person; None: it may."""
 
     @property
     def tolerability_words(self) -> str:

@@ -22,17 +22,20 @@ from console.note.content import (
     Escalation,
     ForTherapist,
     Header,
+    Item9Answer,
     Observations,
     PhqPoint,
     ReplyBox,
     Safety,
     SideEffect,
+    SourcedWarning,
     Today,
     Trajectory,
 )
 from console.note.words import (
     Guidance,
     clock_words,
+    day_words,
     detail_of,
     detail_text,
     duration_words,
@@ -82,7 +85,8 @@ def interruption_lines(events: list[Row], guidance: Guidance) -> list[str]:
         at = clock_words(local_time(event["at"]))
         detail = detail_of(event["detail"])
         if kind == "pause":
-            why = guidance.plain(detail_text(detail, "reason", "text") or (event["code"] or ""))
+            said = detail_text(detail, "reason", "text") or later_reason(events, "pause", event["at"])
+            why = guidance.plain(said or (event["code"] or ""))
             at_device = isinstance(detail, dict) and detail.get("source") == "device"
             lines.append(f"{at} paused" + (f": {why}" if why else " at the device" if at_device else ""))
         elif kind == "fault":
@@ -196,6 +200,17 @@ def trajectory_section(rows: list[Row], header: Header, rules: tuple[float, int]
     )
 
 
+def _item9_of(row: Row) -> int | None:
+    """Item 9 (items[8]) of one PHQ-9 row, None when it was not recorded."""
+    try:
+        items = json.loads(row["items"]) if row["items"] else None
+    except ValueError:
+        items = None
+    if isinstance(items, list) and len(items) >= 9 and isinstance(items[8], int):
+        return int(items[8])
+    return None
+
+
 def item9_today(rows: list[Row], session: Row) -> tuple[int | None, str | None, int | None]:
     """Today's PHQ-9 item 9 (items[8]), when it was taken and the outcome id; Nones when not taken today."""
     started = local_time(session["started_at"])
@@ -203,19 +218,39 @@ def item9_today(rows: list[Row], session: Row) -> tuple[int | None, str | None, 
         taken = local_time(r["taken_at"])
         if not (taken and started and taken.date() == started.date()):
             continue
-        try:
-            items = json.loads(r["items"]) if r["items"] else None
-        except ValueError:
-            items = None
-        if isinstance(items, list) and len(items) >= 9 and isinstance(items[8], int):
-            return items[8], clock_words(taken), r["id"]
-        return None, clock_words(taken), r["id"]
+        return _item9_of(r), clock_words(taken), r["id"]
     return None, None, None
 
 
+def latest_item9(rows: list[Row]) -> Item9Answer | None:
+    """The latest recorded PHQ-9 item 9 answer of ``rows`` (already cut at the session's day),
+    whatever its age: a "nearly every day" of last week still stands until it is asked again."""
+    for r in reversed(rows):
+        answer = _item9_of(r)
+        if answer is not None:
+            return Item9Answer(answer, day_words(local_time(r["taken_at"])), int(r["id"]))
+    return None
+
+
+def _item9_answer_words(answer: int, guidance: Guidance) -> str:
+    answers = guidance.section("safety", "item9_answers") or []
+    return answers[answer] if isinstance(answers, list) and 0 <= answer < len(answers) else str(answer)
+
+
 def safety_section(events: list[Row], side_effects: list[SideEffect], item9: int | None,
-                   item9_at: str | None, told: list[str], guidance: Guidance) -> Safety:
-    """Safety first (I-PASS): adverse events escalate; item 9 above 0 or a strong side effect is "watch"."""
+                   item9_at: str | None, told: list[str], guidance: Guidance, *,
+                   latest: Item9Answer | None = None) -> Safety:
+    """Safety first (I-PASS), and never a false "stable" (issue 14, item 3).
+
+    ``item9``/``item9_at``: today's PHQ-9 item 9, if taken today; ``latest``: the latest item 9
+    answer on record (today's, when taken today), printed with its date whatever its age; ``told``:
+    who was told of that answer. An adverse event, or a latest item 9 above 0 that nobody is
+    recorded as told of, is "escalated" (not yet reviewed by a clinician); a latest item 9 above 0
+    that someone was told of, or a side effect rated high, is "watch". Otherwise the level says
+    only that nothing of concern was *recorded* today, and the lines say what was not asked.
+    """
+    if latest is None and item9 is not None:  # callers that give today's answer only
+        latest = Item9Answer(item9, "today", None)
     other: list[str] = []
     adverse: list[str] = []
     told = list(told)
@@ -231,14 +266,21 @@ def safety_section(events: list[Row], side_effects: list[SideEffect], item9: int
             line += f" Done: {_sentence(guidance.plain(actions))}"
         adverse.append(line)
     question = str(guidance.section("safety", "item9_question") or "item 9")
-    answers = guidance.section("safety", "item9_answers") or []
     if item9 is not None:
-        answer = answers[item9] if isinstance(answers, list) and 0 <= item9 < len(answers) else str(item9)
-        item9_words = f"PHQ-9 item 9 ({question}) today at {item9_at}: {item9} – {answer}."
-    elif item9_at:
-        item9_words = f"PHQ-9 taken today at {item9_at}; item 9 not recorded."
+        item9_words = (f"PHQ-9 item 9 ({question}) today at {item9_at}: {item9} – "
+                       f"{_item9_answer_words(item9, guidance)}.")
     else:
-        item9_words = "No PHQ-9 taken today."
+        taken = (f"PHQ-9 taken today at {item9_at}; item 9 not recorded." if item9_at
+                 else "No PHQ-9 taken today.")
+        if latest is not None:
+            item9_words = (f"{taken} Latest PHQ-9 item 9 ({question}), {latest.day}: {latest.answer} – "
+                           f"{_item9_answer_words(latest.answer, guidance)}.")
+        else:
+            item9_words = f"{taken} No PHQ-9 item 9 answer ({question}) is on record."
+    unreviewed = bool(latest and latest.answer > 0 and not told)
+    if unreviewed and latest is not None:
+        other.append(f"Item 9 answered above 0 ({latest.day}): nobody is recorded as told, and it is "
+                     "not yet reviewed by a clinician.")
     limit = guidance.section("safety", "watch_side_effect_rating")
     if isinstance(limit, int | float):
         strong = [s for s in side_effects if s.rating is not None and s.rating >= limit]
@@ -246,18 +288,46 @@ def safety_section(events: list[Row], side_effects: list[SideEffect], item9: int
             other.append(
                 "Side effect rated " + ", ".join(f"{s.label.lower()} {s.rating}/10" for s in strong) + "."
             )
-    level = "escalated" if adverse else ("watch" if (other or item9) else "stable")
-    if level != "stable" and not told:
+    raised = bool(latest and latest.answer > 0)
+    level = "escalated" if adverse or unreviewed else ("watch" if (other or raised) else "none_recorded")
+    if level != "none_recorded" and not told:
         told.append("Not recorded in the console.")
+    words = guidance.section("safety", "levels", level)
     return Safety(
         level=level,
-        level_words=str(guidance.section("safety", "levels", level) or level.capitalize()),
+        level_words=str(words or LEVEL_WORDS[level]),
         adverse_events=adverse,
         item9=item9,
         item9_words=item9_words,
         other_reasons=other,
         told=told,
+        item9_latest=latest.answer if latest else None,
+        today_words=_recorded_today(adverse, side_effects, item9, item9_at),
     )
+
+
+LEVEL_WORDS = {"none_recorded": "No concern recorded today", "watch": "Watch", "escalated": "Escalated"}
+"""The level's words when the clinic's guidance gives none (never "stable": the note reports what
+was recorded, it cannot say a patient is safe)."""
+
+
+def _recorded_today(adverse: list[str], side_effects: list[SideEffect], item9: int | None,
+                    item9_at: str | None) -> str:
+    """What today's record holds and what it does not, so "no concern recorded" is read as that."""
+    events = (f"{len(adverse)} adverse event{'s' if len(adverse) != 1 else ''}" if adverse
+              else "no adverse event")
+    effects = (f"{len(side_effects)} side effect{'s' if len(side_effects) != 1 else ''}" if side_effects
+               else "no side effect")
+    if item9 is not None:
+        phq = f"a PHQ-9 at {item9_at}"
+        missing = ""
+    elif item9_at:
+        phq = f"a PHQ-9 at {item9_at} without item 9"
+        missing = " Thoughts of self-harm were not asked about on today's PHQ-9."
+    else:
+        phq = "no PHQ-9"
+        missing = " Thoughts of self-harm were not asked about on a PHQ-9 today."
+    return f"Recorded today: {events}, {effects}, {phq}.{missing}"
 
 
 def _sentence(text: str) -> str:
@@ -300,7 +370,22 @@ def for_therapist_section(header: Header, today: Today, side_effects: list[SideE
             continue
         phone = str(c.get("phone") or header.clinic_phone)
         escalation.append(Escalation(str(c["if"]), str(c["then"]), phone))
-    return ForTherapist(focus=focus, reminders=guidance.texts("reminders"), escalation=escalation)
+    return ForTherapist(focus=focus, reminders=guidance.texts("reminders"), escalation=escalation,
+                        warnings=sourced_warnings(guidance))
+
+
+def sourced_warnings(guidance: Guidance) -> list[SourcedWarning]:
+    """The clinic's warnings, each with its source; one without a source is not printed (the note
+    prints no advice nobody can trace)."""
+    items = guidance.section("warnings", "items")
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        text, source = str(item.get("text") or "").strip(), str(item.get("source") or "").strip()
+        if text and source:
+            out.append(SourcedWarning(text, source, item.get("verified") is True))
+    return out
 
 
 FIRST_SESSION_LABEL = "Before this first session"
@@ -313,6 +398,9 @@ def today_section(session: Row, course: Row | None, events: list[Row], guidance:
     At a first session there is no "last time": the checklist's answers are shown as what was
     said before it."""
     outcome, outcome_words = session_outcome(session)
+    stop_reason = later_reason(events, "stopped")
+    if stop_reason and outcome == "partial" and not (session["end_reason"] or "").strip():
+        outcome_words += f": {stop_reason}"  # asked after the stop, so not in the session row
     protocol = session["protocol"] or (course or {}).get("protocol")
     key = preset_key(protocol) if protocol else None
     treatment = guidance.word("protocols", key) or guidance.plain(protocol) or "not recorded"
@@ -354,3 +442,16 @@ def reply_section(guidance: Guidance) -> ReplyBox:
         min_height_mm=number("min_height_mm", 24.0),
         max_height_mm=max(number("max_height_mm", 80.0), number("min_height_mm", 24.0)),
     )
+
+
+def later_reason(events: list[Row], what: str, pressed_at: str | None = None) -> str:
+    """The reason given after a Stop or Pause had already acted (a ``reason`` event; the chair
+    asks it afterwards), for the press at ``pressed_at`` or the last one; "" when not given."""
+    for event in reversed(events):
+        detail = detail_of(event["detail"])
+        if event["kind"] != "reason" or event["code"] != what or not isinstance(detail, dict):
+            continue
+        if pressed_at is not None and detail.get("pressed_at") not in (None, pressed_at):
+            continue
+        return str(detail.get("reason") or "") if detail.get("given") else ""
+    return ""

@@ -94,3 +94,12 @@ def side_effect_labels() -> dict[str, str]:
     except ValueError as exc:
         log.warning("side-effect labels not read: %s", exc)
         return {}
+
+
+def setting_labels() -> dict[str, str]:
+    """Setting key -> the label a person knows it by, to name a setting the note needs."""
+    try:
+        return {key: str(spec.get("label", key)) for key, spec in settings.definitions().items()}
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("setting labels not read: %s", exc)
+        return {}

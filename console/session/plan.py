@@ -50,10 +50,12 @@ def plan_session(
     db: sqlite_utils.Database, patient: Patient, *, course_id: int | None = None,
     technician: str | None = None,
 ) -> SessionPlan:
-    """The plan for the patient's next session: of ``course_id``, else of the open course, else none.
+    """The plan for the patient's next session: of ``course_id``, else of the open course.
 
     Raises ClinicError when ``course_id`` is not one of this patient's courses
-    or is closed.
+    or is closed, and when the patient has no open course: no session is
+    recorded without a course (its protocol, prescription and screening are
+    what the start gate checks), whoever asks for the plan.
     """
     course = None
     if course_id is not None:
@@ -67,9 +69,8 @@ def plan_session(
     settings = _setting_terms(db)
     technician = (technician or "").strip() or None
     if course is None:
-        log.info("patient %s has no open course: recording without protocol, prescription or target",
-                 patient.clinic_id)
-        return SessionPlan(patient_id=patient.id, technician=technician, **settings)
+        raise ClinicError(f"Patient {patient.clinic_id} has no open treatment course: a supervisor "
+                          "opens one before the first session.")
     rx = prescription(db, course.id)
     target = PoseValue.from_mapping(course.target_pose) if course.target_pose else None
     return SessionPlan(

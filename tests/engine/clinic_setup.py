@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.clinic.settings import set_setting
 from console.people import passwords
 from console.people.admin import create_user
 from console.people.user import get_user
@@ -17,6 +18,7 @@ from resources import load_json
 from tests.conftest import fast_password_hasher
 
 ROOT = Path(__file__).resolve().parents[2]
+CLINIC_CONTACTS = {"clinic_phone": "555-0100", "supervising_physician": "Dr. Sam Supervisor"}
 POSE_KEYS = ("x", "y", "z", "qw", "qx", "qy", "qz")
 
 
@@ -31,6 +33,8 @@ def clinic(db_path: Path, protocol: str | None = "itbs", clinic_id: str = "P-1")
     """A patient (with an open course of ``protocol`` and a motor threshold of 52 % MSO, unless None)."""
     db = open_database(db_path)
     try:
+        for key, value in CLINIC_CONTACTS.items():  # a note goes out only with both (issue 14, item 9)
+            set_setting(db, key, value, "setup-admin")
         p = create_patient(db, clinic_id, "Alex Example")
         if protocol:
             open_course(db, p.id, protocol, 120.0, target_pose=simulator_target())

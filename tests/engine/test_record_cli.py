@@ -105,19 +105,21 @@ def test_ctrl_c_stops_the_session_as_operator_and_exits_0(tmp_path: Path) -> Non
 def test_a_recording_only_device_arms_and_records_when_it_starts_itself(tmp_path: Path) -> None:
     db_path = tmp_path / "clinic.db"
     pid = clinic(db_path, None, clinic_id="OTHER-1")
+    treated = clinic(db_path, "itbs", clinic_id="DEMO-7")  # a course, an MT and a screening: it may start
     db = open_database(db_path)
     crashed = db["sessions"].insert({  # left in "recording" by a crash, nobody holds its lock
         "uuid": new_uuid(), "patient_id": pid, "started_at": utc_now(), "device_url": "sim://",
         "status": "recording"}).last_pk
     db.close()
     with SimulatorProcess("itbs", speed=200, seed=4, no_commands=True) as sim:
-        proc = record_process(db_path, sim.url, "--create-patient", clinic_id="DEMO-7")
+        proc = record_process(db_path, sim.url, clinic_id="DEMO-7")
         sid = session_line(proc)
         finish(proc)
     db = open_database(db_path)
     assert db["sessions"].get(crashed)["status"] == "interrupted"  # recovery ran at start-up
     s = db["sessions"].get(sid)
-    assert (s["status"], s["pulses_recorded"], s["course_id"]) == ("completed", 600, None)
+    assert (s["status"], s["pulses_recorded"], s["patient_id"]) == ("completed", 600, treated)
+    assert s["course_id"] is not None
     armed = db.execute(
         "SELECT detail FROM session_events WHERE session_id = ? AND kind = 'armed'", [sid]).fetchone()
     assert armed is None or json.loads(armed[0])["commanded"] is False

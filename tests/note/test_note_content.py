@@ -61,7 +61,7 @@ def test_side_effects_keep_their_ratings(recorded: Recorded) -> None:
     note = build_note(recorded.db, recorded.session_id)
     assert [(s.label, s.rating, s.note) for s in note.side_effects] == [
         ("Headache", 3, "mild, left side"), ("Scalp discomfort", 2, "")]
-    assert note.safety.level == "stable"
+    assert note.safety.level == "none_recorded"  # never "stable" (issue 14, item 3)
 
 
 def test_trajectory_baseline_change_and_lines(recorded: Recorded) -> None:
@@ -102,8 +102,8 @@ def test_observations_keep_the_patients_words_apart(recorded: Recorded) -> None:
 
 def test_focus_and_reminders_come_from_the_clinic_guidance(recorded: Recorded) -> None:
     f = build_note(recorded.db, recorded.session_id).for_therapist
-    assert any(x.startswith("Behavioural activation") for x in f.focus)
-    assert any("Side effects were recorded today" in x for x in f.focus)  # situation: side effects
+    assert f.focus == [] and f.reminders == []  # shipped empty: no advice without a source (issue 14)
+    assert f.warnings and all(w.source for w in f.warnings)
     assert f.escalation and all(e.phone == "555-0142" for e in f.escalation)  # empty phone -> clinic phone
 
 
@@ -177,7 +177,7 @@ def test_taper_phase_and_device_interruptions(tmp_path: Path) -> None:
     assert lines[1].endswith("paused at the device")
     assert lines[2].endswith("connection to the device lost")
     assert note.today.notes == ["Restarted the intermittent theta burst run after the coil cooled"]
-    assert any("not completed" in x for x in note.for_therapist.focus)
+    assert note.for_therapist.focus == []  # the clinic writes its own focus lists (issue 14, item 9)
     db.close()
 
 
@@ -185,7 +185,8 @@ def test_no_phq9_yet_and_no_observations_say_so(tmp_path: Path) -> None:
     rec, db = _one_session(tmp_path)
     note = build_note(db, rec.session_id)
     assert note.trajectory.points == [] and "No PHQ-9" in note.trajectory.change_words
-    assert note.safety.item9_words == "No PHQ-9 taken today."
+    assert note.safety.item9_words.startswith("No PHQ-9 taken today.")
+    assert note.safety.item9_words.endswith("is on record.")
     assert not note.observations.recorded
     assert "No observations were entered" in render_note(note, "txt").text
     db.close()

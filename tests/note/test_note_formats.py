@@ -22,7 +22,7 @@ FACTS = [
     "19 → 11: down 42 % from baseline", "half of baseline (9.5)", "below 5",
     "I went for a walk with my sister on Sunday, first time in weeks.",
     "Getting back to the Tuesday choir", "Mood: Tired.",
-    "Behavioural activation", "emotionally open", "then call the supervising physician now",
+    "Watch for", "unverified", "then call the supervising physician now", "Recorded today:",
     "Not yet reviewed", "PHQ-9 item 9",
 ]
 

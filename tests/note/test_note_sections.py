@@ -51,7 +51,8 @@ def test_safety_level_follows_the_clinics_rules_on_plain_values() -> None:
     assert escalated.level == "escalated"
     assert escalated.adverse_events[0].endswith("syncope: fainted briefly.")
     assert escalated.item9_words == "PHQ-9 item 9 (self-harm) today at 09:40: 2 – many."
-    assert sections.safety_section([], [], 0, "09:40", [], GUIDANCE).level == "stable"
+    quiet = sections.safety_section([], [], 0, "09:40", [], GUIDANCE)
+    assert (quiet.level, quiet.level_words) == ("none_recorded", "No concern recorded today")
 
 
 def test_today_words_a_short_session_and_unphrased_checklist_answers() -> None:

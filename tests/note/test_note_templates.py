@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -81,14 +82,13 @@ def test_broken_clinic_guidance_falls_back_and_says_so(recorded: Recorded, clini
     (clinic_resources / "note_guidance.json").write_text('{"focus": {"acute": ["a",]}}', encoding="utf-8")
     note = build_note(recorded.db, recorded.session_id)
     assert note.problems and "note_guidance.json" in note.problems[0] and "line 1" in note.problems[0]
-    assert any(x.startswith("Behavioural activation") for x in note.for_therapist.focus)
+    assert note.for_therapist.warnings  # the shipped guidance: its sourced warnings
 
 
 def test_clinic_guidance_text_is_printed_as_written(recorded: Recorded, clinic_resources: Path) -> None:
-    guidance = (SHIPPED / "note_guidance.json").read_text(encoding="utf-8").replace(
-        "Behavioural activation: plan one or two small",
-        "Riverside focus: plan one or two small")
-    (clinic_resources / "note_guidance.json").write_text(guidance, encoding="utf-8")
+    guidance = json.loads((SHIPPED / "note_guidance.json").read_text(encoding="utf-8"))
+    guidance["focus"]["acute"] = ["Riverside focus: plan one or two small valued activities"]
+    (clinic_resources / "note_guidance.json").write_text(json.dumps(guidance), encoding="utf-8")
     note = build_note(recorded.db, recorded.session_id)
     assert note.for_therapist.focus[0].startswith("Riverside focus: plan one or two small")
     assert "Riverside focus" in render_note(note, "md").text

@@ -15,7 +15,15 @@ from console.people.admin import create_user
 from console.ui.note.note_pdf import write_pdf
 from console.ui.note.note_view import NoteView
 
-from .recorded import CHECKLIST, START, Recorded, add_patient_and_course, make_db, record_session
+from .recorded import (
+    CHECKLIST,
+    START,
+    Recorded,
+    add_patient_and_course,
+    make_db,
+    record_session,
+    set_setting,
+)
 
 
 @pytest.fixture
@@ -25,6 +33,8 @@ def first_session(tmp_path: Path, fast_hasher) -> Recorded:
     admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
     create_user(db, admin, "jrivera", "Jamie Rivera", "technician", "tech-pass-1")
     patient, course = add_patient_and_course(db)
+    for key, value in (("clinic_phone", "555-0142"), ("supervising_physician", "Dr. Priya Natarajan")):
+        set_setting(db, key, value)  # a note goes out only with both (issue 14, item 9)
     session = record_session(db, patient, course, number=1, started=START, technician="jrivera",
                              events=[("checklist", None, CHECKLIST)])
     yield Recorded(db, patient, course, session)

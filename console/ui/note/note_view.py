@@ -63,6 +63,8 @@ class NoteView(QWidget):
         self._printer: QPrinter | None = None
         self._html = render_note(content, "html")
         problems = list(content.problems)
+        if content.print_refusal:  # shown first: nothing leaves the screen until it is fixed
+            problems.insert(0, content.print_refusal)
         if self._html.problem is not None:
             problems.append(f"{self._html.problem}. The default template is shown.")
             log.warning("%s", self._html.problem)
@@ -96,6 +98,10 @@ class NoteView(QWidget):
                              (self.save_button, "Save the note as PDF"),
                              (self.copy_button, "Copy the note as text")):
             button.setAccessibleName(name)
+        for button in (self.print_button, self.save_button, self.copy_button):
+            button.setEnabled(content.print_refusal is None)
+            if content.print_refusal:
+                button.setToolTip(content.print_refusal)
         self.print_button.clicked.connect(self.print_note)
         self.save_button.clicked.connect(self.choose_and_save_pdf)
         self.copy_button.clicked.connect(self.copy_text)
@@ -136,8 +142,17 @@ class NoteView(QWidget):
     def note_text(self) -> str:
         return render_note(self.content, "txt").text
 
+    def _refused(self) -> bool:
+        """Said on screen when the note may not go out yet (issue 14, item 9); True then."""
+        if self.content.print_refusal:
+            self.status.setText(self.content.print_refusal)
+            return True
+        return False
+
     def copy_text(self) -> str:
-        """Put the note as plain text on the clipboard (and return it)."""
+        """Put the note as plain text on the clipboard (and return it; "" when refused)."""
+        if self._refused():
+            return ""
         text = self.note_text()
         QGuiApplication.clipboard().setText(text)
         self.status.setText("The note is copied as text: paste it into a secure message or the "
@@ -146,6 +161,8 @@ class NoteView(QWidget):
         return text
 
     def save_pdf(self, path: Path | str) -> PrintedNote:
+        if self._refused():
+            raise PermissionError(self.content.print_refusal)
         printed = write_pdf(self.content, path, self.page)
         save_place.remember(path)
         pages = "1 page" if printed.pages == 1 else f"{printed.pages} pages"
@@ -155,6 +172,8 @@ class NoteView(QWidget):
         return printed
 
     def choose_and_save_pdf(self) -> None:
+        if self._refused():
+            return
         h = self.content.header
         suggested = f"handoff-{h.patient_id}-session-{h.session_number or h.session_id}.pdf"
         path, _ = QFileDialog.getSaveFileName(self, "Save the handoff note as PDF",
@@ -196,12 +215,16 @@ class NoteView(QWidget):
 
     def print_note(self) -> None:
         """The print preview, whose Print button opens the system's print dialog."""
+        if self._refused():
+            return
         dialog = self.make_preview_dialog()
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.printed.emit()
 
     def print_direct(self) -> None:
         """The system print dialog without the preview."""
+        if self._refused():
+            return
         printer = self.make_printer()
         if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
             self.paint_to(printer)
