@@ -2,6 +2,8 @@
 
 - ``users create-admin``: the first admin account of a new database (like the
   first-start dialog, for a chair set up over ssh);
+- ``users create --role ROLE``: another account (technician, supervisor,
+  physician or admin), created by an admin who types their own password;
 - ``users list``: every account, its role and whether it is disabled or locked;
 - ``users reset-password NAME``: a temporary password, to be changed at the
   next login; the way back in when the only admin forgot theirs. It needs
@@ -23,7 +25,8 @@ from datetime import UTC, datetime
 from cli.common import add_db_option, db_path_of, shown
 from console.errors import ClinicError
 from console.people.admin import create_user, reset_password_from_command_line
-from console.people.user import needs_first_admin
+from console.people.login import confirm_password
+from console.people.user import ROLES, get_user, needs_first_admin
 from db.database import DatabaseUnusable, open_database
 
 
@@ -33,15 +36,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create = commands.add_parser("create-admin", help="create the first admin account of a new database")
     create.add_argument("--username", required=True)
     create.add_argument("--full-name", required=True)
+    add = commands.add_parser("create", help="create an account (an admin types their password)")
+    add.add_argument("--username", required=True)
+    add.add_argument("--full-name", required=True)
+    add.add_argument("--role", required=True, choices=ROLES,
+                     help="a supervisor is the lead technician; a physician signs the clinical decisions")
+    add.add_argument("--admin", required=True, help="the user name of the admin creating the account")
     show = commands.add_parser("list", help="list every account")
     reset = commands.add_parser("reset-password", help="give an account a temporary password")
     reset.add_argument("username")
-    for sub, func in ((create, run_create_admin), (show, run_list), (reset, run_reset_password)):
+    for sub, func in ((create, run_create_admin), (add, run_create), (show, run_list),
+                      (reset, run_reset_password)):
         add_db_option(sub)
         sub.set_defaults(func=func)
-    for sub in (create, reset):
+    for sub in (create, add, reset):
         sub.add_argument("--password-stdin", action="store_true",
-                         help="read the password from one line of standard input")
+                         help="read the password from one line of standard input (for create: the "
+                              "admin's password, then the new account's, one line each)")
 
 
 def _open(args: argparse.Namespace):
@@ -78,6 +89,27 @@ def run_create_admin(args: argparse.Namespace) -> int:
             raise ClinicError("This database already has an admin account; that admin creates the others.")
         user = create_user(db, None, args.username, args.full_name, "admin", _password(args))
         print(f"created admin account {user.username} ({user.full_name})")
+        return 0
+    return _run(args, action)
+
+
+def run_create(args: argparse.Namespace) -> int:
+    """Another account, of any role, created by an admin who confirms their own password."""
+    def action(db) -> int:
+        admin = get_user(db, args.admin)
+        if args.password_stdin:
+            admin_password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            admin_password = getpass.getpass(f"Password of {args.admin}: ")
+        if admin is None:
+            raise ClinicError("Wrong user name or password.")
+        admin = confirm_password(db, admin, admin_password, purpose="create account")
+        if not args.password_stdin:
+            print("The new account's password:")
+        user = create_user(db, admin, args.username, args.full_name, args.role, _password(args),
+                           must_change_password=True)
+        print(f"created {user.role} account {user.username} ({user.full_name}); "
+              "the password must be changed at the first login")
         return 0
     return _run(args, action)
 

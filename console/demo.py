@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from console.clinic import outcomes, patient_records
+from console.clinic import outcomes, patient_records, settings
 from console.clinic.records import Patient, find_patient
 from console.people.admin import DEMO_ACCOUNTS, create_demo_accounts, mark_demo_database
 from console.people.user import User, get_user
@@ -164,6 +164,7 @@ def _build(db_path: Path, speed: float, progress: Callable[[str], None] | None,
     try:
         mark_demo_database(db)
         create_demo_accounts(db)
+        _set_clinic_contacts(db, _user(db, "admin"))
         tech = _user(db, "technician")
         supervisor = _user(db, "supervisor")
         session_ids: list[int] = []
@@ -179,6 +180,17 @@ def _build(db_path: Path, speed: float, progress: Callable[[str], None] | None,
         return session_ids
     finally:
         db.close()
+
+
+DEMO_CLINIC = {"clinic_name": "Demo TMS Clinic", "clinic_phone": "555-0100 (demo)",
+               "supervising_physician": "Dr. Pat Physician (demo)"}
+"""The demo clinic's contact settings: a note is not printed until the phone and the supervising
+physician are set (issue 14, item 9), so the demo sets them, as a clinic's admin would."""
+
+
+def _set_clinic_contacts(db: sqlite_utils.Database, admin: User) -> None:
+    for key, value in DEMO_CLINIC.items():
+        settings.change_setting(db, admin, key, value)
 
 
 def _user(db: sqlite_utils.Database, username: str) -> User:

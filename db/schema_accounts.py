@@ -118,3 +118,41 @@ def m0004_signed_sessions_locked(db: Database) -> None:
            WHEN EXISTS (SELECT 1 FROM signatures WHERE session_id = NEW.session_id AND addendum_id IS NULL)
            BEGIN SELECT RAISE(ABORT, 'session is signed and locked: add an addendum instead'); END""",
     ])
+
+
+@migrations(name="0005_physician_role")
+def m0005_physician_role(db: Database) -> None:
+    """The physician role (issue 14, item 7): the role's CHECK is part of the table, so the
+    table is rebuilt the way SQLite advises (new table, copy, drop, rename; foreign keys are
+    off while migrating) and its triggers are made again."""
+    _run(db, [
+        """CREATE TABLE users_new (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            full_name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('technician', 'supervisor', 'physician', 'admin')),
+            password_hash TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1)),
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT,
+            password_changed_at TEXT NOT NULL,
+            last_login_at TEXT
+        )""",
+        """INSERT INTO users_new (id, uuid, username, full_name, role, password_hash, active,
+               must_change_password, failed_attempts, locked_until, created_at, created_by,
+               password_changed_at, last_login_at)
+           SELECT id, uuid, username, full_name, role, password_hash, active, must_change_password,
+               failed_attempts, locked_until, created_at, created_by, password_changed_at, last_login_at
+           FROM users""",
+        "DROP TABLE users",
+        "ALTER TABLE users_new RENAME TO users",
+        """CREATE TRIGGER users_no_delete BEFORE DELETE ON users
+           BEGIN SELECT RAISE(ABORT, 'accounts are never deleted: disable the account instead'); END""",
+        """CREATE TRIGGER users_name_fixed BEFORE UPDATE OF username, uuid ON users
+           WHEN NEW.username IS NOT OLD.username OR NEW.uuid IS NOT OLD.uuid
+           BEGIN SELECT RAISE(ABORT, 'a user name never changes: records refer to it'); END""",
+    ])

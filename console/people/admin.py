@@ -188,7 +188,8 @@ def list_users(db: sqlite_utils.Database, actor: User) -> list[User]:
 DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     # user name, full name, role, password
     ("technician", "Tess Tech (demo)", "technician", "demo-technician"),
-    ("supervisor", "Dr. Sam Super (demo)", "supervisor", "demo-supervisor"),
+    ("supervisor", "Sam Super (demo)", "supervisor", "demo-supervisor"),
+    ("physician", "Dr. Pat Physician (demo)", "physician", "demo-physician"),
     ("admin", "Alex Admin (demo)", "admin", "demo-admin"),
 )
 

@@ -4,8 +4,9 @@ Hiding a button is a courtesy; this module is the rule. Every domain
 function that changes the record calls :func:`require` first, so a
 technician who reaches the sign-off function by any path (a script, a bug,
 a button someone forgot to hide) gets :class:`PermissionDenied` and nothing
-is written. The table is fixed by the product (only a supervisor signs, only
-an admin manages accounts and clinic settings), so it lives in code.
+is written. The table is fixed by the product (only a physician signs a
+screening's review, only an admin manages accounts and clinic settings), so it
+lives in code.
 """
 
 from __future__ import annotations
@@ -13,32 +14,41 @@ from __future__ import annotations
 import logging
 
 from console.errors import PermissionDenied
-from console.people.user import User
+from console.people.user import ROLES, User
 
 __all__ = ["ACTIONS", "PermissionDenied", "allowed", "require"]
 
 log = logging.getLogger(__name__)
 
-_CLINICAL = frozenset({"technician", "supervisor"})
-_SUPERVISOR = frozenset({"supervisor"})
+_CLINICAL = frozenset({"technician", "supervisor", "physician"})
+_REVIEWERS = frozenset({"supervisor", "physician"})
+_PHYSICIAN = frozenset({"physician"})
 _ADMIN = frozenset({"admin"})
-_EVERYONE = frozenset({"technician", "supervisor", "admin"})
+_EVERYONE = frozenset({"technician", "supervisor", "physician", "admin"})
 
-# action -> (what it is, in words for the message, roles allowed)
+# action -> (what it is, in words for the message, roles allowed). The one table of who may do
+# what (issue 14, item 7): a supervisor is the lead technician (runs, reviews and signs the
+# record of sessions, manages patients); a physician is the credentialed clinician who makes the
+# clinical decisions: a physician alone signs the review of a screening "yes" (Rossi 2011: the
+# treating physician's risk/benefit decision). Overriding a safety limit is a clinical decision
+# too; the physician may sign it, and the supervisor keeps that right until the chair's
+# override dialogs (issue 14, item 1) ask for a physician.
 ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "record_session": ("record sessions", _CLINICAL),
-    # Issue 8: patients and courses are managed by a supervisor or an admin.
-    "manage_patients": ("manage patients and courses", frozenset({"supervisor", "admin"})),
+    # Issue 8: patients and courses are managed by a supervisor, a physician or an admin.
+    "manage_patients": ("manage patients and courses", frozenset({"supervisor", "physician", "admin"})),
     "record_screening": ("record safety screenings", _CLINICAL),
+    "clear_screening": ("sign the physician's review of a safety screening", _PHYSICIAN),
+    "review_hold": ("sign the physician's review that lifts a hold on a course", _PHYSICIAN),
     "record_outcome": ("enter outcome measures", _CLINICAL),
     "add_addendum": ("add addenda", _CLINICAL),
     "print_note": ("print handoff notes", _CLINICAL),
     "view_records": ("view patient records", _EVERYONE),
-    "review_sessions": ("review sessions", _SUPERVISOR),
-    "sign_session": ("sign sessions", _SUPERVISOR),
-    "override_safety": ("override safety checks", _SUPERVISOR),
-    "export_sessions": ("export sessions", frozenset({"supervisor", "admin"})),
-    "view_audit": ("view the audit log", frozenset({"supervisor", "admin"})),
+    "review_sessions": ("review sessions", _REVIEWERS),
+    "sign_session": ("sign sessions", _REVIEWERS),
+    "override_safety": ("override safety checks", _REVIEWERS),
+    "export_sessions": ("export sessions", frozenset({"supervisor", "physician", "admin"})),
+    "view_audit": ("view the audit log", frozenset({"supervisor", "physician", "admin"})),
     "manage_users": ("manage user accounts", _ADMIN),
     "edit_settings": ("change clinic settings", _ADMIN),
 }
@@ -77,7 +87,7 @@ def roles_for(action: str) -> frozenset[str]:
     return ACTIONS[action][1]
 
 
-_ROLE_ORDER = ("technician", "supervisor", "admin")
+_ROLE_ORDER = ROLES
 
 
 def who_may(action: str) -> str:

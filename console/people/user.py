@@ -18,7 +18,10 @@ from console.errors import ClinicError, PermissionDenied
 log = logging.getLogger(__name__)
 
 
-ROLES = ("technician", "supervisor", "admin")
+ROLES = ("technician", "supervisor", "physician", "admin")
+"""Every role, in the order screens list them. A supervisor is the lead technician; a physician
+is the credentialed clinician who makes the clinical decisions (issue 14, item 7): what each
+may do is the one table in :mod:`console.people.permissions`."""
 
 _USER_COLUMNS = "id, uuid, username, full_name, role, active, must_change_password"
 

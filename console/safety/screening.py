@@ -1,11 +1,21 @@
 """The TMS safety screening before a course, and what blocks the course from starting.
 
 The questionnaire is the clinic's data (``resources/screening_questionnaire.json``,
-after Rossi et al. 2009 / 2011): its items, and which of them the clinic
-configures as absolute contraindications. A "yes" to one of those blocks the
-course until a supervisor records a signed clearance with the reason; any
-other "yes" needs a note. Screenings are kept as answered (append-only): a
-correction is a new screening, and the latest one counts.
+Rossi et al. 2009 §7.5 as revised by Rossi et al. 2011), with the items the
+clinic adds of its own. Every "yes" blocks the course until a physician signs
+a review of it: Rossi 2011 asks for the treating physician's risk/benefit
+decision on each one (issue 14, item 4); the items the clinic lists as
+absolute contraindications say so in their wording. A "yes" also needs a note.
+
+A screening is per course: it counts for the course it was recorded for, or,
+recorded for no course, for the patient's next course (never for a course
+opened before an earlier screening's course). It ends when the pre-session
+checklist records a "yes" to a question the questionnaire names in
+``expires_on_checklist_yes`` (a new implant, a change of medication): the
+program keeps no other record of implant or medication changes, so that answer
+at the checklist, after the screening, means "screen again"; a newer screening
+supersedes. Screenings are kept as answered (append-only): a correction is a
+new screening, and the latest one counts.
 """
 
 from __future__ import annotations
@@ -43,6 +53,8 @@ class Item:
     id: str
     text: str
     absolute_contraindication: bool
+    clinic_added: bool = False
+    """An item the clinic added (``clinic_items``), not one of the source's."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,8 @@ class Questionnaire:
     source: str
     items: tuple[Item, ...]
     valid_for_days: int | None = None
+    expires_on_checklist_yes: tuple[str, ...] = ()
+    """Checklist item ids whose "yes" after a screening ends it (new implant, medication change)."""
 
     def item(self, item_id: str) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
@@ -76,24 +90,37 @@ class ScreeningResult:
     notes: str | None = None
 
     @property
+    def yes_items(self) -> list[str]:
+        """Every item answered "yes": each needs a physician's signed review."""
+        return [item_id for item_id, a in self.answers.items() if a.answer == "yes"]
+
+    @property
     def needs_clearance(self) -> bool:
-        return bool(self.contraindications)
+        """Whether a physician must sign a review before the course starts (any "yes")."""
+        return bool(self.yes_items)
+
+
+def _items(raw: Any, *, clinic_added: bool) -> tuple[Item, ...]:
+    return tuple(
+        Item(str(i["id"]), str(i["text"]), bool(i.get("absolute_contraindication", False)), clinic_added)
+        for i in raw
+    )
 
 
 def load_questionnaire() -> Questionnaire:
-    """The clinic's questionnaire; a mistake in the file is named plainly."""
+    """The clinic's questionnaire (the source's items, then the clinic's own); a mistake in the
+    file is named plainly."""
     try:
         data = load_json(QUESTIONNAIRE_FILE)
-        items = tuple(
-            Item(str(i["id"]), str(i["text"]), bool(i.get("absolute_contraindication", False)))
-            for i in data["items"]
-        )
+        items = _items(data["items"], clinic_added=False) + _items(
+            data.get("clinic_items", []), clinic_added=True)
         valid = data.get("valid_for_days")
         questionnaire = Questionnaire(
             str(data.get("version", "")),
             str(data.get("source", "")),
             items,
             int(valid) if valid is not None else None,
+            tuple(str(i) for i in data.get("expires_on_checklist_yes", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ScreeningError(f"{QUESTIONNAIRE_FILE} cannot be used: {exc}") from None
@@ -149,6 +176,11 @@ def record_screening(
             + (f" and {len(missing) - 1} more." if len(missing) > 1 else ".")
         )
     _patient_exists(db, patient_id)
+    if course_id is None:  # screened while a course is open: it is that course's screening
+        open_course = db.execute(
+            "SELECT id FROM courses WHERE patient_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
+            [patient_id]).fetchone()
+        course_id = open_course[0] if open_course else None
     stored: dict[str, Answer] = {}
     for item in q.items:
         note = (notes.get(item.id) or "").strip() or None
@@ -197,13 +229,38 @@ def record_screening(
     return get_screening(db, screening_id, questionnaire=q)
 
 
-def latest_screening(
-    db: sqlite_utils.Database, patient_id: int, *, questionnaire: Questionnaire | None = None
-) -> ScreeningResult | None:
-    """The screening that counts (the latest), or None."""
+def _course_window(
+    db: sqlite_utils.Database, patient_id: int, course_id: int | None
+) -> tuple[int | None, str | None]:
+    """(the course the screening is for, the time after which an unlinked screening counts for it).
+
+    ``course_id`` None means the patient's open course, else their next course."""
+    if course_id is None:
+        row = db.execute("SELECT id FROM courses WHERE patient_id = ? AND status = 'open' "
+                         "ORDER BY id DESC LIMIT 1", [patient_id]).fetchone()
+        course_id = row[0] if row else None
+    if course_id is None:
+        row = db.execute("SELECT max(opened_at) FROM courses WHERE patient_id = ?", [patient_id]).fetchone()
+        return None, row[0] if row else None
     row = db.execute(
-        f"SELECT {_COLUMNS} FROM screenings WHERE patient_id = ? ORDER BY at DESC, id DESC LIMIT 1",
-        [patient_id],
+        "SELECT max(opened_at) FROM courses WHERE patient_id = ? AND id != ? AND opened_at < "
+        "(SELECT opened_at FROM courses WHERE id = ?)", [patient_id, course_id, course_id]).fetchone()
+    return course_id, row[0] if row else None
+
+
+def latest_screening(
+    db: sqlite_utils.Database, patient_id: int, *, questionnaire: Questionnaire | None = None,
+    course_id: int | None = None,
+) -> ScreeningResult | None:
+    """The screening that counts for the course (``course_id``; None: the open course, else the
+    next one): the latest recorded for it, or for no course since the patient's previous course
+    opened. A screening of another course never counts (a screening is per course)."""
+    course_id, after = _course_window(db, patient_id, course_id)
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM screenings WHERE patient_id = ? AND "
+        "((course_id IS NOT NULL AND course_id = ?) OR (course_id IS NULL AND (? IS NULL OR at > ?))) "
+        "ORDER BY at DESC, id DESC LIMIT 1",
+        [patient_id, course_id, after, after],
     ).fetchone()
     return None if row is None else _result(row, questionnaire or load_questionnaire())
 
@@ -250,23 +307,94 @@ def _item_text(q: Questionnaire, item_id: str) -> str:
     return item.text if item else item_id
 
 
-def course_start_blockers(
-    db: sqlite_utils.Database, patient_id: int, *, today: date | None = None
-) -> list[str]:
-    """Why this patient's course may not start (empty = nothing in the screening blocks it):
-    no screening, an absolute contraindication without a signed clearance, a
-    "yes" without a note, a question added since the screening, an expired screening."""
-    q = load_questionnaire()
-    s = latest_screening(db, patient_id, questionnaire=q)
+REVIEW_PHRASE = "a physician's signed review"
+"""In every blocker that waits for the physician's review (so a screen can offer that review)."""
+
+
+def awaiting_review(db: sqlite_utils.Database, patient_id: int, *, course_id: int | None = None) -> list[str]:
+    """The item ids answered "yes" in the screening that counts, not yet reviewed by a physician."""
+    s = latest_screening(db, patient_id, course_id=course_id)
     if s is None:
-        return ["No safety screening has been recorded for this patient."]
+        return []
+    cleared = _cleared_items(db, s.id)
+    return [item_id for item_id in s.yes_items if item_id not in cleared]
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One "yes" waiting for the physician: the question, the note taken with it, and whether
+    the clinic lists it as an absolute contraindication."""
+
+    item_id: str
+    question: str
+    note: str | None
+    absolute: bool
+
+
+def review_items(
+    db: sqlite_utils.Database, patient_id: int, *, course_id: int | None = None
+) -> tuple[ScreeningResult | None, list[ReviewItem]]:
+    """The screening that counts and its "yes" answers not yet reviewed, for the review form."""
+    q = load_questionnaire()
+    s = latest_screening(db, patient_id, questionnaire=q, course_id=course_id)
+    if s is None:
+        return None, []
+    cleared = _cleared_items(db, s.id)
+    out = []
+    for item_id in s.yes_items:
+        if item_id not in cleared:
+            item = q.item(item_id)
+            absolute = item_id in s.contraindications or bool(item and item.absolute_contraindication)
+            out.append(ReviewItem(item_id, _item_text(q, item_id), s.answers[item_id].note, absolute))
+    return s, out
+
+
+def _changes_since(
+    db: sqlite_utils.Database, patient_id: int, since: str, q: Questionnaire
+) -> list[tuple[str, str]]:
+    """(date, question) of each checklist "yes", after ``since``, to a question that ends a screening."""
+    if not q.expires_on_checklist_yes:
+        return []
+    found = []
+    rows = db.execute(
+        "SELECT e.at, e.detail FROM session_events e JOIN sessions s ON s.id = e.session_id "
+        "WHERE s.patient_id = ? AND e.kind = 'checklist' AND e.at > ? ORDER BY e.at, e.id",
+        [patient_id, since],
+    )
+    for at, detail in rows:
+        for answer in json.loads(detail or "{}").get("answers", []):
+            if answer.get("id") in q.expires_on_checklist_yes and answer.get("answer") == "yes":
+                found.append((datetime.fromisoformat(at).astimezone().date().isoformat(),
+                              str(answer.get("question") or answer.get("id"))))
+    return found
+
+
+def start_blockers(
+    db: sqlite_utils.Database, patient_id: int, *, today: date | None = None, course_id: int | None = None
+) -> list[str]:
+    """Why this patient's course (``course_id``; None: the open course, else the next) may not
+    start (empty = nothing in the screening blocks it): no screening for the course, a "yes"
+    without a physician's signed review, a "yes" without a note, a question added since the
+    screening, an expired screening, a new implant or a medication change since it."""
+    q = load_questionnaire()
+    s = latest_screening(db, patient_id, questionnaire=q, course_id=course_id)
+    if s is None:
+        return ["No safety screening has been recorded for this course: record one before the first session."]
     blockers = []
     cleared = _cleared_items(db, s.id)
-    for item_id in s.contraindications:
-        if item_id not in cleared:
+    for item_id in s.yes_items:
+        if item_id in cleared:
+            continue
+        item = q.item(item_id)
+        if item_id in s.contraindications or (item and item.absolute_contraindication):
             blockers.append(
-                f'Absolute contraindication answered yes: "{_item_text(q, item_id)}" — '
-                "a supervisor's signed clearance is needed."
+                f'Absolute contraindication answered yes: "{_item_text(q, item_id)}" — it blocks the '
+                f"course until {REVIEW_PHRASE} clears it."
+            )
+        else:
+            blockers.append(
+                f'Answered yes: "{_item_text(q, item_id)}" — {REVIEW_PHRASE} of the risk and benefit is '
+                "needed before the course starts."
             )
     for item_id in s.missing_notes:
         blockers.append(
@@ -276,6 +404,11 @@ def course_start_blockers(
     for item in new_items:
         blockers.append(
             f'The questionnaire now asks "{item.text}", which this screening did not: screen again.'
+        )
+    for day, question in _changes_since(db, patient_id, s.at, q):
+        blockers.append(
+            f'The checklist of {day} recorded yes to "{question}" after the safety screening: a new '
+            "implant or a change of medication ends a screening: screen again."
         )
     if q.valid_for_days is not None:
         screened = datetime.fromisoformat(s.at).astimezone().date()
@@ -288,25 +421,35 @@ def course_start_blockers(
     return blockers
 
 
-def record_clearance(
-    db: sqlite_utils.Database, supervisor: User, password: str, patient_id: int, reason: str
-) -> int:
-    """A supervisor's signed clearance of the latest screening's absolute contraindications.
+def course_start_blockers(
+    db: sqlite_utils.Database, patient_id: int, *, today: date | None = None, course_id: int | None = None
+) -> list[str]:
+    """The same as :func:`start_blockers` (the name the screens and the gate know)."""
+    return start_blockers(db, patient_id, today=today, course_id=course_id)
 
-    The supervisor re-authenticates; the clearance names the screening and its
-    items, keeps the reason, and is audited. Returns the clearance id.
+
+def record_clearance(
+    db: sqlite_utils.Database, physician: User, password: str, patient_id: int, reason: str,
+    *, course_id: int | None = None,
+) -> int:
+    """A physician's signed review of every "yes" of the screening that counts, with the
+    risk/benefit decision (``reason``); absolute contraindications are cleared by it too.
+
+    The physician re-authenticates; the review names the screening and its items, keeps the
+    decision, and is audited. Returns its id (a row of ``clearances``).
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ScreeningError("Give the reason for the clearance: it is kept with the patient's record.")
+        raise ScreeningError("Write the risk/benefit decision: it is kept with the patient's record.")
     q = load_questionnaire()
-    s = latest_screening(db, patient_id, questionnaire=q)
+    s = latest_screening(db, patient_id, questionnaire=q, course_id=course_id)
     if s is None:
-        raise ScreeningError("There is no screening to clear: record the safety screening first.")
-    pending = [i for i in s.contraindications if i not in _cleared_items(db, s.id)]
+        raise ScreeningError("There is no screening to review: record the safety screening first.")
+    pending = [i for i in s.yes_items if i not in _cleared_items(db, s.id)]
     if not pending:
-        raise ScreeningError("The latest screening has no absolute contraindication waiting for clearance.")
-    signer = confirm_signer(db, supervisor, password, "override_safety")
+        raise ScreeningError("The screening has no yes answer waiting for a physician's review.")
+    signer = confirm_signer(db, physician, password, "clear_screening",
+                            purpose="physician review of a safety screening")
     row = {
         "uuid": new_uuid(),
         "patient_id": patient_id,
@@ -335,8 +478,12 @@ def record_clearance(
             None,
             {**row, "items": pending, "item_texts": [_item_text(q, i) for i in pending]},
         )
-    log.info("clearance %d of screening %d signed by %s", clearance_id, s.id, signer.username)
+    log.info("physician review %d of screening %d signed by %s", clearance_id, s.id, signer.username)
     return clearance_id
+
+
+record_physician_review = record_clearance
+"""The same: the physician's signed review of a screening's "yes" answers."""
 
 
 def clearances(db: sqlite_utils.Database, patient_id: int) -> list[dict[str, Any]]:

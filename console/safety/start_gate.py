@@ -40,7 +40,8 @@ from console.clinic.protocols import ProtocolSpec, preset
 from console.clinic.records import MAX_MSO
 from console.errors import ClinicError
 from console.people.permissions import who_may
-from console.safety import schedule, screening
+from console.people.user import User
+from console.safety import adverse_event, schedule, screening
 from console.safety.limits import (
     LimitViolation,
     as_spec,
@@ -125,6 +126,17 @@ _REMEDIES: dict[str, Remedy] = {
     "limits_unreadable": Remedy(None, "by restoring the clinic's safety-limits file"),
     "no_motor_threshold": Remedy(
         "record_session", f"with “Motor threshold” {_CHAIR_OR_PATIENTS}", "motor_threshold"),
+    # Issue 14, items 6 and 8: holds a physician lifts (or, for the MT, a new measurement).
+    "seizure_hold": Remedy("review_hold", "with “Hold review” on the Patients screen"),
+    "mt_overdue": Remedy(
+        "record_session", f"by re-measuring with “Motor threshold” {_CHAIR_OR_PATIENTS}; or a physician "
+        "signs an override with “Hold review” on the Patients screen", "motor_threshold"),
+    "mt_medication": Remedy(
+        "record_session", f"by re-measuring with “Motor threshold” {_CHAIR_OR_PATIENTS}; or a physician "
+        "signs an override with “Hold review” on the Patients screen", "motor_threshold"),
+    "mt_other_coil": Remedy(
+        "record_session", f"by re-measuring with this coil with “Motor threshold” {_CHAIR_OR_PATIENTS}",
+        "motor_threshold"),
 }
 _SCREENING = Remedy("record_screening", f"with “Safety screening” {_CHAIR_OR_PATIENTS}", "screening")
 _CLEARANCE = Remedy("clear_screening", f"with “Physician review” {_CHAIR_OR_PATIENTS}", "clearance")
@@ -257,9 +269,21 @@ def _minutes(wait: timedelta) -> str:
 
 
 def _mt_warnings(db: sqlite_utils.Database, patient_id: int, now: datetime) -> list[str]:
-    """The MT flags to see (old, changed); a missing MT is a blocker, not a warning."""
+    """The MT flags to see (changed); a missing or overdue MT is a blocker (a hold), not a warning."""
     return [f for f in motor_threshold.mt_flags(db, patient_id, now.date())
-            if not f.startswith("No motor threshold")]
+            if not f.startswith("No motor threshold") and "days old" not in f]
+
+
+def _hold_blockers(
+    db: sqlite_utils.Database, patient_id: int, course_id: int | None, now: datetime, coil: str | None
+) -> list[Blocker]:
+    """The holds on the course (issue 14, items 6 and 8): an event a physician has not reviewed
+    (a seizure), and the MT holds (overdue, medication changed since, measured with another coil)."""
+    blockers = [Blocker("seizure_hold", adverse_event.hold_message(e))
+                for e in adverse_event.events_on_hold(db, patient_id, course_id)]
+    blockers += [Blocker(h.kind, h.message)
+                 for h in motor_threshold.mt_holds(db, patient_id, course_id, now, coil=coil)]
+    return blockers
 
 
 def _schedule_warnings(db: sqlite_utils.Database, course: clinic.Course, now: datetime) -> list[str]:
@@ -382,6 +406,7 @@ def gate_for_course(
     spec = as_spec(protocol) if protocol is not None else preset(course.protocol)
     blockers = _course_blockers(course, rx, spec)
     blockers += _patient_blockers(db, course.patient_id, now, has_mt=rx.mso is not None, course_id=course.id)
+    blockers += _hold_blockers(db, course.patient_id, course.id, now, coil)
     violations, unreadable = _limit_violations(course, rx, spec, device=device, coil=coil,
                                                pulses_today=pulses_today(db, course.patient_id, now))
     blockers += unreadable
@@ -430,6 +455,7 @@ def gate_for_patient(
     blockers = [
         Blocker("no_course", "No open treatment course: a supervisor opens one before the first session."),
         *_patient_blockers(db, patient_id, now, has_mt=has_mt),
+        *_hold_blockers(db, patient_id, None, now, coil),
     ]
     warnings = _mt_warnings(db, patient_id, now)
     return StartGate(patient_id, None, tuple(blockers), (), tuple(warnings), False, None, None)
@@ -448,3 +474,42 @@ def prescription_problems(course: clinic.Course, mt_mso: float) -> list[str]:
     above = [b.message for b in _course_blockers(course, rx, spec) if b.code == "above_device_max"]
     violations, unreadable = _limit_violations(course, rx, spec)
     return above + [v.message for v in violations] + [b.message for b in unreadable]
+
+
+@dataclass(frozen=True)
+class HoldToReview:
+    """One hold a physician may lift (issue 14, items 6 and 8): ``kind`` is the blocker's code
+    (seizure_hold, mt_overdue, mt_medication), ``subject_id`` the event or the MT it is about."""
+
+    kind: str
+    subject_id: int
+    course_id: int | None
+    message: str
+
+
+def holds_to_review(
+    db: sqlite_utils.Database, patient_id: int, now: datetime | None = None
+) -> list[HoldToReview]:
+    """The holds on the patient's next session that a physician's signed review lifts (a coil
+    type other than the MT's is not among them: only a new measurement helps there)."""
+    now = (now or datetime.now(UTC)).astimezone()
+    course = clinic.active_course(db, patient_id)
+    course_id = course.id if course is not None else None
+    holds = [HoldToReview("seizure_hold", int(e["id"]), course_id, adverse_event.hold_message(e))
+             for e in adverse_event.events_on_hold(db, patient_id, course_id)]
+    holds += [HoldToReview(h.kind, h.mt_id, course_id, h.message)
+              for h in motor_threshold.mt_holds(db, patient_id, course_id, now) if h.kind != "mt_other_coil"]
+    return holds
+
+
+def sign_hold_review(
+    db: sqlite_utils.Database, physician: User, password: str, patient_id: int, hold: HoldToReview,
+    decision: str,
+) -> int:
+    """The physician's signed review that lifts ``hold``, with the decision; returns its id.
+    Raises ClinicError for a wrong password, a signer who is not a physician, no decision."""
+    if hold.kind == "seizure_hold":
+        return adverse_event.review_event(db, physician, password, hold.subject_id, decision)
+    mt_hold = motor_threshold.MtHold(hold.kind, hold.subject_id, hold.message)
+    return motor_threshold.lift_mt_hold(db, physician, password, mt_hold, patient_id, hold.course_id,
+                                        decision)

@@ -183,7 +183,7 @@ def test_demo_accounts_only_in_a_database_marked_as_demo(db) -> None:
     db.execute("INSERT INTO settings (key, value, changed_at) VALUES ('demo_database', 'true', 'x')")
     assert is_demo_database(db)
     created = create_demo_accounts(db)
-    assert sorted(role for _, _, role in created) == ["admin", "supervisor", "technician"]
+    assert sorted(role for _, _, role in created) == ["admin", "physician", "supervisor", "technician"]
     for username, password, role in created:
         assert authenticate(db, username, password).role == role
     assert create_demo_accounts(db) == created  # a second run changes nothing

@@ -54,5 +54,5 @@ def test_a_demo_database_gets_its_accounts(db) -> None:
     mark_demo_database(db)
     mark_demo_database(db)  # twice is fine
     made = create_demo_accounts(db)
-    assert [role for _, _, role in made] == ["technician", "supervisor", "admin"]
+    assert [role for _, _, role in made] == ["technician", "supervisor", "physician", "admin"]
     assert history(db, "setting", "demo_database")[0]["action"] == "mark_demo_database"

@@ -13,7 +13,7 @@ from console.people.admin import create_user
 from console.people.user import User
 from db.database import new_uuid, open_database, to_utc_iso
 
-PASSWORDS = {"ada": "admin-pass-1", "tom": "tech-pass-1", "sue": "super-pass-1"}
+PASSWORDS = {"ada": "admin-pass-1", "tom": "tech-pass-1", "sue": "super-pass-1", "phil": "physician-pass-1"}
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +31,13 @@ def db(tmp_path: Path):
 
 @pytest.fixture
 def people(db) -> dict[str, User]:
-    """An admin (ada), a technician (tom) and a supervisor (sue)."""
+    """An admin (ada), a technician (tom), a supervisor (sue) and a physician (phil)."""
     admin = create_user(db, None, "ada", "Ada Admin", "admin", PASSWORDS["ada"])
     return {
         "ada": admin,
         "tom": create_user(db, admin, "tom", "Tom Tech", "technician", PASSWORDS["tom"]),
         "sue": create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", PASSWORDS["sue"]),
+        "phil": create_user(db, admin, "phil", "Dr. Phil Physician", "physician", PASSWORDS["phil"]),
     }
 
 

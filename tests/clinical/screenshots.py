@@ -51,6 +51,7 @@ def main() -> int:
         admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
         sue = create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
         tom = create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
+        create_user(db, admin, "phil", "Dr. Phil Physician", "physician", "physician-pass-1")
         jane = clinic.create_patient(db, "P-0042", "Jane Q. Roe", "1980-04-23")
         clinic.create_patient(db, "P-0043", "Omar Haddad", "1969-11-02")
         clinic.create_patient(db, "P-0051", "Mei Lin", "1991-06-15")
@@ -95,7 +96,7 @@ def main() -> int:
         print(grab(form, "screening", app))
         form.try_save()
         clearance = ClearanceDialog(db, omar.id)
-        clearance.username.setText("sue")
+        clearance.username.setText("phil")
         clearance.reason.setText("Cardiology letter of 2026-02-01: device cleared for TMS")
         print(grab(clearance, "clearance", app))
 

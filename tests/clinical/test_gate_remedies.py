@@ -15,9 +15,9 @@ KNOWN_CODES = ("no_course", "course_closed", "protocol_not_preset", "above_devic
 
 
 def test_who_may_names_the_roles_in_words() -> None:
-    assert who_may("record_screening") == "a technician or a supervisor"
-    assert who_may("manage_patients") == "a supervisor or an admin"
-    assert who_may("override_safety") == "a supervisor"
+    assert who_may("record_screening") == "a technician, a supervisor or a physician"
+    assert who_may("manage_patients") == "a supervisor, a physician or an admin"
+    assert who_may("clear_screening") == "a physician"
 
 
 @pytest.mark.parametrize("code", KNOWN_CODES)
@@ -32,11 +32,11 @@ def test_every_blocker_names_who_clears_it_and_where(code: str) -> None:
         assert "Patients screen" in words or "Chair" in words
 
 
-def test_a_clearance_blocker_is_the_supervisors_and_a_missing_screening_anyones_clinical() -> None:
-    clearance = Blocker("screening", "Absolute contraindication answered yes: … a supervisor's signed "
-                                     "clearance is needed.").remedy
+def test_a_clearance_blocker_is_the_physicians_and_a_missing_screening_anyones_clinical() -> None:
+    clearance = Blocker("screening", "Absolute contraindication answered yes: … it blocks the course "
+                                     "until a physician's signed review clears it.").remedy
     missing = Blocker("screening", "No safety screening has been recorded for this patient.").remedy
-    assert clearance is not None and roles_for(clearance.action) == {"supervisor"}
+    assert clearance is not None and roles_for(clearance.action) == {"physician"}
     assert clearance.offer == "clearance"
     assert missing is not None and missing.action == "record_screening" and missing.offer == "screening"
 
@@ -47,7 +47,7 @@ def test_a_new_patients_blockers_each_say_who(db, people, patient) -> None:
     assert {b.code for b in gate.blockers} == {"screening", "no_motor_threshold"}
     for blocker in gate.blockers:
         assert blocker.remedy is not None and allowed(people["tom"], blocker.remedy.action)
-        assert "Who can clear this: a technician or a supervisor" in blocker.with_remedy()
+        assert "Who can clear this: a technician, a supervisor or a physician" in blocker.with_remedy()
 
 
 def test_prescription_problems_are_the_gates_own_words(db, people, patient) -> None:

@@ -70,8 +70,9 @@ def test_create_a_patient_open_a_course_with_the_screening_and_record_an_mt(qtbo
     answer_screening(screening_dialog, {"medications": "sertraline 100 mg"})
     qtbot.mouseClick(screening_dialog.ok, Qt.MouseButton.LeftButton)
     assert not screening_dialog.isVisible()
-    assert screening.course_start_blockers(db, patient.id) == []
-    assert "nothing blocks the course" in page.summary.screening.text()
+    # Every yes waits for a physician's signed review (issue 14, item 4).
+    assert [screening.REVIEW_PHRASE in b for b in screening.course_start_blockers(db, patient.id)] == [True]
+    assert "Physician review" in page.summary.screening.text()
 
     page.action_buttons["mt"].click()
     mt = page.dialog
@@ -120,7 +121,7 @@ def test_an_unanswered_question_and_a_yes_without_a_note_are_named(qtbot, db, pe
     dialog.show()
     dialog.rows[0].no.click()
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
-    assert "Answer every question: 13 not answered" in dialog.error.text()
+    assert f"Answer every question: {len(dialog.rows) - 1} not answered" in dialog.error.text()
     answer_screening(dialog)
     dialog.rows[0].yes.click()
     assert dialog.rows[0].note.isVisibleTo(dialog)
@@ -129,24 +130,28 @@ def test_an_unanswered_question_and_a_yes_without_a_note_are_named(qtbot, db, pe
     assert db.execute("SELECT count(*) FROM screenings").fetchone()[0] == 0
 
 
-def test_a_pacemaker_waits_for_the_supervisors_signed_clearance(qtbot, page, db, people) -> None:
+def test_a_pacemaker_waits_for_the_physicians_signed_clearance(qtbot, db, people) -> None:
+    page = PatientsPage(db, people["phil"])
+    qtbot.addWidget(page)
+    page.resize(1280, 760)
+    page.show()
     patient = clinic.create_patient(db, "P-7", "Al Bo")
     page.refresh()
     page.select_patient(patient.id)
     page.action_buttons["screening"].click()
     answer_screening(page.dialog, {"pacemaker": "dual chamber, 2021"})
     qtbot.mouseClick(page.dialog.ok, Qt.MouseButton.LeftButton)
-    assert "signed clearance is needed" in page.summary.screening.text()
+    assert "physician's signed review clears it" in page.summary.screening.text()
     assert page.action_buttons["clearance"].isEnabled()
 
     page.action_buttons["clearance"].click()
     dialog = page.dialog
-    assert isinstance(dialog, ClearanceDialog) and dialog.username.text() == "sue"
+    assert isinstance(dialog, ClearanceDialog) and dialog.username.text() == "phil"
     qtbot.keyClicks(dialog.password, "wrong")
     qtbot.keyClicks(dialog.reason, "Cardiology letter: cleared for TMS")
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and "not accepted" in dialog.error.text() and dialog.password.text() == ""
-    qtbot.keyClicks(dialog.password, PASSWORDS["sue"])
+    qtbot.keyClicks(dialog.password, PASSWORDS["phil"])
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert screening.course_start_blockers(db, patient.id) == []

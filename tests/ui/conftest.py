@@ -24,6 +24,7 @@ class Clinic:
     technician: User
     supervisor: User
     patient: Patient
+    physician: User | None = None
 
 
 def make_clinic(path: Path, protocol: str = "10hz") -> Clinic:
@@ -31,11 +32,12 @@ def make_clinic(path: Path, protocol: str = "10hz") -> Clinic:
     admin = create_user(db, None, "admin", "Ada Admin", "admin", "correct horse battery")
     tech = create_user(db, admin, "tina", "Tina Tech", "technician", "tina's long password")
     sup = create_user(db, admin, "sam", "Dr Sam Super", "supervisor", "sam's long password")
+    doc = create_user(db, admin, "phil", "Dr Phil Physician", "physician", "phil's long password")
     patient = create_patient(db, "P-1001", "Alex Example", "1980-02-03")
     open_course(db, patient.id, protocol, 120.0, target_pose=simulator_target())
     record_motor_threshold(db, patient.id, 52.0, "EMG")
     screen_uneventfully(db, patient.id)
-    return Clinic(path, db, tech, sup, patient)
+    return Clinic(path, db, tech, sup, patient, doc)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from console.people.user import ROLES, get_user
 from console.ui.main_window import CHAIR, SCREENS, MainWindow
 
-USERNAME = {"technician": "tina", "supervisor": "sam", "admin": "admin"}
+USERNAME = {"technician": "tina", "supervisor": "sam", "physician": "phil", "admin": "admin"}
 
 
 def test_every_role_has_screens() -> None:

@@ -36,8 +36,9 @@ def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
             qtbot.mouseClick(view.controls.start, Qt.MouseButton.LeftButton)
             qtbot.waitUntil(lambda: snapshot(ws).state == "running" and snapshot(ws).pulses_delivered > 200,
                             timeout=WAIT_MS)
-            # A pause with its reason, then resume.
+            # A pause (at the click), its reason asked afterwards, then resume.
             qtbot.mouseClick(view.controls.pause, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: view.dialog is not None, timeout=WAIT_MS)
             dialog = view.dialog
             dialog.choice.setCurrentText("Patient asked to pause")
             qtbot.mouseClick(dialog.buttons.buttons()[0], Qt.MouseButton.LeftButton)
@@ -82,7 +83,9 @@ def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
     for kind in ("checklist", "pause", "resume", "note", "side_effect", "observation"):
         assert kind in kinds, f"no {kind} event in {kinds}"
     pause = next(r for r in rows if r["kind"] == "pause")
-    assert "Patient asked to pause" in (pause["detail"] or "") and pause["by_user"] == "tina"
+    reason = next(r for r in rows if r["kind"] == "reason" and r["code"] == "pause")
+    assert "Patient asked to pause" in (reason["detail"] or "")
+    assert pause["by_user"] == reason["by_user"] == "tina"
     observation = json.loads(next(r for r in rows if r["kind"] == "observation")["detail"])
     assert observation == {
         "mood": "Calm", "patient_said": "I slept better this week.",
@@ -90,7 +93,11 @@ def test_a_whole_10hz_session_from_the_ui(qtbot, clinic) -> None:
         "wants_to_work_on": "getting back to walking",
     }
     checklist = json.loads(next(r for r in rows if r["kind"] == "checklist")["detail"])
-    assert [a["answer"] for a in checklist["answers"]] == ["yes", "no", "no", "no", "yes"]
+    answered = {a["id"]: a["answer"] for a in checklist["answers"]}
+    expected = {"metal_removed": "yes", "medication_change": "no", "sleep_change": "no",
+                "alcohol_drugs": "no", "ear_protection": "yes"}
+    assert {k: answered[k] for k in expected} == expected
+    assert set(answered.values()) <= {"yes", "no"}
 
 
 def test_a_recording_only_device_at_another_intensity_needs_an_override(qtbot, itbs_clinic) -> None:
@@ -122,8 +129,9 @@ def test_a_recording_only_device_at_another_intensity_needs_an_override(qtbot, i
             qtbot.waitUntil(lambda: "intensity" in ws.session_view.band.kinds, timeout=WAIT_MS)
             assert not ws.session_view.band.sound.audible  # shown, but not sounding all session
             assert ws.session_view.message.text() == ""
-            ws.session_view.stop("Test ends here")  # the device ignores STOP: the record ends after its grace
-            qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)
+            ws.session_view.stop("Test ends here")  # the device takes no STOP: it is stopped at its panel,
+            # and the record stays open while its pulses still come (issue 20, item 1); closing ends it
+            qtbot.waitUntil(lambda: snapshot(ws).stopping_at_panel, timeout=WAIT_MS)
         finally:
             ws.shutdown()
     db = clinic.db
@@ -138,4 +146,5 @@ def test_a_recording_only_device_at_another_intensity_needs_an_override(qtbot, i
     tried = [(r["code"], json.loads(r["detail"])["outcome"], r["by_user"]) for r in db.query(
         "SELECT code, detail, by_user FROM session_events WHERE session_id = ? AND kind = 'command' "
         "ORDER BY id", [session_id])]
-    assert tried[:2] == [("SET", "sent", "tina"), ("SET", "unsupported", "tina")]
+    sets = [t for t in tried if t[0] == "SET"]  # (a LOAD of the course's protocol may come first)
+    assert sets[:2] == [("SET", "sent", "tina"), ("SET", "unsupported", "tina")]

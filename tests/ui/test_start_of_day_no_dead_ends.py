@@ -49,7 +49,7 @@ def test_a_technician_is_offered_the_mt_and_the_screening_and_can_then_begin(fas
     card = page.card
     text = card.blockers.text()
     assert "No motor threshold" in text and "No safety screening" in text
-    assert text.count("Who can clear this: a technician or a supervisor") == 2
+    assert text.count("Who can clear this: a technician, a supervisor or a physician") == 2
     assert "“Motor threshold”" in text and "“Safety screening”" in text
     assert not card.begin.isEnabled()
     assert card.offers["motor_threshold"].isVisibleTo(card) and card.offers["screening"].isVisibleTo(card)
@@ -81,23 +81,26 @@ def test_a_blocker_the_technician_cannot_clear_names_who_can_and_where(fast, qtb
     page = _page(qtbot, clinic, clinic.technician, "P-6006")
     text = page.card.blockers.text()
     assert "No open treatment course" in text
-    assert "Who can clear this: a supervisor or an admin, with “Open course” on the Patients screen" in text
+    assert ("Who can clear this: a supervisor, a physician or an admin, with “Open course” on the Patients "
+            "screen") in text
     assert not any(b.isVisibleTo(page.card) for b in page.card.offers.values())
 
 
-def test_a_clearance_is_offered_to_the_supervisor_only(fast, qtbot, clinic) -> None:
+def test_a_clearance_is_offered_to_the_physician_only(fast, qtbot, clinic) -> None:
     patient = create_patient(clinic.db, "P-7007", "Pace Maker")
     open_course(clinic.db, patient.id, "10hz", 120.0)
     record_motor_threshold(clinic.db, patient.id, 50.0, "EMG")
     answers = {i.id: "no" for i in screening.load_questionnaire().items} | {"pacemaker": "yes"}
     screening.record_screening(clinic.db, clinic.technician, patient.id, answers)
     tech = _page(qtbot, clinic, clinic.technician, "P-7007")
-    assert "Who can clear this: a supervisor, with “Supervisor clearance”" in tech.card.blockers.text()
+    assert "Who can clear this: a physician, with “Physician review”" in tech.card.blockers.text()
     assert not tech.card.offers["clearance"].isVisibleTo(tech.card)
     sup = _page(qtbot, clinic, clinic.supervisor, "P-7007")
-    assert sup.card.offers["clearance"].isVisibleTo(sup.card)
-    qtbot.mouseClick(sup.card.offers["clearance"], Qt.MouseButton.LeftButton)
-    assert isinstance(sup.dialog, ClearanceDialog) and sup.dialog.username.text() == "sam"
+    assert not sup.card.offers["clearance"].isVisibleTo(sup.card)  # a clinical decision: issue 14, item 7
+    doc = _page(qtbot, clinic, clinic.physician, "P-7007")
+    assert doc.card.offers["clearance"].isVisibleTo(doc.card)
+    qtbot.mouseClick(doc.card.offers["clearance"], Qt.MouseButton.LeftButton)
+    assert isinstance(doc.dialog, ClearanceDialog) and doc.dialog.username.text() == "phil"
 
 
 def _session(clinic, course, started: datetime, status: str, delivered: int, number: int,

@@ -31,9 +31,10 @@ from console.clinic.outcomes import Phq9Result
 from console.people.permissions import allowed, who_may
 from console.people.user import User
 from console.safety import screening
-from console.safety.start_gate import prescription_problems
+from console.safety.start_gate import holds_to_review, prescription_problems
 from console.store import Store
 from console.ui.clinic.course_editor import CloseCourseDialog, CourseEditorDialog
+from console.ui.clinic.hold_review_dialog import HoldReviewDialog
 from console.ui.clinic.mt_dialog import MtDialog
 from console.ui.clinic.patient_dialog import PatientDialog
 from console.ui.clinic.patient_summary import PatientSummary, protocol_name
@@ -97,6 +98,7 @@ class PatientsPage(QWidget):
             "open_course": self._button("Open course", self.open_course, "manage_patients"),
             "screening": self._button("Safety screening", self.open_screening, "record_screening"),
             "clearance": self._button("Physician review", self.clear, "clear_screening"),
+            "hold_review": self._button("Hold review", self.review_hold, "review_hold"),
             "mt": self._button("Motor threshold", self.record_mt, "record_session"),
             "phq9": self._button("PHQ-9", self.enter_phq9, "record_outcome"),
             "rating": self._button("HAM-D / MADRS", self.enter_rating, "record_outcome"),
@@ -180,6 +182,7 @@ class PatientsPage(QWidget):
             "open_course": patient_id is not None and course is None,
             "screening": patient_id is not None,
             "clearance": needs_clearance,
+            "hold_review": patient_id is not None and bool(holds_to_review(self.db, patient_id)),
             "mt": patient_id is not None,
             "phq9": course is not None,
             "rating": course is not None,
@@ -262,6 +265,13 @@ class PatientsPage(QWidget):
             dialog = ClearanceDialog(self.db, patient_id, parent=self)
             dialog.username.setText(self.user.username if allowed(self.user, "clear_screening") else "")
             self._open(dialog, dialog.cleared)
+
+    def review_hold(self) -> None:
+        """A physician lifts a hold on the course (a seizure, an overdue MT): issue 14, items 6, 8."""
+        patient_id = self.selected_patient_id()
+        if patient_id is not None:
+            dialog = HoldReviewDialog(self.db, self.user, patient_id, parent=self)
+            self._open(dialog, dialog.signed)
 
     def record_mt(self) -> None:
         patient_id = self.selected_patient_id()

@@ -1,10 +1,10 @@
-"""The TMS safety screening as a form, and a supervisor's signed clearance.
+"""The TMS safety screening as a form, and the physician's signed review of its "yes" answers.
 
 Every question is answered yes or no (nothing is pre-ticked, so an
 unanswered question cannot pass as "no"). A "yes" shows its note field and
-asks for the note; a "yes" to an item the clinic configured as an absolute
-contraindication is recorded, and the course then waits for a supervisor's
-signed clearance (:class:`ClearanceDialog`).
+asks for the note; every "yes" is recorded, and the course then waits for a
+physician's signed risk/benefit review (:class:`ClearanceDialog`, Rossi 2011);
+an item the clinic lists as an absolute contraindication says so.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFormLayout,
     QFrame,
     QGridLayout,
     QLineEdit,
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from console.clinic import records as clinic
-from console.people.user import User, get_user
+from console.people.permissions import who_may
+from console.people.user import User, full_names, get_user
 from console.safety import screening
 from console.safety.screening import ScreeningError, ScreeningResult
 from console.store import Store
@@ -40,8 +42,8 @@ class _ItemRow:
         if item.absolute_contraindication:
             text_box.addWidget(
                 label(
-                    "Absolute contraindication on the clinic's list: a yes needs a "
-                    "supervisor's signed clearance",
+                    "Absolute contraindication on the clinic's list: a yes blocks the "
+                    "course until a physician clears it",
                     self.question,
                     "warning",
                 )
@@ -84,7 +86,8 @@ class ScreeningDialog(FormDialog):
         self.questionnaire = screening.load_questionnaire()
         super().__init__(
             f"Safety screening — {patient.clinic_id} {patient.initials}",
-            "Ask each question and record the answer. A yes needs a note.",
+            "Ask each question and record the answer. A yes needs a note, and a physician's "
+            "signed review before the course starts.",
             parent,
         )
         self.db, self.user, self.patient_id, self.course_id = db, user, patient_id, course_id
@@ -157,38 +160,54 @@ class ScreeningDialog(FormDialog):
 
 
 class ClearanceDialog(FormDialog):
-    """A supervisor signs (user name, password) the clearance of an absolute contraindication,
-    with the reason. ``cleared(clearance_id)`` once recorded."""
+    """The physician's signed review of the screening's "yes" answers: each answer with its note,
+    the risk/benefit decision, the physician's user name and password (issue 14, item 4).
+    ``cleared(clearance_id)`` once recorded."""
 
     cleared = Signal(int)
 
     def __init__(self, db: Store, patient_id: int, parent: QWidget | None = None) -> None:
         patient = clinic.get_patient(db, patient_id)
-        blockers = screening.course_start_blockers(db, patient_id)
+        screened, self.items = screening.review_items(db, patient_id)
         super().__init__(
-            f"Clearance — {patient.clinic_id} {patient.initials}",
-            "\n".join(f"• {b}" for b in blockers) or "Nothing is waiting for clearance.",
+            f"Physician review — {patient.clinic_id} {patient.initials}",
+            "Every yes in the safety screening needs the treating physician's risk/benefit "
+            "decision before the course starts (Rossi et al. 2011)."
+            if self.items else "Nothing in the screening is waiting for a physician's review.",
             parent,
-            ok_text="Sign clearance",
+            ok_text="Sign review",
         )
         self.db, self.patient_id = db, patient_id
         self.clearance_id = 0
-        self.prompt.setObjectName("warning")
+        self.setMinimumWidth(640)
+        if screened is not None:
+            by = full_names(db).get(screened.by_user, screened.by_user)
+            self.body.addWidget(label(f"Screening of {screened.at[:10]}, recorded by {by}:", self))
+        for item in self.items:
+            self.body.addWidget(self._item_box(item))
+        others = [b for b in screening.course_start_blockers(db, patient_id)
+                  if screening.REVIEW_PHRASE not in b]
+        if others:
+            self.body.addWidget(label("Also still to do (not cleared by this review):\n"
+                                      + "\n".join(f"• {b}" for b in others), self, "hint"))
         self.username = QLineEdit(self)
-        self.username.setAccessibleName("Supervisor's user name")
+        self.username.setAccessibleName("Physician's user name")
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setAccessibleName("Supervisor's password")
+        self.password.setAccessibleName("Physician's password")
         self.reason = QLineEdit(self)
-        self.reason.setPlaceholderText("e.g. cardiology letter of 2026-02-01: device cleared for TMS")
-        self.reason.setAccessibleName("Reason for the clearance")
-        self.form.addRow("Supervisor", self.username)
-        self.form.addRow("Password", self.password)
-        self.form.addRow("Reason", self.reason)
+        self.reason.setPlaceholderText("the decision and what it rests on (e.g. a neurology letter)")
+        self.reason.setAccessibleName("Risk/benefit decision")
+        fields = QFormLayout()  # below the answers it signs for (the dialog's own form is above them)
+        fields.addRow("Physician", self.username)
+        fields.addRow("Password", self.password)
+        fields.addRow("Risk/benefit decision", self.reason)
+        self.body.addLayout(fields)
         self.body.addWidget(
             label(
-                "Signing records your name, the time and the reason with the patient's "
-                "record and the audit log.",
+                f"Only {who_may('clear_screening')} can sign. Signing records your name, the time and "
+                "the decision with the patient's record and the audit log, and clears these answers "
+                "for this course.",
                 self,
                 "hint",
             )
@@ -196,10 +215,23 @@ class ClearanceDialog(FormDialog):
         self.finish()
         self.username.setFocus()
 
+    def _item_box(self, item: screening.ReviewItem) -> QWidget:
+        box = QFrame(self)
+        box.setObjectName("reviewItem")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(2)
+        layout.addWidget(label(item.question, box))
+        answer = f"Answered yes. Note: {item.note}" if item.note else "Answered yes, without a note."
+        layout.addWidget(label(answer, box, "hint"))
+        if item.absolute:
+            layout.addWidget(label("Absolute contraindication on the clinic's list.", box, "warning"))
+        return box
+
     def save(self) -> None:
         name = self.username.text().strip()
         if not name:
-            raise ScreeningError("Type the supervisor's user name.")
+            raise ScreeningError("Type the physician's user name.")
         user = get_user(self.db, name)
         if user is None:
             raise ScreeningError(f"There is no user named {name!r}.")
@@ -213,3 +245,7 @@ class ClearanceDialog(FormDialog):
     def after_save(self) -> None:
         self.cleared.emit(self.clearance_id)
         self.accept()
+
+
+PhysicianReviewDialog = ClearanceDialog
+"""The same form, by what it is."""
