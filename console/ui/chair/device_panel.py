@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -88,6 +89,29 @@ def protocol_words(snap: LiveSnapshot, expected: str | None) -> str:
             "(load it at the device's panel if it does not take it from the console)")
 
 
+class WideFold(DetailsFold):
+    """The device's problem laid out for a wide row: the plain words and their "Details" button
+    side by side, the details under them. The technician's workspace puts it in the session
+    view's message row, where it is one or two lines, not five in the narrow device panel (at
+    1280×720 those cut the words off, issue 20 item 7)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        column = self.layout()
+        assert column is not None  # DetailsFold made it
+        while column.takeAt(0) is not None:  # emptied first, so no widget moves with it
+            pass
+        QWidget().setLayout(column)  # the column layout goes; its widgets stay here
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        grid.addWidget(self.text, 0, 0)
+        grid.addWidget(self.toggle, 0, 1, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.details, 1, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+
+
 class DevicePanel(QFrame):
     """Device address, Connect, and what the device reports; ``connected(runner)`` when open."""
 
@@ -130,7 +154,7 @@ class DevicePanel(QFrame):
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Device status")
         # Plain words for a failure or for where the device is; the exact text under "Details".
-        self.problem = DetailsFold(self)
+        self.problem = WideFold(self)
         self.problem.setAccessibleName("Device problem")
         self.identity = QLabel(DASH, self)
         self.protocol = QLabel(DASH, self)
@@ -143,22 +167,28 @@ class DevicePanel(QFrame):
         for row, (name, label) in enumerate(
             (("Device", self.identity), ("Loaded", self.protocol), ("Set to", self.intensity))
         ):
-            cap = QLabel(name, self.details)
-            cap.setObjectName("hint")
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setAccessibleName(f"Device {name.lower()}")
+            if label is self.identity:  # under the DEVICE heading its name needs no caption: one line
+                grid.addWidget(label, row, 0, 1, 2)
+                continue
+            cap = QLabel(name, self.details)
+            cap.setObjectName("hint")
             grid.addWidget(cap, row, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(label, row, 1)
         grid.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 10, 12, 10)
-        layout.setSpacing(6)
-        layout.addWidget(caption)
+        layout.setContentsMargins(10, 8, 10, 8)  # compact: the chair fits a 1280×720 screen (issue 20)
+        layout.setSpacing(4)
+        heading = QHBoxLayout()  # the caption and the state on one line: a line saved at 720 px
+        heading.setSpacing(10)
+        heading.addWidget(caption, 0, Qt.AlignmentFlag.AlignTop)
+        heading.addWidget(self.status, 1)
+        layout.addLayout(heading)
         layout.addWidget(self.url)
         layout.addWidget(self.connect_button)
         layout.addWidget(self.address)
-        layout.addWidget(self.status)
         layout.addWidget(self.problem)
         layout.addWidget(self.details)
         self.details.setVisible(False)  # what the device says, once it is connected

@@ -199,8 +199,10 @@ class LivePlots(QWidget):
             plot.getAxis("left").setWidth(64)
         self.intensity_plot.setLabel("bottom", "minutes")
         self.intensity_plot.setXLink(self.distance_plot)
-        self.distance_widget.setMinimumHeight(150)
-        self.intensity_widget.setMinimumHeight(120)
+        # Small minimums so the live screen fits a 1280×720 display (issue 20, item 7); the
+        # plots take every spare pixel of height on a larger screen (the stretch below).
+        self.distance_widget.setMinimumHeight(110)
+        self.intensity_widget.setMinimumHeight(90)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)

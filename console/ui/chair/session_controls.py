@@ -4,7 +4,7 @@ side-effect buttons (the list is clinic-editable in resources/session_lists.json
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -26,9 +26,23 @@ def side_effect_kinds() -> list[SideEffectChoice]:
     return side_effect_choices()
 
 
+class TwoLineButton(QPushButton):
+    """A button whose text is two lines (a name over its keys). The style sheet's min-height
+    is one line's, and a layout short of room squashed the second line away (at 1280×720):
+    once styled, its minimum height is what both lines need."""
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.setMinimumHeight(0)
+            self.setMinimumHeight(self.sizeHint().height())
+        return handled
+
+
 def _button(parent: QWidget, text: str, keys: str, name: str, object_name: str = "",
             two_lines: bool = False) -> QPushButton:
-    button = QPushButton(f"{text}\n{keys}" if two_lines else f"{text}   {keys}", parent)
+    kind = TwoLineButton if two_lines else QPushButton
+    button = kind(f"{text}\n{keys}" if two_lines else f"{text}   {keys}", parent)
     button.setShortcut(QKeySequence(keys))
     button.setAccessibleName(name)
     button.setToolTip(f"{name} ({keys})")
@@ -57,7 +71,7 @@ class SessionControls(QFrame):
         self.pause = _button(self, "Pause", SHORTCUTS["pause"], "Pause the session")
         self.resume = _button(self, "Resume", SHORTCUTS["resume"], "Resume the session", "primary")
         self.stop = _button(self, "Stop", SHORTCUTS["stop"], "Stop the session", "danger")
-        self.note = _button(self, "Note", SHORTCUTS["note"], "Add a note")
+        self.note = _button(self, "Note", SHORTCUTS["note"], "Add a note", two_lines=True)
         self.adverse = _button(self, "Adverse event", SHORTCUTS["adverse"],
                                "Adverse event: stop now and record it", "danger")
         self.adverse.setToolTip("Stops the run at once, then shows the first-aid steps and records the event "
@@ -72,34 +86,40 @@ class SessionControls(QFrame):
                             "Back to the patients without starting")
         self.back.setObjectName("small")
         self.back.clicked.connect(self.back_clicked)
+        # Compact enough for a 1280×720 screen (issue 20, item 7): Start/Stop and Pause/Resume
+        # stay full-size side by side; Note takes the side effects' free cell; "Not now" lives in
+        # the session view's header (``back`` is placed there by the view).
         run = QGridLayout()
-        run.setSpacing(8)
+        run.setSpacing(6)
         run.addWidget(self.start, 0, 0)
         run.addWidget(self.stop, 0, 1)
         run.addWidget(self.pause, 1, 0)
         run.addWidget(self.resume, 1, 1)
-        run.addWidget(self.note, 2, 0, 1, 2)
-        caption = QLabel("SIDE EFFECT REPORTED", self)
+        caption = QLabel("SIDE EFFECT OR NOTE", self)
         caption.setObjectName("caption")
         effects = QGridLayout()
         effects.setSpacing(6)
         self.side_effects: dict[str, QPushButton] = {}
-        for i, item in enumerate(side_effect_kinds()):
+        kinds = side_effect_kinds()
+        for i, item in enumerate(kinds):
             keys = f"Alt+{i + 1}"
             button = _button(self, item["label"], keys, f"Side effect: {item['label']}", "sideEffect",
                              two_lines=True)
             button.clicked.connect(self._side_effect_handler(item["kind"], item["label"]))
             self.side_effects[item["kind"]] = button
             effects.addWidget(button, i // 2, i % 2)
+        self.note.setObjectName("sideEffect")
+        n = len(kinds)
+        effects.addWidget(self.note, n // 2, n % 2, 1, 2 - n % 2)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 10, 12, 10)
-        layout.setSpacing(6)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(4)
         layout.addLayout(run)
         layout.addSpacing(4)
         layout.addWidget(caption)
         layout.addLayout(effects)
         layout.addStretch(1)
-        layout.addWidget(self.back)
+        layout.addSpacing(4)
         layout.addWidget(self.adverse)
         self.set_state("ready", connected=False, has_session=False)
 

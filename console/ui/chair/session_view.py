@@ -105,6 +105,7 @@ class SessionView(QWidget):
         self.message.setObjectName("warning")
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Message")
+        self.message.setVisible(False)
         self.message_details = DetailsFold(self)  # a device's exact words, folded away
         self.notice = QLabel("", self)  # what was just recorded, so the technician knows it was
         self.notice.setObjectName("subValue")
@@ -116,36 +117,47 @@ class SessionView(QWidget):
         self._side_effect_labels = {c["kind"]: c["label"] for c in clinic_lists.side_effect_choices()}
         self._stop_reasons = clinic_lists.stop_reasons()
 
+        # Laid out to fit a 1280×720 screen under a notice (issue 20, item 7): the messages have a
+        # full-width row under the band instead of wrapping down the narrow right column, and
+        # "Not now: back to patients" sits in the header; spare height at larger sizes goes to
+        # the target and the plots.
         header = QHBoxLayout()
+        header.setSpacing(12)
         header.addWidget(self.context, 1)
         header.addWidget(self.device_line)
+        header.addWidget(self.controls.back)
+        said = QHBoxLayout()
+        said.setSpacing(12)
+        said.addWidget(self.message, 2)  # the urgent words get the wider part: one line, not two
+        said.addWidget(self.notice, 1)
+        self._said = said
         right = QVBoxLayout()
-        right.setSpacing(10)
+        right.setSpacing(8)
         if side_panel is not None:
             right.addWidget(side_panel)
         right.addWidget(self.controls, 1)
-        right.addWidget(self.message)
-        right.addWidget(self.message_details)
-        right.addWidget(self.notice)
         middle = QHBoxLayout()
         middle.setSpacing(12)
-        middle.addWidget(self.target, 4)
+        middle.addWidget(self.target, 3)
         centre = QVBoxLayout()
-        centre.setSpacing(12)
+        centre.setSpacing(8)
         centre.addWidget(self.numbers)
         centre.addWidget(self.plots, 1)
         middle.addLayout(centre, 7)
         right_box = QWidget(self)
         right_box.setLayout(right)
-        right_box.setMaximumWidth(330)
+        right_box.setMinimumWidth(320)  # every button's text whole beside the big numbers at 1280 px
+        right_box.setMaximumWidth(340)
         right.setContentsMargins(0, 0, 0, 0)
         middle.addWidget(right_box, 3)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(10)
+        layout.setContentsMargins(16, 8, 16, 8)
+        layout.setSpacing(8)
         layout.addLayout(header)
         layout.addWidget(self.band)
         layout.addWidget(self._storage_banner())
+        layout.addLayout(said)
+        layout.addWidget(self.message_details)
         layout.addLayout(middle, 1)
 
         self.controls.start_clicked.connect(self.start_requested)
@@ -190,11 +202,17 @@ class SessionView(QWidget):
         self.band.sound.stop()
         self.runner = None
 
+    def place_beside_message(self, widget: QWidget) -> None:
+        """Show ``widget`` (a device's problem) in the full-width message row, beside the
+        message: wide, a sentence takes a line or two instead of a narrow column's five."""
+        self._said.insertWidget(1, widget, 2)
+
     def set_context(self, text: str) -> None:
         self.context.setText(text)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
+        self.message.setVisible(bool(text))
         self.message_details.show_text("", "")
         if text:
             self.message_shown.emit(text)

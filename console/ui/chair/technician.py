@@ -97,6 +97,7 @@ class TechnicianWorkspace(QStackedWidget):
         if device_url:
             self.device_panel.set_url(device_url)
         self.session_view = SessionView(self, side_panel=self.device_panel)
+        self.session_view.place_beside_message(self.device_panel.problem)
         self.session_view.by = user.username
         self.end_page = EndOfSession(db, self)
         self.note_page = self._note_page()
@@ -226,9 +227,7 @@ class TechnicianWorkspace(QStackedWidget):
         self.device_panel.expect(plan.protocol.name if plan.protocol else None, plan.prescribed_mso)
         self.device_panel.set_opener(self._opener(plan))
         self.session_view.set_context(overview.title())
-        self.session_view.show_message(
-            "Connect the device (Ctrl+D), check the coil on the target, then Start (F5)."
-        )
+        self.session_view.show_message("")  # what to do next is the band's to say (issue 20, item 7)
         self.session_view.prepare(
             planned_s=plan.protocol.run_s if plan.protocol else None,
             tol_mm=plan.tol_distance_mm, prescribed_mso=plan.prescribed_mso,

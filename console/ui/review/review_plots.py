@@ -71,13 +71,16 @@ class TimelinePlot(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.palette_ = p = palette
         self.setBackground(p.background)
-        self.setMinimumHeight(260)
+        self.setMinimumHeight(240)  # a 1280×720 screen still shows all three strips (issue 20)
         self.distance = self.addPlot(row=0, col=0)
         self.intensity = self.addPlot(row=1, col=0)
         self.strip = self.addPlot(row=2, col=0)
-        self.ci.layout.setRowStretchFactor(0, 5)
+        self.ci.layout.setRowStretchFactor(0, 4)
         self.ci.layout.setRowStretchFactor(1, 2)
         self.ci.layout.setRowStretchFactor(2, 1)
+        # Each strip tall enough for its axis label at the smallest height (a 1280×720 screen).
+        self.ci.layout.setRowMinimumHeight(0, 100)
+        self.ci.layout.setRowMinimumHeight(1, 56)
         for plot, label in ((self.distance, "distance (mm)"), (self.intensity, "% MSO"), (self.strip, "")):
             plot.setLabel("left", label, color=p.muted)
             _style(plot, p)
@@ -159,7 +162,7 @@ class PoseScatterPlot(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None, palette: Palette = SCREEN) -> None:
         super().__init__(parent, background=palette.background)
         p = palette
-        self.setMinimumSize(QSize(220, 220))
+        self.setMinimumSize(QSize(200, 200))
         item = self.getPlotItem()
         _style(item, p)
         item.setAspectLocked(True)

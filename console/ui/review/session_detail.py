@@ -12,11 +12,15 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, SignalInstance
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QTextBrowser,
@@ -55,6 +59,52 @@ def _browser(parent: QWidget) -> QTextBrowser:
     b.setOpenLinks(False)
     b.document().setDefaultStyleSheet(SCREEN_CSS)
     return b
+
+
+class _Summary(QScrollArea):
+    """The session's lines and flags: all of them where the screen has room, scrolled on a
+    small one, so the plots under them keep their height (on a 1280×720 screen the flags
+    squashed the plots, issue 20 item 7)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.content = QWidget(self)
+        self.content.setObjectName("plain")
+        self.lines = QVBoxLayout(self.content)
+        self.lines.setContentsMargins(0, 0, 0, 0)
+        self.setWidget(self.content)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.content.installEventFilter(self)
+        self._width = -1
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.content and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # new lines: a new height wanted
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != self._width:
+            self._width = event.size().width()
+            self.updateGeometry()  # wrapped lines need another height at another width
+
+    def sizeHint(self) -> QSize:
+        width = max(self.viewport().width(), 200)
+        return QSize(width, self.lines.totalHeightForWidth(width) + 2 * self.frameWidth())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(200, 3 * self.fontMetrics().height())
+
+
+class _Tabs(QTabWidget):
+    """The plots and records: they ask only for their minimum and take what the summary
+    leaves (stretch), so the summary shrinks and scrolls only when the screen cannot show both."""
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSizeHint()
 
 
 class SessionDetailWidget(QWidget):
@@ -100,7 +150,7 @@ class SessionDetailWidget(QWidget):
         self.course_button.clicked.connect(self._course)
         self.json_button.clicked.connect(lambda: self._emit(self.export_json_requested))
         self.report_button.clicked.connect(lambda: self._emit(self.report_requested))
-        self.tabs = QTabWidget(self)
+        self.tabs = _Tabs(self)
         plots = QSplitter(Qt.Orientation.Horizontal, self)
         self.timeline = TimelinePlot(plots)
         self.scatter = PoseScatterPlot(plots)
@@ -118,10 +168,12 @@ class SessionDetailWidget(QWidget):
         self.tabs.addTab(self.history, "Signatures and history")
         self.tabs.addTab(self.note, TAB_NOTE)
         self.tabs.currentChanged.connect(self._tab_changed)
+        self.summary = _Summary(self)
+        for line in (self.subtitle, self.signature, self.flags):
+            line.setParent(self.summary.content)
+            self.summary.lines.addWidget(line)
         layout.addWidget(self.title)
-        layout.addWidget(self.subtitle)
-        layout.addWidget(self.signature)
-        layout.addWidget(self.flags)
+        layout.addWidget(self.summary)
         layout.addLayout(buttons)
         layout.addWidget(self.tabs, 1)
         self._enable()

@@ -23,8 +23,8 @@ class Tile(QFrame):
         super().__init__(parent)
         self.setObjectName("panel")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 10, 16, 10)
-        layout.setSpacing(2)
+        layout.setContentsMargins(14, 6, 14, 6)  # compact (a 1280×720 screen); the value keeps its size
+        layout.setSpacing(0)
         self.caption = QLabel(caption.upper(), self)
         self.caption.setObjectName("caption")
         self.value = QLabel(DASH, self)
@@ -64,16 +64,18 @@ class BigNumbers(QWidget):
         self.progress.setAccessibleName("Session progress")
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(10)
+        grid.setSpacing(8)
         grid.addWidget(self.intensity, 0, 0)
         grid.addWidget(self.pulses, 0, 1)
         grid.addWidget(self.train, 1, 0)
         grid.addWidget(self.time, 1, 1)
         grid.addWidget(self.progress, 2, 0, 1, 2)
         self._intensity_mismatch: bool | None = None
+        self._planned: int | None = None
 
     def show_snapshot(self, snap: LiveSnapshot) -> None:
         self._show_intensity(snap)
+        self._room_for_pulses(snap.pulses_planned)
         self.pulses.show_values(
             f"{_grouped(snap.pulses_delivered)} / {_grouped(snap.pulses_planned)}",
             "" if snap.pulses_recorded == snap.pulses_delivered
@@ -89,6 +91,15 @@ class BigNumbers(QWidget):
             text = f"{100 * share:.0f} %"
             if self.progress.format() != text:
                 self.progress.setFormat(text)
+
+    def _room_for_pulses(self, planned: int | None) -> None:
+        """Keep room for the widest count this session shows ("3 000 / 3 000"): the layout
+        gives the pulses' column that width, so the count is never cut on a narrow screen."""
+        if planned is None or planned == self._planned:
+            return
+        self._planned = planned
+        widest = f"{_grouped(planned)} / {_grouped(planned)}"
+        self.pulses.value.setMinimumWidth(self.pulses.value.fontMetrics().horizontalAdvance(widest) + 4)
 
     def _show_intensity(self, snap: LiveSnapshot) -> None:
         value = DASH if snap.mso is None else f"{snap.mso} % MSO"
