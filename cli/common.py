@@ -88,6 +88,26 @@ def _dead_recordings(db: sqlite_utils.Database, path: Path) -> list[int]:
         return []
 
 
+def confirmed_admin(db: sqlite_utils.Database, username: str, *, password_stdin: bool, purpose: str) -> Any:
+    """The admin named on the command line, once they have typed their own password (read from the
+    first line of stdin with ``--password-stdin``, else asked at the terminal); a wrong name or
+    password is one message that does not say which was wrong."""
+    import getpass
+
+    from console.errors import ClinicError
+    from console.people.login import confirm_password
+    from console.people.user import get_user
+
+    admin = get_user(db, username)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password of {username}: ")
+    if admin is None:
+        raise ClinicError("Wrong user name or password.")
+    return confirm_password(db, admin, password, purpose=purpose)
+
+
 def shown(text: object) -> str:
     """``text`` safe to print on a terminal: control characters escaped (``\\x1b``, ``\\u202e``).
 

@@ -14,15 +14,12 @@ audited, exactly as console.clinic.settings.change_setting does it.
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from typing import Any
 
-from cli.common import add_db_option, db_path_of, shown
+from cli.common import add_db_option, confirmed_admin, db_path_of, shown
 from console.clinic.settings import all_settings, change_setting, definitions
 from console.errors import ClinicError
-from console.people.login import confirm_password
-from console.people.user import get_user
 from db.database import DatabaseUnusable, open_database
 
 _TRUE = ("on", "yes", "true", "1")
@@ -96,14 +93,7 @@ def run_set(args: argparse.Namespace) -> int:
         value = typed_value(args.key, args.value)
         if definitions()[args.key].get("admin_editable") is False:
             raise ClinicError(f"{args.key} is not changed by hand.")
-        admin = get_user(db, args.admin)
-        if args.password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = getpass.getpass(f"Password of {args.admin}: ")
-        if admin is None:
-            raise ClinicError("Wrong user name or password.")
-        admin = confirm_password(db, admin, password, purpose="change setting")
+        admin = confirmed_admin(db, args.admin, password_stdin=args.password_stdin, purpose="change setting")
         change_setting(db, admin, args.key, value)
         print(f"{args.key} set by {admin.username}.")
         return 0

@@ -22,11 +22,10 @@ import getpass
 import sys
 from datetime import UTC, datetime
 
-from cli.common import add_db_option, db_path_of, shown
+from cli.common import add_db_option, confirmed_admin, db_path_of, shown
 from console.errors import ClinicError
 from console.people.admin import create_user, reset_password_from_command_line
-from console.people.login import confirm_password
-from console.people.user import ROLES, get_user, needs_first_admin
+from console.people.user import ROLES, needs_first_admin
 from db.database import DatabaseUnusable, open_database
 
 
@@ -96,14 +95,7 @@ def run_create_admin(args: argparse.Namespace) -> int:
 def run_create(args: argparse.Namespace) -> int:
     """Another account, of any role, created by an admin who confirms their own password."""
     def action(db) -> int:
-        admin = get_user(db, args.admin)
-        if args.password_stdin:
-            admin_password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            admin_password = getpass.getpass(f"Password of {args.admin}: ")
-        if admin is None:
-            raise ClinicError("Wrong user name or password.")
-        admin = confirm_password(db, admin, admin_password, purpose="create account")
+        admin = confirmed_admin(db, args.admin, password_stdin=args.password_stdin, purpose="create account")
         if not args.password_stdin:
             print("The new account's password:")
         user = create_user(db, admin, args.username, args.full_name, args.role, _password(args),

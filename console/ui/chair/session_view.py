@@ -253,15 +253,7 @@ class SessionView(QWidget):
     # ----------------------------------------------------------------- actions
     def _act(self, what: str, fn, *args) -> bool:
         """Call the runner; a refusal becomes a plain message, never a traceback."""
-        try:
-            fn(*args, by=self.by)
-        except Exception as exc:  # the runner words its refusals for people
-            log.warning("%s refused: %s", what, exc)
-            self.show_message(f"Could not {what}: {exc}")
-            return False
-        self.show_message("")
-        self.bridge.tick()
-        return True
+        return self._act_now(what, fn, *args) is not False
 
     def _open(self, dialog) -> None:
         self.dialog = dialog
