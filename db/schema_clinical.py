@@ -159,3 +159,35 @@ def m0003_adverse_events(db: Database) -> None:
             *_append_only("safety_notifications", "safety notifications"),
         ],
     )
+
+
+@migrations(name="0004_mt_device_and_physician_holds")
+def m0004_mt_device_and_physician_holds(db: Database) -> None:
+    """Issue 14, items 6 and 8: the device and coil an MT was measured on, and a physician's
+    signed review that lifts a hold on a course (a seizure, an overdue MT, an MT not re-measured
+    after a change of medication)."""
+    _run(
+        db,
+        [
+            # NULL for measurements recorded before the program asked (their device is not known).
+            "ALTER TABLE motor_thresholds ADD COLUMN device_model TEXT",
+            "ALTER TABLE motor_thresholds ADD COLUMN coil_type TEXT",
+            # kind: seizure (subject_id: the adverse event), mt_overdue / mt_medication (subject_id:
+            # the motor threshold it lets the course go on with). The physician re-authenticated.
+            """CREATE TABLE physician_holds_lifted (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('seizure', 'mt_overdue', 'mt_medication')),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            course_id INTEGER REFERENCES courses(id),
+            subject_id INTEGER,
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            signed_by TEXT NOT NULL,
+            signer_name TEXT,
+            signer_role TEXT NOT NULL,
+            signed_at TEXT NOT NULL
+        )""",
+            "CREATE INDEX idx_holds_lifted_course ON physician_holds_lifted(course_id, kind)",
+            *_append_only("physician_holds_lifted", "physician reviews of holds"),
+        ],
+    )

@@ -217,7 +217,7 @@ def test_next_session_number_counts_sessions_that_stimulated(db) -> None:
 def test_settings_have_defaults_until_the_clinic_chooses(db) -> None:
     values = all_settings(db)
     assert values["tol_distance_mm"] == 3.0 and values["tol_angle_deg"] == 3.0
-    assert values["idle_lock_minutes"] == 10 and values["mt_remeasure_days"] == 28
+    assert values["idle_lock_minutes"] == 10 and values["mt_remeasure_days"] == 7
     assert values["note_show_full_name"] is False
     assert (values["pose_thin_mm"], values["pose_thin_deg"], values["pose_keep_hz"]) == (0.5, 0.5, 1)
     assert values["clinic_name"] == "" and values["clinic_phone"] == ""

@@ -1,23 +1,32 @@
-"""Motor-threshold flags: a measurement too old to trust, or one that moved too far.
+"""Motor-threshold rules: a measurement too old to trust, one that moved too far, and the holds.
 
 The prescription follows the latest motor threshold (MT, % of maximum
 stimulator output), so the technician must see when it is older than the
-clinic's re-measure interval (setting ``mt_remeasure_days``, 4 weeks by
-default) and when it differs by more than 10 % from the one before - a
-change that large is worth a second look before stimulating at 120 % of it.
-The flags inform; they do not block.
+clinic's re-measure interval (setting ``mt_remeasure_days``, 7 days by
+default: CPT 90869 is weekly) and when it differs by more than 10 % from the
+one before - a change that large is worth a second look before stimulating
+at 120 % of it. The flags inform; the holds (:func:`mt_holds`, issue 14,
+item 6) block the next session: an MT older than the interval, a change of
+medication answered on the checklist since the MT was measured, and a session
+device whose coil type differs from the one the MT was measured with. The first
+two lift by re-measuring or by a physician's signed override
+(``console.clinic.physician_holds``); another coil only by re-measuring.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple, SupportsFloat
 
 import sqlite_utils
 
+from console.clinic.physician_holds import holds_lifted, lift_hold
 from console.errors import ClinicError
+from console.people.user import User
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +41,8 @@ class Measurement(NamedTuple):
     method: str
     measured_at: str
     measured_by: str | None
+    device_model: str | None = None
+    coil_type: str | None = None
 
 
 def validate_mt(value: object) -> float:
@@ -59,7 +70,7 @@ def validate_mt(value: object) -> float:
 def measurements(db: sqlite_utils.Database, patient_id: int) -> list[Measurement]:
     """The patient's MTs, newest first."""
     rows = db.execute(
-        "SELECT id, mso, method, measured_at, measured_by FROM motor_thresholds "
+        "SELECT id, mso, method, measured_at, measured_by, device_model, coil_type FROM motor_thresholds "
         "WHERE patient_id = ? ORDER BY measured_at DESC, id DESC",
         [patient_id],
     ).fetchall()
@@ -76,7 +87,7 @@ def _setting(db: sqlite_utils.Database, key: str, default: float) -> float:
 
 
 def remeasure_days(db: sqlite_utils.Database) -> int:
-    return int(_setting(db, "mt_remeasure_days", 28))
+    return int(_setting(db, "mt_remeasure_days", 7))
 
 
 def mt_flags(db: sqlite_utils.Database, patient_id: int, today: date) -> list[str]:
@@ -108,3 +119,88 @@ def mt_flags(db: sqlite_utils.Database, patient_id: int, today: date) -> list[st
                 f"({previous.mso:g} to {latest.mso:g} % MSO), more than {threshold:g} %: check it."
             )
     return flags
+
+
+MEDICATION_ITEM = "medication_change"
+"""The checklist item (resources/checklist.json) whose "yes" asks for a new motor threshold."""
+
+
+@dataclass(frozen=True)
+class MtHold:
+    """Why the latest MT may not be used for the next session: ``kind`` is the hold's code
+    (mt_overdue, mt_medication, mt_other_coil), ``mt_id`` the measurement it is about."""
+
+    kind: str
+    mt_id: int
+    message: str
+
+
+def _latest(db: sqlite_utils.Database, patient_id: int) -> dict | None:
+    return next(db.query(
+        "SELECT * FROM motor_thresholds WHERE patient_id = ? ORDER BY measured_at DESC, id DESC LIMIT 1",
+        [patient_id]), None)
+
+
+def medication_change_after(db: sqlite_utils.Database, patient_id: int, since: str) -> str | None:
+    """When the latest checklist after ``since`` (UTC ISO) answered the medication question yes."""
+    rows = db.execute(
+        "SELECT e.at, e.detail FROM session_events e JOIN sessions s ON s.id = e.session_id "
+        "WHERE s.patient_id = ? AND e.kind = 'checklist' AND e.at > ? ORDER BY e.at DESC, e.id DESC",
+        [patient_id, since]).fetchall()
+    for at, detail in rows:
+        answers = json.loads(detail or "{}").get("answers", [])
+        if any(a.get("id") == MEDICATION_ITEM and a.get("answer") == "yes" for a in answers):
+            return str(at)
+    return None
+
+
+def mt_holds(
+    db: sqlite_utils.Database, patient_id: int, course_id: int | None, now: datetime, *,
+    coil: str | None = None,
+) -> list[MtHold]:
+    """What holds the next session on the latest MT (empty: nothing; no MT at all is said elsewhere).
+
+    ``coil`` is the coil type of the device the session is on, when known: an MT measured with
+    another coil type does not hold for it (compared with the MT's own coil type when it has one).
+    An overdue MT is lifted by a physician's override signed the same day; a medication change by
+    one signed after the checklist that reported it.
+    """
+    row = _latest(db, patient_id)
+    if row is None:
+        return []
+    holds = []
+    measured = datetime.fromisoformat(row["measured_at"]).astimezone()
+    age = (now.astimezone().date() - measured.date()).days
+    limit = remeasure_days(db)
+    if age > limit:
+        signed_today = [h for h in holds_lifted(db, "mt_overdue", patient_id=patient_id, subject_id=row["id"])
+                        if datetime.fromisoformat(h.signed_at).astimezone().date() == now.astimezone().date()]
+        if not signed_today:
+            holds.append(MtHold("mt_overdue", row["id"], (
+                f"The motor threshold of {measured.date().isoformat()} is {age} days old, older than the "
+                f"clinic's {limit} days: re-measure it, or a physician signs an override.")))
+    changed = medication_change_after(db, patient_id, row["measured_at"])
+    if changed is not None:
+        lifted = [h for h in holds_lifted(db, "mt_medication", patient_id=patient_id, subject_id=row["id"])
+                  if h.signed_at > changed]
+        if not lifted:
+            holds.append(MtHold("mt_medication", row["id"], (
+                "The medication changed since the motor threshold was measured (answered on the "
+                "checklist): re-measure it, or a physician signs an override.")))
+    mt_coil = row.get("coil_type")
+    if coil and mt_coil and coil.strip().casefold() != str(mt_coil).strip().casefold():
+        holds.append(MtHold("mt_other_coil", row["id"], (
+            f"The motor threshold was measured with a {mt_coil} coil, and this device has a {coil} coil: "
+            "re-measure it with this coil before prescribing on it.")))
+    return holds
+
+
+def lift_mt_hold(
+    db: sqlite_utils.Database, physician: User, password: str, hold: MtHold, patient_id: int,
+    course_id: int | None, reason: str,
+) -> int:
+    """A physician's signed override of an overdue MT or one not re-measured after a medication
+    change (another coil type is never overridden: only a new measurement helps)."""
+    if hold.kind == "mt_other_coil":
+        raise ClinicError("A motor threshold measured with another coil cannot be overridden: re-measure it.")
+    return lift_hold(db, physician, password, hold.kind, patient_id, course_id, hold.mt_id, reason)

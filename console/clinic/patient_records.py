@@ -107,11 +107,16 @@ def record_motor_threshold(
     mso: object,
     method: str,
     measured_at: datetime | str | None = None,
+    *,
+    device_model: str | None = None,
+    coil_type: str | None = None,
 ) -> MotorThreshold:
-    """Record an MT measured by ``user`` (value as typed is checked first: 1-100 % MSO)."""
+    """Record an MT measured by ``user`` (value as typed is checked first: 1-100 % MSO), with the
+    stimulator and coil type it was measured on."""
     require(user, "record_session")
     value = validate_mt(mso)
     with write_transaction(db):
-        mt = clinic.record_motor_threshold(db, patient_id, value, method, measured_at, user.username)
+        mt = clinic.record_motor_threshold(db, patient_id, value, method, measured_at, user.username,
+                                           device_model=device_model, coil_type=coil_type)
         audit(db, user, "record_motor_threshold", "motor_threshold", mt.id, None, _values(mt))
     return mt

@@ -83,6 +83,10 @@ class MotorThreshold:
     method: str
     measured_at: str
     measured_by: str | None
+    device_model: str | None = None
+    """The stimulator it was measured on (None: recorded before the program asked)."""
+    coil_type: str | None = None
+    """The coil type it was measured with: an MT holds for that coil only (issue 14, item 6)."""
 
 
 @dataclass(frozen=True)
@@ -337,13 +341,15 @@ def courses_of(db: sqlite_utils.Database, patient_id: int) -> list[Course]:
 
 def _threshold(row: dict) -> MotorThreshold:
     return MotorThreshold(row["id"], row["patient_id"], row["mso"], row["method"], row["measured_at"],
-                          row["measured_by"])
+                          row["measured_by"], row.get("device_model"), row.get("coil_type"))
 
 
 def record_motor_threshold(db: sqlite_utils.Database, patient_id: int, mso: float, method: str,
                            measured_at: datetime | str | None = None,
-                           measured_by: str | None = None) -> MotorThreshold:
-    """Record a resting motor threshold measurement (in % MSO, by EMG or visible twitch)."""
+                           measured_by: str | None = None, *, device_model: str | None = None,
+                           coil_type: str | None = None) -> MotorThreshold:
+    """Record a resting motor threshold measurement (in % MSO, by EMG or visible twitch), with
+    the stimulator and coil type it was measured on (an MT holds for that coil only)."""
     patient = get_patient(db, patient_id)
     if isinstance(mso, bool) or not isinstance(mso, int | float) or not math.isfinite(mso) \
             or not 0 < mso <= MAX_MSO:
@@ -362,11 +368,13 @@ def record_motor_threshold(db: sqlite_utils.Database, patient_id: int, mso: floa
         if when > utc_now():
             raise ClinicError("The measurement time is in the future.")
     measured_by = (measured_by or "").strip() or None
+    device_model = (device_model or "").strip() or None
+    coil_type = (coil_type or "").strip() or None
     with db.atomic():
         mt_id = inserted_id(db.execute(
-            "INSERT INTO motor_thresholds (patient_id, mso, method, measured_at, measured_by) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [patient.id, float(mso), method_clean, when, measured_by],
+            "INSERT INTO motor_thresholds (patient_id, mso, method, measured_at, measured_by, device_model, "
+            "coil_type) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [patient.id, float(mso), method_clean, when, measured_by, device_model, coil_type],
         ))
     return _threshold(next(db.query("SELECT * FROM motor_thresholds WHERE id = ?", [mt_id])))
 

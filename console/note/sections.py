@@ -365,10 +365,13 @@ def for_therapist_section(header: Header, today: Today, side_effects: list[SideE
         focus += guidance.texts("focus", "side_effects")
     contacts = guidance.section("escalation", "contacts")
     escalation = []
-    for c in contacts if isinstance(contacts, list) else []:
-        if not isinstance(c, dict) or not c.get("if") or not c.get("then"):
+    listed = [c for c in contacts if isinstance(c, dict)] if isinstance(contacts, list) else []
+    # Emergency services first, whatever the file's order (issue 14, item 8): a fit or self-harm in
+    # danger is not the moment to read past the clinic's own numbers. Their phone is never the clinic's.
+    for c in sorted(listed, key=lambda c: c.get("emergency") is not True):
+        if not c.get("if") or not c.get("then"):
             continue
-        phone = str(c.get("phone") or header.clinic_phone)
+        phone = str(c.get("phone") or ("" if c.get("emergency") is True else header.clinic_phone))
         escalation.append(Escalation(str(c["if"]), str(c["then"]), phone))
     return ForTherapist(focus=focus, reminders=guidance.texts("reminders"), escalation=escalation,
                         warnings=sourced_warnings(guidance))

@@ -6,7 +6,9 @@ moment the key was pressed, unless the technician corrects it), what kind,
 what was seen and what was done. The event is its own append-only record
 and is copied into the session's event log, so the session review shows it
 in order. The first-aid text is the clinic's (``resources/first_aid.json``),
-shown as written; the program adds no advice of its own.
+shown as written with its source; the program adds no advice of its own. The
+kinds the clinic lists as ``course_hold_kinds`` (a seizure) put the course on
+hold until a physician has signed a review of the event (issue 14, item 8).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from console.audit import audit, write_transaction
+from console.clinic.physician_holds import holds_lifted, lift_hold
 from console.errors import ClinicError
 from console.people.permissions import require
 from console.resource_data import load as load_json
@@ -164,3 +167,51 @@ def first_aid_steps_for(kind: str | None) -> list[str]:
     aid = first_aid()
     steps = aid.get("steps_by_kind", {}).get(kind or "")
     return [str(step) for step in (steps or aid["steps"])]
+
+
+def course_hold_kinds() -> list[str]:
+    """The kinds of event that put the course on hold until a physician reviews them (the
+    clinic's list, ``course_hold_kinds``; a seizure when the file names none)."""
+    return [str(k) for k in first_aid().get("course_hold_kinds", ["seizure"])]
+
+
+def first_aid_source(kind: str | None) -> str:
+    """Where the steps shown for ``kind`` come from, as the clinic wrote it ("unverified" if unsaid)."""
+    sources = first_aid().get("sources", {})
+    return str(sources.get(kind or "", sources.get("steps", "unverified")))
+
+
+def events_on_hold(db: sqlite_utils.Database, patient_id: int, course_id: int | None) -> list[dict[str, Any]]:
+    """The patient's events that hold the course (a seizure, by default) and that no physician has
+    reviewed yet, oldest first: events of this course, and events kept without a course."""
+    kinds = {k.casefold() for k in course_hold_kinds()}
+    reviewed = {h.subject_id for h in holds_lifted(db, "seizure", patient_id=patient_id)}
+    return [
+        e for e in adverse_events(db, patient_id=patient_id)
+        if e["kind"].casefold() in kinds and e["id"] not in reviewed
+        and (e["course_id"] is None or e["course_id"] == course_id)
+    ]
+
+
+def hold_message(event: dict[str, Any]) -> str:
+    """The start gate's words for an event that holds the course."""
+    day = datetime.fromisoformat(event["occurred_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+    return (f"The course is on hold: a {event['kind']} on {day} has not been reviewed by a physician. "
+            "No session until a physician has reviewed it.")
+
+
+def review_event(
+    db: sqlite_utils.Database, physician: User, password: str, event_id: int, decision: str
+) -> int:
+    """A physician's signed review of an event that holds the course, with the decision (go on,
+    change the prescription, stop the course); lifts the hold. Returns the review's id."""
+    rows = adverse_events(db)
+    event = next((e for e in rows if e["id"] == event_id), None)
+    if event is None:
+        raise AdverseEventError("There is no such adverse event.")
+    if event["kind"].casefold() not in {k.casefold() for k in course_hold_kinds()}:
+        raise AdverseEventError("This event does not hold the course: there is nothing to review.")
+    if holds_lifted(db, "seizure", patient_id=event["patient_id"], subject_id=event_id):
+        raise AdverseEventError("A physician has already reviewed this event.")
+    return lift_hold(db, physician, password, "seizure", event["patient_id"], event["course_id"], event_id,
+                     decision)

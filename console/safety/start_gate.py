@@ -6,7 +6,12 @@ Both ask :func:`gate_for_patient` / :func:`gate_for_course` and act on the same
 - blockers: nothing may start, and no override helps (no open course, a closed
   course, a protocol that is not a preset, no motor threshold, no or an
   uncleared screening, a prescription the device cannot deliver, unreadable
-  safety limits) until someone fixes the cause;
+  safety limits) until someone fixes the cause; and the holds (issue 14,
+  items 6 and 8): a seizure a physician has not reviewed, an MT older than the
+  clinic's interval or not re-measured after a medication change (re-measured,
+  or a physician's signed review), an MT measured with another coil type than
+  the session's (re-measured only); :func:`holds_to_review` and
+  :func:`sign_hold_review` are the physician's side;
 - overrides: the start may go on once the right person says so, each of a kind
   (:class:`OverrideKind`): a supervisor's signed override of the safety limits,
   a technician's reason for an early start or for a device intensity below

@@ -31,9 +31,9 @@ def test_a_recent_steady_threshold_has_no_flags(db, patient) -> None:
 
 
 def test_older_than_the_remeasure_interval(db, people, patient) -> None:
-    measure(db, patient.id, 50, 29)
+    measure(db, patient.id, 50, 8)
     [flag] = mt_flags(db, patient.id, date.today())
-    assert "29 days old, older than 28 days" in flag
+    assert "8 days old, older than 7 days" in flag  # weekly by default (CPT 90869; issue 14, item 6)
     settings.set_setting(db, "mt_remeasure_days", 35, "ada")
     assert mt_flags(db, patient.id, date.today()) == []
 

@@ -104,7 +104,9 @@ def test_focus_and_reminders_come_from_the_clinic_guidance(recorded: Recorded) -
     f = build_note(recorded.db, recorded.session_id).for_therapist
     assert f.focus == [] and f.reminders == []  # shipped empty: no advice without a source (issue 14)
     assert f.warnings and all(w.source for w in f.warnings)
-    assert f.escalation and all(e.phone == "555-0142" for e in f.escalation)  # empty phone -> clinic phone
+    emergency, *others = f.escalation  # emergency services first (issue 14, item 8), never the clinic's phone
+    assert "emergency services" in emergency.action and emergency.phone != "555-0142"
+    assert others and all(e.phone == "555-0142" for e in others)  # empty phone -> clinic phone
 
 
 def test_unknown_session_is_a_clear_message(recorded: Recorded) -> None:

@@ -32,6 +32,7 @@ from console.people.admin import create_user
 from console.people.user import User
 from console.safety.adverse_event import record_adverse_event
 from console.safety.screening import load_questionnaire, record_screening
+from console.safety.start_gate import holds_to_review, sign_hold_review
 from console.session.entries import add_side_effect
 from db.database import connect, new_uuid, open_database, utc_now
 from db.recovery import mark_interrupted_sessions
@@ -103,6 +104,11 @@ def _clinic(db_path: Path) -> dict[str, User]:
             record_screening(db, users["tom"], p.id, nothing)
             open_course(db, p.id, "itbs", 120.0, target_pose=simulator_target())
             record_motor_threshold(db, p.id, 52.0, "EMG", measured_at=old if clinic_id == "OLD-MT" else None)
+            if clinic_id == "OLD-MT":  # an overdue MT holds the course: a physician lets it go on today
+                physician = create_user(db, users["ada"], "phil", "Dr. Phil Physician", "physician",
+                                        "physician-pass-1")
+                [hold] = holds_to_review(db, p.id)
+                sign_hold_review(db, physician, "physician-pass-1", p.id, hold, "Re-measure next week")
         return users
     finally:
         db.close()

@@ -49,7 +49,7 @@ def test_every_flag_is_raised_with_its_reason_and_nothing_else(flag_db) -> None:
     assert "stopped: operator" in reason["stopped"] and "570 short" in reason["stopped"]
     assert reason["interrupted"].startswith("interrupted")
     assert reason["aborted"].startswith("aborted: patient unwell")
-    assert "40 days before the session (re-measure after 28 days)" in reason["mt_old"]
+    assert "40 days before the session (re-measure after 7 days)" in reason["mt_old"]
     assert reason["clean"] == ""  # a mild side effect (2/10) raises nothing
 
 

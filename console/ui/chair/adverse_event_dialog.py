@@ -46,8 +46,12 @@ class AdverseEventDialog(FormDialog):
         self.steps = label(self._steps_text(None), self, "subValue")
         self.steps.setAccessibleName("First-aid steps")
         self.body.insertWidget(1, self.steps)
+        # Where the steps come from, as the clinic wrote it ("unverified" until someone checked).
+        self.source = label(self._source_text(None), self, "hint")
+        self.source.setAccessibleName("Source of the steps")
+        self.body.insertWidget(2, self.source)
         if aid.get("emergency_contact"):
-            self.body.insertWidget(2, label(aid["emergency_contact"], self, "warning"))
+            self.body.insertWidget(3, label(aid["emergency_contact"], self, "warning"))
         self.kind = QComboBox(self)
         self.kind.addItems(adverse_event.event_kinds())
         self.kind.setPlaceholderText("Choose the kind of event")
@@ -87,6 +91,14 @@ class AdverseEventDialog(FormDialog):
         """The clinic's steps for the kind chosen (its general steps until one is chosen)."""
         kind = self.kind.currentText() if self.kind.currentIndex() >= 0 else None
         self.steps.setText(self._steps_text(kind))
+        self.source.setText(self._source_text(kind))
+
+    @staticmethod
+    def _source_text(kind: str | None) -> str:
+        text = f"Source: {adverse_event.first_aid_source(kind)}"
+        if kind and kind.casefold() in {k.casefold() for k in adverse_event.course_hold_kinds()}:
+            text += "\nRecording it puts the course on hold until a physician has reviewed it."
+        return text
 
     def save(self) -> None:
         self.event_id = adverse_event.record_adverse_event(

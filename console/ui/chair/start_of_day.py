@@ -54,7 +54,7 @@ ROLE_PATIENT = Qt.ItemDataRole.UserRole
 OFFERS = (
     ("motor_threshold", "Record motor threshold…"),
     ("screening", "Safety screening…"),
-    ("clearance", "Supervisor clearance…"),
+    ("clearance", "Physician review…"),
 )
 """What the card can open itself for a blocker (the remedy's ``offer``), and the button's words."""
 
@@ -365,7 +365,7 @@ class StartOfDay(QWidget):
             self._open(dialog, dialog.saved)
 
     def clear(self) -> None:
-        if self.plan is not None and self.user is not None and allowed(self.user, "override_safety"):
+        if self.plan is not None and self.user is not None and allowed(self.user, "clear_screening"):
             dialog = ClearanceDialog(self.db, self.plan.patient.id, parent=self)
             dialog.username.setText(self.user.username)
             self._open(dialog, dialog.cleared)

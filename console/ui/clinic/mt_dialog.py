@@ -50,9 +50,20 @@ class MtDialog(FormDialog):
         self.measured.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.measured.setCalendarPopup(True)
         self.measured.setAccessibleName("Measured at")
+        # The stimulator and coil it is measured on: an MT holds for that coil type only (issue 14,
+        # item 6); the latest measurement's are filled in, since most clinics keep one.
+        last = clinic.latest_motor_threshold(db, patient_id)
+        self.device = QLineEdit(last.device_model or "" if last else "", self)
+        self.device.setPlaceholderText("e.g. the stimulator's model")
+        self.device.setAccessibleName("Stimulator")
+        self.coil = QLineEdit(last.coil_type or "" if last else "", self)
+        self.coil.setPlaceholderText("e.g. figure-8, H-coil")
+        self.coil.setAccessibleName("Coil type")
         self.form.addRow("% MSO", self.value)
         self.form.addRow("Method", row)
         self.form.addRow("Measured", self.measured)
+        self.form.addRow("Stimulator", self.device)
+        self.form.addRow("Coil type", self.coil)
         self._flagged = False
         self.context = label(self._context(), self, "hint")
         self.body.addWidget(self.context)
@@ -66,7 +77,9 @@ class MtDialog(FormDialog):
         lines = []
         if mts:
             last = mts[0]
-            lines.append(f"Previous: {last.mso:g} % MSO ({last.method}, {last.measured_at[:10]}).")
+            on = ", ".join(x for x in (last.device_model, last.coil_type and f"{last.coil_type} coil") if x)
+            lines.append(f"Previous: {last.mso:g} % MSO ({last.method}, {last.measured_at[:10]}"
+                         f"{', ' + on if on else ''}).")
             if typed is not None and last.mso > 0:
                 change = (typed - last.mso) / last.mso * 100
                 if abs(change) > 10:
@@ -115,7 +128,8 @@ class MtDialog(FormDialog):
             raise ClinicError("Enter when the threshold was measured.")
         method = "EMG" if self.emg.isChecked() else "visual"
         self.result_mt = patient_records.record_motor_threshold(
-            self.db, self.user, self.patient_id, self.value.text(), method, when
+            self.db, self.user, self.patient_id, self.value.text(), method, when,
+            device_model=self.device.text(), coil_type=self.coil.text(),
         )
 
     def after_save(self) -> None:
