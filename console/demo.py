@@ -222,6 +222,11 @@ def _enter_patient(db: sqlite_utils.Database, spec: DemoPatient, tech: User, sup
     for week, items in enumerate(spec.phq9_weekly):
         taken = now - timedelta(days=7 * (weeks - 1 - week), hours=2)
         outcomes.record_phq9(db, tech, patient.id, course.id, list(items), taken_at=taken)
+    # Re-measured this week, as the clinic's weekly rule asks (CPT 90869): a demo whose every
+    # patient was held for an overdue MT could not show a session at all.
+    patient_records.record_motor_threshold(
+        db, tech, patient.id, spec.mt_mso, spec.mt_method, measured_at=now - timedelta(days=2)
+    )
     return patient
 
 

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import jsonschema
 
+from console.clinic.records import find_patient
 from console.demo import PATIENTS, build_demo_database
 from console.people.admin import DEMO_ACCOUNTS
 from console.people.login import authenticate
 from console.people.user import is_demo_database
 from console.review.export import session_export
 from console.review.signoff import signatures_for
+from console.safety.start_gate import gate_for_patient
 from db.database import open_database
 from tests.conftest import SHARED
 
@@ -38,6 +40,11 @@ def test_demo_patient_with_recorded_sessions_accounts_and_a_signature(tmp_path: 
         assert [s.meaning for s in signatures_for(db, ids[0])] == ["reviewed"]
         schema = json.loads((SHARED / "protocol" / "session-export.schema.json").read_text())
         jsonschema.validate(session_export(db, ids[2]), schema)
+        # `make run` must let a person run the next session: nothing in the demo's own records
+        # blocks it (an MT older than the clinic's weekly re-measure did, for every patient).
+        patient = find_patient(db, carter.clinic_id)
+        assert patient is not None
+        assert gate_for_patient(db, patient.id).blocker_messages == []
     finally:
         db.close()
 
