@@ -33,6 +33,8 @@ def fast(fast_hasher):
 
 
 def _page(qtbot, clinic, user, search: str) -> StartOfDay:
+    # Tests ask for ``clinic`` before ``qtbot``: pytest then closes the page before the database,
+    # so no search timer of the page fires on a closed database.
     page = StartOfDay(clinic.db, user=user)
     qtbot.addWidget(page)
     page.resize(1280, 720)
@@ -42,7 +44,7 @@ def _page(qtbot, clinic, user, search: str) -> StartOfDay:
     return page
 
 
-def test_a_technician_is_offered_the_mt_and_the_screening_and_can_then_begin(fast, qtbot, clinic) -> None:
+def test_a_technician_is_offered_the_mt_and_the_screening_and_can_then_begin(fast, clinic, qtbot) -> None:
     patient = create_patient(clinic.db, "P-5005", "Jordan New")
     open_course(clinic.db, patient.id, "itbs", 120.0)
     page = _page(qtbot, clinic, clinic.technician, "P-5005")
@@ -74,7 +76,7 @@ def test_a_technician_is_offered_the_mt_and_the_screening_and_can_then_begin(fas
     assert card.begin.isEnabled()
 
 
-def test_a_blocker_the_technician_cannot_clear_names_who_can_and_where(fast, qtbot, clinic) -> None:
+def test_a_blocker_the_technician_cannot_clear_names_who_can_and_where(fast, clinic, qtbot) -> None:
     patient = create_patient(clinic.db, "P-6006", "No Course Yet")
     record_motor_threshold(clinic.db, patient.id, 50.0, "EMG")
     screen_uneventfully(clinic.db, patient.id)
@@ -86,7 +88,7 @@ def test_a_blocker_the_technician_cannot_clear_names_who_can_and_where(fast, qtb
     assert not any(b.isVisibleTo(page.card) for b in page.card.offers.values())
 
 
-def test_a_clearance_is_offered_to_the_physician_only(fast, qtbot, clinic) -> None:
+def test_a_clearance_is_offered_to_the_physician_only(fast, clinic, qtbot) -> None:
     patient = create_patient(clinic.db, "P-7007", "Pace Maker")
     open_course(clinic.db, patient.id, "10hz", 120.0)
     record_motor_threshold(clinic.db, patient.id, 50.0, "EMG")
@@ -115,7 +117,7 @@ def _session(clinic, course, started: datetime, status: str, delivered: int, num
     return int(cur.lastrowid)
 
 
-def test_an_interrupted_session_is_said_on_the_card_before_the_next(fast, qtbot, clinic) -> None:
+def test_an_interrupted_session_is_said_on_the_card_before_the_next(fast, clinic, qtbot) -> None:
     course = clinic_records.active_course(clinic.db, clinic.patient.id)
     start = datetime.now() - timedelta(days=3)
     _session(clinic, course, start, "completed", 3000, 1)
@@ -151,7 +153,7 @@ def test_the_recovery_notice_names_the_patient_and_session_number_not_the_record
     assert "4711" not in notice and "marked interrupted" not in notice
 
 
-def test_the_card_is_read_again_when_the_screen_comes_back(fast, qtbot, clinic) -> None:
+def test_the_card_is_read_again_when_the_screen_comes_back(fast, clinic, qtbot) -> None:
     """The supervisor records MT and screening on the Patients tab; back at the Chair the card
     shows them without another patient being clicked first."""
     patient = create_patient(clinic.db, "P-8008", "Back Again")
@@ -167,7 +169,7 @@ def test_the_card_is_read_again_when_the_screen_comes_back(fast, qtbot, clinic) 
     assert page.card.fields["Prescription"].text() == "120 % MT  =  60 % MSO on the device"
 
 
-def test_phq9_at_the_end_of_a_session_is_not_on_quits_key_and_its_save_is_said(fast, qtbot, clinic) -> None:
+def test_phq9_at_the_end_of_a_session_is_not_on_quits_key_and_its_save_is_said(fast, clinic, qtbot) -> None:
     course = clinic_records.active_course(clinic.db, clinic.patient.id)
     sid = _session(clinic, course, datetime.now() - timedelta(minutes=30), "completed", 3000, 1)
     page = EndOfSession(clinic.db)
