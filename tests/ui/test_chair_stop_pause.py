@@ -168,7 +168,6 @@ def test_a_recording_only_device_says_at_once_to_stop_it_at_its_panel(
             assert dialog.urgent.isVisible()
             assert "Stop the stimulator at its own panel now" in dialog.urgent.text()
             assert dialog.urgent.font().pixelSize() >= 24 or dialog.urgent.font().pointSize() >= 18
-            dialog.grab().save("/tmp/h3-stop-recording-only.png")
             # The device goes on until someone stops it at its panel: the band says so, and its
             # pulses are still recorded, never lost behind an early end of the record.
             qtbot.waitUntil(lambda: snapshot(ws).stopping_at_panel, timeout=WAIT_MS)

@@ -71,7 +71,7 @@ def test_a_coil_off_target_is_off_target_everywhere_in_one_colour(qtbot) -> None
     assert QColor(line.opts["pen"].color()).name() == QColor(theme.OFF).name()
     plots.resize(600, 400)
     plots.show()
-    plots.grab().save("/tmp/h3-live-off.png")  # painted without a warning
+    plots.grab()  # painted without a warning
     on_y = plots.pulse_distance_curve.items[-1].yData
     assert on_y is None or all(y != y for y in on_y)  # none of them drawn as on target
     assert QColor(SCREEN.off).name() == QColor(theme.OFF).name()  # the review plot's off colour
@@ -101,7 +101,6 @@ def test_a_course_without_a_tracked_target_says_so_plainly(qtbot) -> None:
     try:
         assert view.target.zone_word.text() == "Coil position not tracked for this course"
         assert "not visible" not in view.target.zone_word.text()
-        view.grab().save("/tmp/h3-not-tracked.png")
     finally:
         view.detach()
     ready = dataclasses.replace(snap, state="ready")
@@ -118,3 +117,17 @@ def test_the_intensity_plot_keeps_every_pulse_beside_the_off_target_ones(qtbot) 
     plots.append([SeriesPoint(1.2, 1.0, 61, True, True)])
     b = plots.buffers
     assert b.pulse_t.size == b.pulse_mso.size == b.pulse_distance.size == b.pulse_off_distance.size == 3
+
+
+def test_the_ready_band_asks_only_for_what_is_left_to_do(qtbot) -> None:
+    """Seen in a real window: with the device connected and armed, the band still said
+    "connect the device (Ctrl+D)"."""
+    feed = Feed(prescribed_mso=62)
+    ready = dataclasses.replace(feed.rec.snapshot(), state="ready")
+    band = AlarmBand()
+    qtbot.addWidget(band)
+    band.show_snapshot(dataclasses.replace(ready, device_connected=False))
+    assert "connect the device (Ctrl+D)" in band.detail.text()
+    band.show_snapshot(dataclasses.replace(ready, device_connected=True, protocol_confirmed=True))
+    assert "connect the device" not in band.detail.text()
+    assert "check the coil, then start (F5)" in band.detail.text()

@@ -147,6 +147,5 @@ def test_after_an_adverse_event_the_end_screen_lists_it(qtbot, itbs_clinic) -> N
             listed = [ws.end_page.side_effect_list.item(i).text()
                       for i in range(ws.end_page.side_effect_list.count())]
             assert any(item.startswith("Adverse event: syncope (fainting)") for item in listed), listed
-            ws.end_page.grab().save("/tmp/h3-end-adverse.png")
         finally:
             ws.shutdown()

@@ -221,8 +221,11 @@ class AlarmBand(QFrame):
             return (f"Waiting for the device to confirm {course} before Start. "
                     "Load it at the device's panel if it does not take it from the console.")
         if snap.state == "ready":
+            # What is left to do, and nothing already done: "connect the device" beside a device
+            # that is connected and armed sent people looking for a problem that was not there.
+            connect = "" if snap.device_connected else "connect the device (Ctrl+D), "
+            first = "Device connected and ready: " if snap.device_connected else "Checklist done: "
             if untracked:
-                return ("Checklist done: connect the device (Ctrl+D), place the coil by the course's "
-                        f"rule, then start (F5). {untracked}.")
-            return "Checklist done: connect the device (Ctrl+D), check the coil, then start (F5)."
+                return f"{first}{connect}place the coil by the course's rule, then start (F5). {untracked}."
+            return f"{first}{connect}check the coil, then start (F5)."
         return untracked
