@@ -24,6 +24,7 @@ from console.audit import history
 from console.errors import ClinicError
 from console.geometry import PoseValue
 from console.people.user import full_names
+from console.review.billing import CptCode, session_cpt
 from console.review.flags import Flag, flag_config, flag_reasons
 from console.review.signoff import Signature, addendum_signatures, record_hash, signatures_for
 
@@ -106,6 +107,8 @@ class SessionDetail:
     """Whether the record is still what the signatures signed (None when unsigned)."""
     people: dict[str, str] = field(default_factory=dict)
     """User name -> full name: the record stores user names, people read names."""
+    cpt: CptCode | None = None
+    """The session's CPT code, worked out from the record (console.review.billing); None: no code."""
 
     @property
     def signed(self) -> bool:
@@ -334,4 +337,5 @@ def load_detail(db: sqlite_utils.Database, session_id: int, *, verify: bool = Tr
         timeline=timeline, scatter=_scatter(s, pulses), entries=_entries(events), events=decoded,
         signatures=signatures, addenda=addenda, audit=history(db, "session", session_id),
         overrides=overrides, record_unchanged=unchanged, people=full_names(db),
+        cpt=session_cpt(db, session_id),
     )

@@ -3,7 +3,8 @@
 The export is read straight from the stored rows, never from a live
 recorder, so it says exactly what the record holds. A session is named by
 its local number (what ``record`` printed) or its UUID. Extra keys beyond
-the schema (the session's local id and UUID, thinned poses, addenda) are
+the schema (the session's local id and UUID, thinned poses, addenda, the
+session's CPT code under ``session.billing``) are
 additions the schema allows; nothing the schema requires is left out.
 """
 
@@ -19,6 +20,7 @@ import sqlite_utils
 
 from console.clinic.protocols import preset
 from console.geometry import POSE_FIELDS
+from console.review.billing import session_cpt
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +146,8 @@ def session_export(db: sqlite_utils.Database, ref: int | str) -> dict[str, Any]:
             "coil_position_tracked": isinstance(target, dict),
             "targeting_method": method,
             "tolerance": {"distance_mm": s["tol_distance_mm"], "angle_deg": s["tol_angle_deg"]},
+            # Worked out from the record when exported (resources/cpt_codes.json); None: no code.
+            "billing": cpt.as_export() if (cpt := session_cpt(db, sid)) is not None else None,
         },
         "device": {
             "adapter": s["device_url"], "vendor": s["device_vendor"], "model": s["device_model"],

@@ -28,6 +28,7 @@ from typing import IO, Any
 import sqlite_utils
 
 from console.errors import ClinicError
+from console.review.billing import CptCode, cpt_codes
 from console.review.flags import CODES, FlagConfig, flag_config, flag_ctes, mask_params, mask_sql, score_sql
 from db.database import to_utc_iso
 
@@ -342,7 +343,7 @@ CSV_COLUMNS = (
     "session", "started_local", "patient", "initials", "session_in_course", "planned_sessions", "technician",
     "protocol", "status", "end_reason", "pulses_planned", "pulses_delivered", "pulses_recorded",
     "pulses_on_target", "on_target_percent", "duration_s", "flags", "review", "signed_by", "signed_at",
-    "meaning", "addenda",
+    "meaning", "addenda", "cpt_code",
 )
 
 
@@ -351,7 +352,26 @@ def write_csv(db: sqlite_utils.Database, listed: ReviewList, out: IO[str]) -> in
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     n = 0
-    for row in iter_rows(db, listed):
+    for batch in _batches(iter_rows(db, listed), 1000):
+        codes = cpt_codes(db, [row.id for row in batch])
+        n += _write_rows(writer, batch, codes)
+    return n
+
+
+def _batches(rows: Iterator[QueueRow], size: int) -> Iterator[list[QueueRow]]:
+    batch: list[QueueRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write_rows(writer: Any, rows: list[QueueRow], codes: dict[int, CptCode | None]) -> int:
+    n = 0
+    for row in rows:
         last = row.signatures[-1] if row.signatures else None
         share = row.on_target_share
         writer.writerow([
@@ -361,7 +381,7 @@ def write_csv(db: sqlite_utils.Database, listed: ReviewList, out: IO[str]) -> in
             _blank(row.pulses_on_target), "" if share is None else f"{100 * share:.1f}",
             _blank(row.duration_s), "; ".join(row.flags), "signed" if last else "not signed",
             last.name if last else "", last.signed_at if last else "", last.meaning if last else "",
-            row.addenda,
+            row.addenda, code.code if (code := codes.get(row.id)) is not None else "",
         ])
         n += 1
     return n

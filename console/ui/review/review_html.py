@@ -92,6 +92,7 @@ def summary_html(d: SessionDetail) -> str:
         ("Status", status),
         ("Technician", esc(d.person(s["technician"]))),
         ("Device", esc(device)),
+        ("CPT code", esc(d.cpt.text) if d.cpt is not None else "none (no course, or nothing delivered)"),
     ]
     right = [
         ("Pulses", f"{s['pulses_delivered']} delivered" + (f" of {planned} planned" if planned else "")
