@@ -117,6 +117,8 @@ class Trajectory:
     response_reached: bool
     remission_reached: bool
     sessions_remaining: int | None
+    response_drop_percent: float = 50.0
+    """The clinic's response rule (a drop of this % from baseline), printed with the line."""
 
     @property
     def series_words(self) -> str:

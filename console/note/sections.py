@@ -42,19 +42,43 @@ from console.note.words import (
     local_time,
     short_day,
 )
+from console.resource_data.lists import plain_pause_reason
+from console.safety.schedule import Schedule, ScheduleError, schedule_for
 
 Row = dict[str, Any]
 """One database row as read (column name -> value)."""
 
 
 def course_phase(course: Row | None, number: int | None, guidance: Guidance) -> str:
-    """The course's schedule; an acute course turns "taper" from the session the clinic names."""
+    """The course's schedule, or "taper" when session ``number`` falls in a taper phase of the
+    course's own plan (resources/schedules.json at the course's planned sessions: a 20-session
+    acute course tapers from session 15, a 36-session one from 31). Only when the plan cannot be
+    read does the clinic's ``taper_from_session`` decide (issue 14, item 10)."""
     schedule = str((course or {}).get("schedule") or "acute").lower()
-    if schedule == "acute" and number is not None:
-        taper_from = guidance.section("phases", "taper_from_session")
-        if isinstance(taper_from, int) and number >= taper_from:
-            return "taper"
-    return schedule
+    if number is None:
+        return schedule
+    planned = (course or {}).get("planned_sessions")
+    try:
+        if not isinstance(planned, int) or planned < 1:
+            raise ScheduleError("no planned sessions")
+        phase = _plan_phase(schedule_for(schedule), planned, number)
+    except ScheduleError:
+        if schedule == "acute":
+            taper_from = guidance.section("phases", "taper_from_session")
+            if isinstance(taper_from, int) and number >= taper_from:
+                return "taper"
+        return schedule
+    return "taper" if phase is not None and phase.lower().startswith("taper") else schedule
+
+
+def _plan_phase(plan: Schedule, planned: int, number: int) -> str | None:
+    """The name of the phase session ``number`` (1-based) belongs to in a course of ``planned``."""
+    bound = 0
+    for phase, n in plan.plan(planned):
+        bound += n
+        if number <= bound:
+            return phase.name
+    return None
 
 
 def session_outcome(session: Row) -> tuple[str, str]:
@@ -86,7 +110,7 @@ def interruption_lines(events: list[Row], guidance: Guidance) -> list[str]:
         detail = detail_of(event["detail"])
         if kind == "pause":
             said = detail_text(detail, "reason", "text") or later_reason(events, "pause", event["at"])
-            why = guidance.plain(said or (event["code"] or ""))
+            why = guidance.plain(plain_pause_reason(said or (event["code"] or "")) or "")
             at_device = isinstance(detail, dict) and detail.get("source") == "device"
             lines.append(f"{at} paused" + (f": {why}" if why else " at the device" if at_device else ""))
         elif kind == "fault":
@@ -197,6 +221,7 @@ def trajectory_section(rows: list[Row], header: Header, rules: tuple[float, int]
         ),
         remission_reached=bool(len(points) > 1 and latest is not None and latest <= remission_at_most),
         sessions_remaining=remaining,
+        response_drop_percent=drop_percent,
     )
 
 

@@ -19,6 +19,10 @@ class ChecklistQuestion(TypedDict):
     question: str
     note_on: list[str]
     """The answers ("yes", "no") that need a note; none when the clinic gave none."""
+    stop_on: NotRequired[list[str]]
+    """The answers that stop the session at the checklist (``block_on`` and ``physician_on``)."""
+    stop_says: NotRequired[str]
+    """Why it stops and what to do, in the clinic's words."""
 
 
 class SideEffectChoice(TypedDict):
@@ -40,7 +44,9 @@ class CourseOptions(TypedDict):
 def checklist_items() -> list[ChecklistQuestion]:
     """The clinic's pre-session checklist, in order."""
     return [
-        {"id": i["id"], "question": i["question"], "note_on": list(i.get("note_on", []))}
+        {"id": i["id"], "question": i["question"], "note_on": list(i.get("note_on", [])),
+         "stop_on": list(dict.fromkeys([*i.get("block_on", []), *i.get("physician_on", [])])),
+         "stop_says": str(i.get("stop_says", ""))}
         for i in load("checklist.json")["items"]
     ]
 
@@ -95,3 +101,32 @@ def style_sheet() -> str | None:
         return resource_path("style.qss").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+DEVICE_FAULT_PREFIX = "device fault "
+"""How a pause caused by a device fault was worded before issue 14, item 10 (raw codes follow)."""
+
+
+def device_fault_words() -> dict[str, str]:
+    """Plain words for the device's fault codes (note_guidance.json ``plain_words.faults``), one
+    table for the chair, the note and the review."""
+    plain = load("note_guidance.json").get("plain_words", {})
+    faults = plain.get("faults", {}) if isinstance(plain, dict) else {}
+    return {str(code): str(words) for code, words in faults.items()} if isinstance(faults, dict) else {}
+
+
+def fault_pause_reason(codes: list[str]) -> str:
+    """Why a device fault paused the session, in plain words, never a raw code like COIL_OVERTEMP
+    (an unknown code is "a device fault"; the code itself stays in the fault event)."""
+    table = device_fault_words()
+    said = list(dict.fromkeys(table.get(code, "a device fault") for code in codes)) or ["a device fault"]
+    return "The device stopped: " + "; ".join(said)
+
+
+def plain_pause_reason(reason: str | None) -> str | None:
+    """A recorded pause reason as people read it: an older record's "device fault COIL_OVERTEMP"
+    becomes :func:`fault_pause_reason`'s words; anything else is returned as it is."""
+    if reason and reason.lower().startswith(DEVICE_FAULT_PREFIX):
+        codes = [c.strip() for c in reason[len(DEVICE_FAULT_PREFIX):].split(",") if c.strip()]
+        return fault_pause_reason(codes)
+    return reason

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from console.resource_data.lists import plain_pause_reason
+
 _OUTCOMES = {
     "sent": "sent to the device",
     "acknowledged": "confirmed by the device",
@@ -113,7 +115,7 @@ def _run_started(code: Any, d: dict[str, Any], raw: Any) -> EventWords:
 
 
 def _pause(code: Any, d: dict[str, Any], raw: Any) -> EventWords:
-    reason = d.get("reason") or (raw if isinstance(raw, str) else "")
+    reason = plain_pause_reason(d.get("reason") or (raw if isinstance(raw, str) else ""))
     return EventWords("paused", "Paused" + _where(d.get("source")) + (f": {reason}" if reason else ""))
 
 

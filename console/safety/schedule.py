@@ -27,6 +27,7 @@ import sqlite_utils
 
 from console.errors import ClinicError
 from console.people.permissions import require
+from console.people.signing import confirm_signer
 from console.resource_data import load as load_json
 from console.safety import overrides
 from console.safety.overrides import Scope
@@ -51,6 +52,9 @@ class Phase:
     per_day: int
     min_gap_min: float | None = None
     interval_days: int | None = None
+    gap_from_end: bool = False
+    """The minimum gap counts from the previous session's end (SNT/SAINT: 50 minutes between
+    sessions), not its start; a session with no recorded end counts from its start."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ def _phase(raw: dict[str, Any], where: str) -> Phase:
             per_day=int(raw.get("per_day", 1)),
             min_gap_min=None if raw.get("min_gap_min") is None else float(raw["min_gap_min"]),
             interval_days=None if interval is None else int(interval),
+            gap_from_end=raw.get("min_gap_from", "start") == "end",
         )
     except (TypeError, ValueError) as exc:
         raise ScheduleError(f"{SCHEDULES_FILE}: {where} cannot be read ({exc}).") from None
@@ -176,6 +181,7 @@ class _Course:
     opened: date
     closed: date | None
     starts: tuple[datetime, ...]  # counted sessions, local aware times, in order
+    ends: tuple[datetime | None, ...] = ()  # each counted session's end (None: not recorded yet)
 
 
 def _local(iso: str) -> datetime:
@@ -192,21 +198,19 @@ def _course(db: sqlite_utils.Database, course_id: int) -> _Course:
     ).fetchone()
     if row is None:
         raise ScheduleError(f"There is no course {course_id}.")
-    starts = tuple(
-        _local(r[0])
-        for r in db.execute(
-            "SELECT s.started_at FROM sessions s WHERE s.course_id = ? AND (s.pulses_delivered > 0 "
-            "OR s.status IN ('recording', 'completed') "
-            "OR EXISTS (SELECT 1 FROM pulses p WHERE p.session_id = s.id)) ORDER BY s.started_at",
-            [course_id],
-        )
-    )
+    rows = db.execute(
+        "SELECT s.started_at, s.ended_at FROM sessions s WHERE s.course_id = ? AND (s.pulses_delivered > 0 "
+        "OR s.status IN ('recording', 'completed') "
+        "OR EXISTS (SELECT 1 FROM pulses p WHERE p.session_id = s.id)) ORDER BY s.started_at",
+        [course_id],
+    ).fetchall()
     return _Course(
         schedule_for(row[0]),
         int(row[1]),
         _local(row[2]).date(),
         _local(row[3]).date() if row[3] else None,
-        starts,
+        tuple(_local(r[0]) for r in rows),
+        tuple(_local(r[1]) if r[1] else None for r in rows),
     )
 
 
@@ -295,6 +299,17 @@ def _today_starts(course: _Course, now: datetime) -> list[datetime]:
     return [s for s in course.starts if s.date() == now.date() and s <= now]
 
 
+def _gap_from(course: _Course, phase: Phase, previous_start: datetime) -> datetime:
+    """Where the minimum gap counts from: the previous session's end when the phase says so and
+    the end is recorded, else its start."""
+    if phase.gap_from_end:
+        ends = dict(zip(course.starts, course.ends, strict=False))
+        end = ends.get(previous_start)
+        if end is not None and end > previous_start:
+            return end
+    return previous_start
+
+
 def early_start_check(db: sqlite_utils.Database, course_id: int, now: datetime) -> EarlyStart | None:
     """Whether a session starting at ``now`` is sooner than the schedule allows (None: it is not).
 
@@ -325,14 +340,17 @@ def early_start_check(db: sqlite_utils.Database, course_id: int, now: datetime) 
         )
     if today and phase.min_gap_min is not None:
         gap = timedelta(minutes=phase.min_gap_min)
-        since = now - today[-1]
+        since_at = _gap_from(course, phase, today[-1])
+        since = now - since_at
         if since < gap:
-            minutes = int(since.total_seconds() // 60)
-            next_at = (today[-1] + gap).strftime("%H:%M")
+            minutes = max(int(since.total_seconds() // 60), 0)
+            next_at = (since_at + gap).strftime("%H:%M")
+            ended = since_at != today[-1]
             return EarlyStart(
                 "too_soon",
-                f"The previous session started {minutes} minutes ago; the schedule asks for "
-                f"{phase.min_gap_min:g} minutes from one session to the next (next at {next_at}).",
+                f"The previous session {'ended' if ended else 'started'} {minutes} minutes ago; the schedule "
+                f"asks for {phase.min_gap_min:g} minutes from the {'end' if ended else 'start'} of one "
+                f"session to the start of the next (next at {next_at}).",
                 n,
                 gap - since,
             )
@@ -348,7 +366,7 @@ def next_session_countdown(db: sqlite_utils.Database, course_id: int, now: datet
     phase = _phase_at(course.schedule.plan(course.planned), sum(1 for s in course.starts if s < now))
     if not today or phase is None or phase.min_gap_min is None or len(today) >= phase.per_day:
         return None
-    return max(today[-1] + timedelta(minutes=phase.min_gap_min) - now, timedelta(0))
+    return max(_gap_from(course, phase, today[-1]) + timedelta(minutes=phase.min_gap_min) - now, timedelta(0))
 
 
 def record_early_start(
@@ -360,4 +378,27 @@ def record_early_start(
     require(user, "record_session")
     return overrides.record(
         db, user, "schedule", Scope.course(course_id), [early.as_violation()], reason, signed=False
+    )
+
+
+EXTRA_SESSION_ACTION = "sign_extra_session"
+"""The permission a session beyond the day's plan takes: a physician's (console.people.permissions)."""
+
+
+def sign_extra_session(
+    db: sqlite_utils.Database, physician: User, password: str, course_id: int, early: EarlyStart, reason: str
+) -> int:
+    """A physician's signed override for a session beyond the day's plan (issue 14, item 10): a
+    technician's reason is not enough for an 11th accelerated session or a 2nd acute one. Returns
+    the override id; raises ClinicError for a signer who is not a physician, a wrong password or
+    no reason."""
+    if early.kind != "extra_session":
+        raise ScheduleError("Only a session beyond the day's plan needs a physician's signature.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ScheduleError("Write the physician's reason for the extra session: it is kept with the record.")
+    signer = confirm_signer(db, physician, password, EXTRA_SESSION_ACTION,
+                            purpose="physician's override for a session beyond the day's plan")
+    return overrides.record(
+        db, signer, "schedule", Scope.course(course_id), [early.as_violation()], reason, signed=True
     )

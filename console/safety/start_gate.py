@@ -67,6 +67,10 @@ class OverrideKind(StrEnum):
 
     SAFETY_LIMIT = "safety_limit"
     EARLY_START = "schedule"
+    EXTRA_SESSION = "extra_session"
+    """A session beyond the day's plan (or the course's): a physician's signed override (issue 14,
+    item 10); a technician's reason covers only a start sooner than the gap between sessions.
+    Recorded as a signed ``schedule`` override."""
     INTENSITY = "intensity"
     INTENSITY_ABOVE = "intensity_above"
     """The device set above the prescription: a signed override of the limits (issue 14, item 1).
@@ -76,12 +80,14 @@ class OverrideKind(StrEnum):
     @property
     def record_kind(self) -> str:
         """The override's kind in the records (console.safety.overrides.KINDS)."""
+        if self is OverrideKind.EXTRA_SESSION:
+            return "schedule"
         return "safety_limit" if self is OverrideKind.INTENSITY_ABOVE else self.value
 
     @property
     def signed(self) -> bool:
         """A supervisor signs it (user name and password); the others take the technician's reason."""
-        return self in (OverrideKind.SAFETY_LIMIT, OverrideKind.INTENSITY_ABOVE)
+        return self in (OverrideKind.SAFETY_LIMIT, OverrideKind.INTENSITY_ABOVE, OverrideKind.EXTRA_SESSION)
 
     @property
     def needs_device(self) -> bool:
@@ -93,6 +99,7 @@ class OverrideKind(StrEnum):
         return {
             OverrideKind.SAFETY_LIMIT: "a supervisor's signed override",
             OverrideKind.EARLY_START: "a recorded reason for starting sooner than the schedule",
+            OverrideKind.EXTRA_SESSION: "a physician's signed override for a session beyond the plan",
             OverrideKind.INTENSITY: "a recorded reason for the device's intensity",
             OverrideKind.INTENSITY_ABOVE: "a supervisor's signed override of the intensity",
         }[self]
@@ -236,7 +243,7 @@ class StartGate:
 
     @property
     def early_start(self) -> schedule.EarlyStart | None:
-        need = self.need(OverrideKind.EARLY_START)
+        need = self.need(OverrideKind.EARLY_START) or self.need(OverrideKind.EXTRA_SESSION)
         return need.early_start if need else None
 
     @property
@@ -253,11 +260,13 @@ def _covering_override(
     db: sqlite_utils.Database, course_id: int, kind: OverrideKind, problems: Iterable[str], now: datetime
 ) -> int | None:
     wanted = set(problems)
-    key = "code" if kind == OverrideKind.EARLY_START else "message"
+    key = "code" if kind in (OverrideKind.EARLY_START, OverrideKind.EXTRA_SESSION) else "message"
     day = now.astimezone().date()
+    # a session beyond the plan is covered only by a physician's signature, never a reason
+    physician = " AND signed = 1 AND by_role = 'physician'" if kind is OverrideKind.EXTRA_SESSION else ""
     rows = db.execute(
         "SELECT id, violations, at FROM overrides WHERE course_id = ? AND kind = ? "
-        "AND session_id IS NULL ORDER BY id DESC",
+        f"AND session_id IS NULL{physician} ORDER BY id DESC",
         [course_id, kind.record_kind],
     ).fetchall()
     for override_id, violations, at in rows:
@@ -421,7 +430,8 @@ def gate_for_course(
                                   tuple(violations)))
     early = schedule.early_start_check(db, course_id, now)
     if early is not None:
-        found.append(OverrideNeed(OverrideKind.EARLY_START, (early.message,), early_start=early))
+        kind = OverrideKind.EXTRA_SESSION if early.kind == "extra_session" else OverrideKind.EARLY_START
+        found.append(OverrideNeed(kind, (early.message,), early_start=early))
     above = _delivered_need(course, rx, spec, device_mso, device, coil) if device_mso is not None else None
     if above is not None:
         found.append(above)

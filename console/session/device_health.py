@@ -8,6 +8,7 @@ adapter, for an outage) reports them, whatever the session's state.
 
 from __future__ import annotations
 
+from console.resource_data.lists import fault_pause_reason
 from console.session.recording_terms import EventSink
 from console.session.session_alarms import SessionAlarms
 from devices import events as ev
@@ -42,7 +43,9 @@ class DeviceHealth:
                 "device_firmware": i.firmware}
 
     def fault_words(self) -> str:
-        return f"device fault {', '.join(self.active_faults)}".strip()
+        """Why the device stopped, in plain words (the pause reason at the chair, in the note and
+        the review); the fault codes stay in the fault events (issue 14, item 10)."""
+        return fault_pause_reason(list(self.active_faults))
 
     def on_fault(self, e: ev.Fault) -> None:
         if e.code in self.active_faults:

@@ -28,7 +28,7 @@ from console.errors import ClinicError
 from console.people.user import User, get_user
 from console.safety.limits import record_intensity_override, record_override
 from console.safety.overrides import Scope, attach_to_session
-from console.safety.schedule import record_early_start
+from console.safety.schedule import record_early_start, sign_extra_session
 from console.safety.start_gate import OverrideKind, OverrideNeed, StartGate, gate_for_patient
 from console.session.plan import plan_session
 from console.session.runner import SessionPlan
@@ -95,6 +95,21 @@ class StartProcedure:
         if need is None or need.early_start is None:
             raise ClinicError("There is nothing to give a reason for: the schedule allows this session.")
         override_id = record_early_start(self.db, self.user, self._course_id(), need.early_start, reason)
+        self.evaluate()
+        return override_id
+
+    def sign_extra_session(self, username: str, password: str, reason: str) -> int:
+        """A physician signs for a session beyond the day's plan (issue 14, item 10); its id.
+        Raises ClinicError (said to the person) for an unknown user, a wrong password, someone who
+        is not a physician, or a missing reason."""
+        need = self.gate.need(OverrideKind.EXTRA_SESSION)
+        if need is None or need.early_start is None:
+            raise ClinicError("There is nothing to sign: the day's plan allows this session.")
+        physician = get_user(self.db, username.strip())
+        if physician is None:
+            raise ClinicError("There is no user of that name.")
+        override_id = sign_extra_session(self.db, physician, password, self._course_id(), need.early_start,
+                                         reason)
         self.evaluate()
         return override_id
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from console.clinic import records as clinic
 from console.safety import overrides, screening
 from console.safety.limits import record_intensity_override, record_override
-from console.safety.schedule import record_early_start
+from console.safety.schedule import sign_extra_session
 from console.safety.start_gate import OverrideKind, gate_for_course
 from tests.clinical.conftest import PASSWORDS, add_session, open_course
 
@@ -70,9 +70,11 @@ def test_early_start_and_intensity_need_reasons(db, people, patient) -> None:
     course = ready_patient(db, people, patient)
     add_session(db, course, datetime.now() - timedelta(hours=1))
     checks = gate_for_course(db, course.id, device_mso=50)
-    assert checks.needs(OverrideKind.EARLY_START) and checks.needs(OverrideKind.INTENSITY)
+    assert checks.needs(OverrideKind.EXTRA_SESSION) and checks.needs(OverrideKind.INTENSITY)
     assert not checks.can_start
-    record_early_start(db, people["tom"], course.id, checks.early_start, "second session agreed with Dr. Sue")
+    # a 2nd session today is beyond the day's plan: a physician signs (issue 14, item 10)
+    sign_extra_session(db, people["phil"], PASSWORDS["phil"], course.id, checks.early_start,
+                       "second session agreed with Dr. Sue")
     record_intensity_override(db, people["tom"], ("course", course.id), 54, 50, "scalp pain at 54 yesterday")
     assert gate_for_course(db, course.id, device_mso=50).can_start
     assert gate_for_course(db, course.id, device_mso=48).needs(OverrideKind.INTENSITY)  # a new problem

@@ -36,8 +36,8 @@ def test_each_override_is_asked_in_turn_then_the_session_is_planned(db, people, 
         procedure.sign_limit_override("nobody", "x", "agreed")
     signed = procedure.sign_limit_override("sue", PASSWORDS["sue"], "titration agreed")
     need = procedure.next_question()
-    assert need.kind is OverrideKind.EARLY_START and "session 2 today" in need.problems[0]
-    reason = procedure.give_early_reason("make-up for Monday")
+    assert need.kind is OverrideKind.EXTRA_SESSION and "session 2 today" in need.problems[0]
+    reason = procedure.sign_extra_session("phil", PASSWORDS["phil"], "make-up for Monday")
     assert procedure.next_question() is None
     plan = procedure.plan()
     assert plan.course_id == course.id and plan.prescribed_mso == 65

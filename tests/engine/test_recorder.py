@@ -81,7 +81,9 @@ def test_a_fault_that_halts_the_run_is_a_pause_with_its_cause() -> None:
     f.send(ev.Fault(f.t, f.h, "COIL_OVERTEMP", None))
     f.status("FAULT")
     assert f.rec.state == "paused" and f.rec.pauses == 1
-    assert f.detail("pause") == [{"reason": "device fault COIL_OVERTEMP", "source": "device"}]
+    # in plain words (issue 14, item 10); the code stays in the fault event
+    assert f.detail("pause") == [{"reason": "The device stopped: the coil became too warm",
+                                  "source": "device"}]
     f.send(ev.Cleared(f.t, f.h, "COIL_OVERTEMP"))
     f.status("RUNNING")
     assert f.rec.state == "running"
@@ -121,7 +123,7 @@ def test_the_snapshot_says_why_the_session_is_paused_whoever_paused_it() -> None
     f.status("RUNNING")
     f.send(ev.Fault(f.t, f.h, "COIL_OVERTEMP", None))
     f.status("FAULT")
-    assert f.rec.snapshot().pause_reason == "device fault COIL_OVERTEMP"
+    assert f.rec.snapshot().pause_reason == "The device stopped: the coil became too warm"
 
 
 def test_a_snapshot_is_typed_and_never_changes() -> None:

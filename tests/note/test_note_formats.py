@@ -19,7 +19,7 @@ FACTS = [
     "120 % of motor threshold", "600 of 600", "3 min 12 s", "09:30 paused: Patient asked to pause",
     "Medication changed (Sertraline raised to 100 mg on Friday)",
     "Headache", "3/10", "mild, left side", "Scalp discomfort", "2/10",
-    "19 → 11: down 42 % from baseline", "half of baseline (9.5)", "below 5",
+    "19 → 11: down 42 % from baseline", "50 % of baseline (9.5)", "below 5",
     "I went for a walk with my sister on Sunday, first time in weeks.",
     "Getting back to the Tuesday choir", "Mood: Tired.",
     "Watch for", "unverified", "then call the supervising physician now", "Recorded today:",

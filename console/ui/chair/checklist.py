@@ -1,6 +1,9 @@
 """The pre-session checklist: every item answered yes or no, none skipped;
 an answer the clinic configured (``note_on`` in resources/checklist.json)
-asks for a note before the session can go on.
+asks for a note before the session can go on, and an answer it lists in
+``block_on`` or ``physician_on`` stops the session here: the page says why
+and what to do (``stop_says``), and Continue stays off until it is answered
+otherwise (metal removed, earplugs fitted) - issue 14, item 10.
 
 One way of answering, by key or by mouse: Y or N (or a click on Yes or No)
 answers the highlighted question and moves on, to its note when the answer
@@ -64,6 +67,8 @@ class ChecklistItem(QFrame):
         self.item_id = item["id"]
         self.question = item["question"]
         self.note_on = set(item["note_on"])
+        self.stop_on = set(item.get("stop_on", []))
+        self.stop_says = item.get("stop_says", "") or "This answer stops the session: tell the physician."
         self.label = QLabel(f"{number}. {self.question}", self)
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
@@ -78,6 +83,12 @@ class ChecklistItem(QFrame):
         self.note.setPlaceholderText("Note (needed for this answer)")
         self.note.setAccessibleName(f"Note: {self.question}")
         self.note.setVisible(False)
+        self.stop = QLabel(self.stop_says, self)
+        self.stop.setWordWrap(True)
+        self.stop.setTextFormat(Qt.TextFormat.PlainText)
+        self.stop.setAccessibleName(f"Stops the session: {self.question}")
+        self.stop.setStyleSheet(f"color: {theme.OFF}; font-weight: bold;")
+        self.stop.setVisible(False)
         answers = QHBoxLayout()
         answers.addWidget(self.yes)
         answers.addWidget(self.no)
@@ -86,6 +97,7 @@ class ChecklistItem(QFrame):
         layout.setContentsMargins(16, 10, 16, 10)
         layout.addWidget(self.label)
         layout.addLayout(answers)
+        layout.addWidget(self.stop)
         layout.addWidget(self.note)
         self.group.buttonToggled.connect(self._toggled)
         self.note.textChanged.connect(self.changed)
@@ -101,7 +113,10 @@ class ChecklistItem(QFrame):
     def eventFilter(self, obj, event) -> bool:
         if event.type() in (event.Type.FocusIn, event.Type.FocusOut):
             self.set_current(event.type() == event.Type.FocusIn)
-        if event.type() == event.Type.KeyPress and event.key() in (Qt.Key.Key_Y, Qt.Key.Key_N):
+        # Y and N answer on the Yes/No buttons only: in the note they are letters of the note
+        # (typing "no metal" into a note used to switch the answer)
+        if (event.type() == event.Type.KeyPress and event.key() in (Qt.Key.Key_Y, Qt.Key.Key_N)
+                and obj in (self.yes, self.no)):
             (self.yes if event.key() == Qt.Key.Key_Y else self.no).setChecked(True)
             self.answered.emit(self)
             return True
@@ -132,14 +147,22 @@ class ChecklistItem(QFrame):
     def needs_note(self) -> bool:
         return self.answer in self.note_on
 
+    @property
+    def stops(self) -> bool:
+        """This answer stops the session (the clinic's ``block_on`` / ``physician_on``)."""
+        return self.answer in self.stop_on
+
     def _toggled(self, _button, checked: bool) -> None:
         if checked:
             self.note.setVisible(self.needs_note)
+            self.stop.setVisible(self.stops)
             self.changed.emit()
 
     def problem(self) -> str | None:
         if self.answer is None:
             return "not answered"
+        if self.stops:
+            return "stops the session"
         if self.needs_note and not self.note.text().strip():
             return "needs a note"
         return None
@@ -221,6 +244,7 @@ class ChecklistPage(QWidget):
             item.group.setExclusive(True)
             item.note.clear()
             item.note.setVisible(False)
+            item.stop.setVisible(False)
         self._update()
         self.focus_open_question()
         # Again once the event loop runs: the page is often reached from a dialog (an early start,
@@ -246,7 +270,12 @@ class ChecklistPage(QWidget):
     def _update(self) -> None:
         problems = self.problems()
         self.proceed.setEnabled(not problems)
-        if problems:
+        stopped = [n for n, item in enumerate(self.items, start=1) if item.stops]
+        if stopped:
+            which = ", ".join(str(n) for n in stopped)
+            plural = "s" if len(stopped) > 1 else ""
+            self.status.setText(f"The session cannot start: see question{plural} {which}")
+        elif problems:
             unanswered = sum(1 for i in self.items if i.answer is None)
             notes = sum(1 for i in self.items if i.answer is not None and i.problem())
             parts = []

@@ -109,3 +109,22 @@ def intensity_dialog(problem: str, percent_mt: float | None, mt_mso: float | Non
         override_reasons(),
         parent,
     )
+
+
+def physician_extra_session_dialog(
+    problems: Sequence[str], sign: Sign, parent: QWidget | None = None
+) -> SupervisorOverrideDialog:
+    """A session beyond the day's plan: a physician signs (user name and password) with the reason
+    (issue 14, item 10). The supervisor's dialog, in the physician's words."""
+    dialog = SupervisorOverrideDialog(problems, sign, parent)
+    title = "A session beyond the day's plan"
+    dialog.setWindowTitle(title)
+    dialog.setAccessibleName(title)
+    listed = "\n".join(f"• {p}" for p in problems)
+    dialog.prompt.setText(f"{listed}\n\nThis session may start only with a physician's signed override.")
+    for field, words in ((dialog.username, "Physician's user name"),
+                         (dialog.password, "Physician's password"),
+                         (dialog.reason, "Physician's reason for the extra session")):
+        field.setPlaceholderText(words)
+        field.setAccessibleName(words)
+    return dialog

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.people.user import User
+from console.safety.start_gate import OverrideKind
 from console.session import entries as session_entries
 from console.session.course_overview import CourseOverview
 from console.session.runner import SessionPlan, SessionRunner
@@ -185,8 +186,12 @@ class TechnicianWorkspace(QStackedWidget):
         if need is None:
             self._to_checklist()
         elif need.kind.signed:
-            sign = procedure.sign_limit_override
-            dialog = start_checks.SupervisorOverrideDialog(need.problems, sign, self)
+            if need.kind is OverrideKind.EXTRA_SESSION:  # a physician signs (issue 14, item 10)
+                dialog = start_checks.physician_extra_session_dialog(
+                    need.problems, procedure.sign_extra_session, self)
+            else:
+                dialog = start_checks.SupervisorOverrideDialog(
+                    need.problems, procedure.sign_limit_override, self)
             dialog.signed.connect(lambda _override_id: self._next_check())
             self._open(dialog)
         else:
