@@ -214,7 +214,10 @@ def test_next_session_number_counts_sessions_that_stimulated(db) -> None:
 
 # -- settings --------------------------------------------------------------------
 
-def test_settings_have_defaults_until_the_clinic_chooses(db) -> None:
+def test_settings_have_defaults_until_the_clinic_chooses(db, fast_hasher) -> None:
+    from console.people.admin import create_user  # settings are changed by admins' accounts (issue 15)
+    create_user(db, create_user(db, None, "admin", "Ada Admin", "admin", "correct horse battery"),
+                "admin2", "Bo Admin", "admin", "battery staple horse")
     values = all_settings(db)
     assert values["tol_distance_mm"] == 3.0 and values["tol_angle_deg"] == 3.0
     assert values["idle_lock_minutes"] == 10 and values["mt_remeasure_days"] == 7

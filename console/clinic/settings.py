@@ -17,9 +17,9 @@ from typing import Any
 import sqlite_utils
 
 from console.audit import audit
-from console.errors import ClinicError
+from console.errors import ClinicError, PermissionDenied
 from console.people.permissions import require
-from console.people.user import User, refresh
+from console.people.user import User, get_user, refresh
 from console.resource_data import load as load_json
 from db.database import utc_now
 
@@ -99,25 +99,50 @@ def all_settings(db: sqlite_utils.Database) -> dict[str, Any]:
     return {key: _stored(key, raw.get(key), specs) for key in specs}
 
 
-def set_setting(db: sqlite_utils.Database, key: str, value: Any, changed_by: str) -> None:
-    """Store the clinic's choice for ``key`` (validated), recording who changed it and when."""
+def _changer(db: sqlite_utils.Database, changed_by: User | str) -> User:
+    """The account changing a setting, as the database knows it now, allowed to change settings.
+
+    The audit row names this account, never a free string: a name that is no account (or an
+    account since disabled or demoted) cannot change the clinic's settings (issue 15).
+    """
+    if isinstance(changed_by, User):
+        fresh = refresh(db, changed_by)
+    else:
+        name = (changed_by or "").strip()
+        if not name:
+            raise ClinicError("A clinic setting can only be changed by a named user.")
+        found = get_user(db, name)
+        if found is None:
+            raise PermissionDenied(f"There is no account named {name!r}; only an admin's account can "
+                                   "change clinic settings.")
+        fresh = found
+    require(fresh, "edit_settings")
+    return fresh
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: Any, changed_by: User | str) -> None:
+    """Store the clinic's choice for ``key`` (validated), recording who changed it and when.
+
+    ``changed_by`` is the admin's account (or its user name): checked against the database.
+    """
     value = validate(key, value)
-    if not changed_by or not changed_by.strip():
+    if isinstance(changed_by, str) and not changed_by.strip():
         raise ClinicError("A clinic setting can only be changed by a named user.")
     with db.atomic():
+        user = _changer(db, changed_by)
         old = get_setting(db, key)
         db.execute(
             "INSERT INTO settings (key, value, changed_at, changed_by) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at, "
             "changed_by = excluded.changed_by",
-            [key, json.dumps(value), utc_now(), changed_by.strip()],
+            [key, json.dumps(value), utc_now(), user.username],
         )
-        audit(db, changed_by.strip(), "change_setting", "setting", key, {"value": old}, {"value": value})
-    log.info("clinic setting %s changed by %s", key, changed_by)
+        audit(db, user, "change_setting", "setting", key, {"value": old}, {"value": value})
+    log.info("clinic setting %s changed by %s", key, user.username)
 
 
 def change_setting(db: sqlite_utils.Database, user: User, key: str, value: Any) -> None:
     """A person changes a clinic setting: only an admin may (checked before anything is written)."""
     require(user, "edit_settings")
     require(refresh(db, user), "edit_settings")  # disabled or demoted since logging in
-    set_setting(db, key, value, user.username)
+    set_setting(db, key, value, user)

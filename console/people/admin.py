@@ -182,7 +182,7 @@ def list_users(db: sqlite_utils.Database, actor: User) -> list[User]:
     """Every account, disabled ones too, by user name (for the admin's account screen)."""
     _admin_actor(db, actor)
     rows = db.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username").fetchall()
-    return [_user(row) for row in rows]
+    return [_user(row, db) for row in rows]
 
 
 DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (

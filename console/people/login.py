@@ -38,18 +38,13 @@ LOCKOUT_ATTEMPTS = 5
 LOCKOUT_DURATION = timedelta(minutes=5)
 
 WRONG_PASSWORD = "Wrong user name or password."
+"""The one answer to an unknown user name, a wrong password and a locked account alike, so the
+log-in screen does not tell a stranger which user names exist (issue 15)."""
 
 DISABLED = "Account disabled."
 
 def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts)
-
-def _locked_message(until: datetime) -> str:
-    local = until.astimezone()
-    if local.second or local.microsecond:  # say the minute from which it works again
-        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return (f"Account locked until {local:%H:%M} after {LOCKOUT_ATTEMPTS} failed attempts. "
-            "Try again then, or ask an admin to reset the password.")
 
 def _waste_time_like_a_check(password: str) -> None:
     """An unknown user name costs as long as a wrong password, so timing tells nothing."""
@@ -59,9 +54,24 @@ def _waste_time_like_a_check(password: str) -> None:
     with contextlib.suppress(VerificationError):
         passwords.HASHER.verify(_dummy_hash, password)
 
+def _verifies(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches: one Argon2id verification, whatever the account's state."""
+    try:
+        return bool(passwords.HASHER.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+def _locked(db: sqlite_utils.Database, user_id: int, now: datetime) -> bool:
+    row = db.execute("SELECT locked_until FROM users WHERE id = ?", [user_id]).fetchone()
+    return bool(row and row[0] and now < _parse(row[0]))
+
 def _check_password(db: sqlite_utils.Database, username: str, password: str, now: datetime | None,
                     purpose: str) -> User:
-    """The account if ``password`` is right; counts failures and locks after five."""
+    """The account if ``password`` is right; counts failures and locks after five.
+
+    Unknown user, wrong password and locked account get the same message and the same one
+    password verification, so neither the words nor the time tell which names exist.
+    """
     now = now or datetime.now(UTC)
     row = db.execute(
         f"SELECT {_USER_COLUMNS}, password_hash, failed_attempts, locked_until FROM users "
@@ -73,16 +83,15 @@ def _check_password(db: sqlite_utils.Database, username: str, password: str, now
         audit(db, "unknown", "login_failed", "user", None, None, {"reason": "unknown user name",
                                                                    "purpose": purpose})
         raise AuthError(WRONG_PASSWORD)
-    user = _user(row)
-    password_hash, failed, locked_until = row[7], row[8], row[9]
-    if locked_until and now < _parse(locked_until):
+    user = _user(row, db)
+    password_hash = row[7]
+    right = _verifies(password_hash, password)  # paid by a locked account too
+    if _locked(db, user.id, now):
         audit(db, user.username, "login_refused", "user", user.username, None,
               {"reason": "account locked", "purpose": purpose})
-        raise AuthError(_locked_message(_parse(locked_until)))
-    try:
-        passwords.HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        _count_failure(db, user, failed, now, purpose)
+        raise AuthError(WRONG_PASSWORD)
+    if not right:
+        _count_failure(db, user, now, purpose)
     if not user.active:
         audit(db, user.username, "login_refused", "user", user.username, None,
               {"reason": "account disabled", "purpose": purpose})
@@ -94,29 +103,36 @@ def _check_password(db: sqlite_utils.Database, username: str, password: str, now
         updates["password_hash"] = passwords.HASHER.hash(password)
         log.info("password hash of %s upgraded to the current Argon2id parameters", user.username)
     with write_transaction(db):
+        if _locked(db, user.id, now):  # a parallel attempt locked it while this one was checked
+            raise AuthError(WRONG_PASSWORD)
         db.table("users").update(user.id, updates)
         if purpose == "login":
             audit(db, user.username, "login", "user", user.username, None,
                   {"rehashed": "password_hash" in updates})
     return user
 
-def _count_failure(db: sqlite_utils.Database, user: User, failed: int, now: datetime,
-                   purpose: str) -> None:
-    attempts = failed + 1
+def _count_failure(db: sqlite_utils.Database, user: User, now: datetime, purpose: str) -> None:
+    """Count one wrong password in the database itself (one UPDATE under the write lock), so
+    parallel attempts from other threads or programs cannot each see the same old count."""
     with write_transaction(db):
+        if _locked(db, user.id, now):  # locked meanwhile by a parallel attempt: nothing to count
+            raise AuthError(WRONG_PASSWORD)
+        attempts = int(db.execute(
+            "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ? RETURNING failed_attempts",
+            [user.id],
+        ).fetchone()[0])
         if attempts >= LOCKOUT_ATTEMPTS:
             until = now + LOCKOUT_DURATION
-            db.table("users").update(user.id, {"failed_attempts": 0, "locked_until": to_utc_iso(until)})
+            db.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE id = ?",
+                       [to_utc_iso(until), user.id])
             audit(db, user.username, "account_locked", "user", user.username, None,
                   {"failed_attempts": attempts, "locked_until": to_utc_iso(until), "purpose": purpose})
         else:
-            db.table("users").update(user.id, {"failed_attempts": attempts})
             audit(db, user.username, "login_failed", "user", user.username, None,
                   {"reason": "wrong password", "failed_attempts": attempts, "purpose": purpose})
     if attempts >= LOCKOUT_ATTEMPTS:
         log.warning("account %s locked for %s after %d failed attempts", user.username,
                     LOCKOUT_DURATION, attempts)
-        raise AuthError(_locked_message(now + LOCKOUT_DURATION))
     raise AuthError(WRONG_PASSWORD)
 
 def authenticate(db: sqlite_utils.Database, username: str, password: str, *,

@@ -12,9 +12,10 @@ lives in code.
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from console.errors import PermissionDenied
-from console.people.user import ROLES, User
+from console.people.user import ROLES, User, refresh
 
 __all__ = ["ACTIONS", "PermissionDenied", "allowed", "require"]
 
@@ -40,6 +41,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "record_screening": ("record safety screenings", _CLINICAL),
     "clear_screening": ("sign the physician's review of a safety screening", _PHYSICIAN),
     "review_hold": ("sign the physician's review that lifts a hold on a course", _PHYSICIAN),
+    "sign_extra_session": ("sign for a session beyond the day's plan", _PHYSICIAN),  # issue 14, item 10
     "record_outcome": ("enter outcome measures", _CLINICAL),
     "add_addendum": ("add addenda", _CLINICAL),
     "print_note": ("print handoff notes", _CLINICAL),
@@ -65,9 +67,30 @@ def allowed(user: User | None, action: str) -> bool:
     return user is not None and user.active and user.role in ACTIONS[action][1]
 
 
+def current(user: User) -> User:
+    """The account as the database says it is now, when ``user`` was read from one.
+
+    A User is a snapshot taken at log-in; an admin may demote or disable the account while its
+    holder is still logged in, and that must count from the next action on (issue 15). The
+    account is re-read from the database it came from; a User made in code (no database) or a
+    connection that cannot be used here (closed, or owned by another thread) keeps the snapshot.
+    """
+    db = user.source
+    if db is None:
+        return user
+    try:
+        return refresh(db, user)
+    except sqlite3.ProgrammingError:
+        log.debug("account %s checked against its state at log-in (database not usable here)",
+                  user.username)
+        return user
+
+
 def require(user: User | None, action: str) -> None:
     """Raise :class:`PermissionDenied` unless ``user`` may do ``action``.
 
+    The account's role and active flag are read from the database at this moment
+    (:func:`current`), not taken from the object its holder got at log-in.
     An unknown action is a programming error (ValueError), never a silent yes.
     """
     if action not in ACTIONS:
@@ -75,6 +98,7 @@ def require(user: User | None, action: str) -> None:
     what, roles = ACTIONS[action]
     if user is None:
         raise PermissionDenied(f"Log in to {what}.")
+    user = current(user)
     if not user.active:
         raise PermissionDenied(f"The account {user.username!r} is disabled; it cannot {what}.")
     if user.role not in roles:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
@@ -36,6 +36,10 @@ class User:
     role: str
     active: bool
     must_change_password: bool = False
+    source: Any = field(default=None, compare=False, repr=False, hash=False)
+    """The database this account was read from (not part of the person's identity): the
+    permission check re-reads the account there at the moment of each action, so a role
+    change or a disabled account counts at once, also for someone already logged in."""
 
 class AuthError(ClinicError):
     """A log-in or password confirmation failed; the message can be shown as it is.
@@ -46,15 +50,15 @@ class AuthError(ClinicError):
 class AccountError(ClinicError):
     """A request about an account cannot be done (bad name, weak password, last admin...)."""
 
-def _user(row: Any) -> User:
+def _user(row: Any, db: sqlite_utils.Database | None = None) -> User:
     return User(id=row[0], uuid=row[1], username=row[2], full_name=row[3], role=row[4],
-                active=bool(row[5]), must_change_password=bool(row[6]))
+                active=bool(row[5]), must_change_password=bool(row[6]), source=db)
 
 def get_user(db: sqlite_utils.Database, username: str) -> User | None:
     """The account named ``username`` (any case), or None."""
     row = db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?",
                      [username.strip()]).fetchone()
-    return _user(row) if row else None
+    return _user(row, db) if row else None
 
 def refresh(db: sqlite_utils.Database, user: User) -> User:
     """The account's current state: a disabled account or a changed role counts from now on,
@@ -62,7 +66,7 @@ def refresh(db: sqlite_utils.Database, user: User) -> User:
     row = db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", [user.id]).fetchone()
     if row is None:
         raise PermissionDenied(f"The account {user.username!r} does not exist in this database.")
-    return _user(row)
+    return _user(row, db)
 
 def needs_first_admin(db: sqlite_utils.Database) -> bool:
     """True until the first admin account exists (the first start asks for it)."""

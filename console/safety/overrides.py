@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlite_utils
 
 from console.audit import audit, write_transaction
-from console.errors import ClinicError
+from console.errors import ClinicError, PermissionDenied
+from console.people.permissions import require, who_may
+from console.people.user import refresh
 from db.database import inserted_id, new_uuid, utc_now
 
 if TYPE_CHECKING:
@@ -105,10 +107,19 @@ def record(
 ) -> int:
     """Store one override (and its audit row) in one transaction; returns its id.
 
-    Callers check the permission (and the signature, for a signed one) first.
+    Callers check the permission (and the signature, for a signed one) first. A safety-limit
+    override is checked here too, whoever calls: it must be signed, by an account whose role
+    *now* (read from the database, not from the object the caller holds) may sign it, so no
+    path records a technician's reason as if it lifted a limit (issue 15).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown override kind {kind!r}")
+    if kind == "safety_limit":
+        if not signed:
+            raise PermissionDenied(f"Going past a safety limit needs the signed override of "
+                                   f"{who_may('override_safety')}; a reason alone is not enough.")
+        user = refresh(db, user)
+        require(user, "override_safety")
     reason = (reason or "").strip()
     if not reason:
         raise ClinicError("Give the reason for going on: it is kept with the record.")

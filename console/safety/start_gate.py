@@ -262,8 +262,12 @@ def _covering_override(
     wanted = set(problems)
     key = "code" if kind in (OverrideKind.EARLY_START, OverrideKind.EXTRA_SESSION) else "message"
     day = now.astimezone().date()
-    # a session beyond the plan is covered only by a physician's signature, never a reason
-    physician = " AND signed = 1 AND by_role = 'physician'" if kind is OverrideKind.EXTRA_SESSION else ""
+    # A signed kind is covered only by a signature (an unsigned row, e.g. one written before
+    # overrides.record refused them, never lifts a safety limit); a session beyond the plan only
+    # by a physician's.
+    physician = " AND signed = 1" if kind.signed else ""
+    if kind is OverrideKind.EXTRA_SESSION:
+        physician += " AND by_role = 'physician'"
     rows = db.execute(
         "SELECT id, violations, at FROM overrides WHERE course_id = ? AND kind = ? "
         f"AND session_id IS NULL{physician} ORDER BY id DESC",

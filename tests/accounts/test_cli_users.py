@@ -34,11 +34,11 @@ def test_create_the_first_admin_list_and_recover_a_forgotten_password(tmp_path) 
     assert out.returncode == 0 and out.stdout.split()[:3] == ["ada", "admin", "active"]
     out = users(path, "reset-password", "ada", "--password-stdin", stdin="short\n")
     assert out.returncode == 1 and "at least 8" in out.stderr
-    out = users(path, "reset-password", "ada", "--password-stdin", stdin="temporary-9\n")
+    out = users(path, "reset-password", "ada", "--password-stdin", stdin="temporary-lamp-9\n")
     assert out.returncode == 0, out.stderr
     db = open_database(path)
     try:
-        assert authenticate(db, "ada", "temporary-9").must_change_password
+        assert authenticate(db, "ada", "temporary-lamp-9").must_change_password
         assert history(db, "user", "ada")[1]["actor"].startswith("command line (")
     finally:
         db.close()

@@ -63,7 +63,7 @@ def test_recording_through_the_records_door_is_audited(db, people, patient) -> N
     assert row["actor"] == "tom" and row["new"]["mso"] == 52.0
 
 
-def test_the_change_flag_threshold_is_a_clinic_setting(db, patient) -> None:
+def test_the_change_flag_threshold_is_a_clinic_setting(db, people, patient) -> None:
     measure(db, patient.id, 50, 10)
     measure(db, patient.id, 56, 1)
     settings.set_setting(db, "mt_change_flag_percent", 15, "ada")

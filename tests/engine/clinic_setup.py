@@ -34,7 +34,7 @@ def clinic(db_path: Path, protocol: str | None = "itbs", clinic_id: str = "P-1")
     db = open_database(db_path)
     try:
         for key, value in CLINIC_CONTACTS.items():  # a note goes out only with both (issue 14, item 9)
-            set_setting(db, key, value, "setup-admin")
+            set_setting(db, key, value, _setup_admin(db))  # an admin's account (issue 15)
         p = create_patient(db, clinic_id, "Alex Example")
         if protocol:
             open_course(db, p.id, protocol, 120.0, target_pose=simulator_target())
@@ -79,3 +79,16 @@ def session_line(proc: subprocess.Popen) -> int:
         _, err = proc.communicate(timeout=30)
         raise AssertionError(f"record did not print SESSION first: {line!r} {err!r}")
     return int(line.split()[1])
+
+
+def _setup_admin(db):
+    """The clinic's admin (created with the fast hasher if there is none): settings are changed
+    by an admin's account, never under a free name (issue 15)."""
+    row = db.execute("SELECT username FROM users WHERE role = 'admin' LIMIT 1").fetchone()
+    if row:
+        return get_user(db, row[0])
+    saved, passwords.HASHER = passwords.HASHER, fast_password_hasher()
+    try:
+        return create_user(db, None, "setup-admin", "Setup Admin", "admin", "setup-admin-pass-1")
+    finally:
+        passwords.HASHER = saved
