@@ -18,10 +18,12 @@ from typing import Any
 
 import cli.audit
 import cli.backup
+import cli.clinical_cmd
 import cli.demo_data
 import cli.devices_cmd
 import cli.export
 import cli.note
+import cli.patients_cmd
 import cli.record
 import cli.review
 import cli.settings_cmd
@@ -44,6 +46,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     cli.note,
     cli.simulate,
     cli.review,
+    cli.patients_cmd,
+    cli.clinical_cmd,
     cli.demo_data,
 )
 

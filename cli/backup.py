@@ -6,6 +6,9 @@ written beside its destination under a temporary name, checked with
 ``PRAGMA integrity_check``, switched to a single self-contained file
 (journal mode DELETE), made readable by its owner only, and only then given
 its final name: a half-written backup never looks like a good one.
+
+A backup holds every patient's record, so it says who is asking (``--user``,
+cli.auth) and writes an audit row naming them before the copy is made.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from cli.common import add_db_option, db_path_of
-from console.audit import VerifyResult, verify
+from cli.auth import NotAuthorised, add_user_options, who_is_asking
+from cli.common import add_db_option, db_path_of, open_existing, shown
+from console.audit import VerifyResult, audit, verify, write_transaction
 from db.database import BUSY_TIMEOUT_MS
 from devices.private_file import create_private
 
@@ -47,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("dest", type=Path, metavar="DEST",
                         help="the backup file, or a folder to put a dated backup file in")
     add_db_option(parser)
+    add_user_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -97,8 +102,32 @@ def backup_database(source: Path, dest: Path) -> BackupResult:
     return BackupResult(target, target.stat().st_size, audit_result)
 
 
+def _authorised(args: argparse.Namespace, source: Path) -> bool:
+    """Who is asking, and their audit row in the database being copied (so the copy holds it too)."""
+    db = open_existing(args, "backup")
+    if db is None:
+        return False
+    try:
+        user = who_is_asking(db, args, "backup", "export_sessions")
+        with write_transaction(db):
+            audit(db, user, "backup_database", "database", None, None,
+                  {"from": str(source.absolute()), "to": str(Path(args.dest).absolute()),
+                   "via": "command line"})
+    except NotAuthorised as exc:
+        print(f"backup: {shown(exc)}", file=sys.stderr)
+        return False
+    except sqlite3.Error as exc:
+        print(f"backup: not made (its audit row cannot be written): {exc}", file=sys.stderr)
+        return False
+    finally:
+        db.close()
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     source = db_path_of(args)
+    if not _authorised(args, source):
+        return 1
     try:
         result = backup_database(source, args.dest)
     except (BackupError, OSError) as exc:

@@ -6,10 +6,9 @@ SESSION_ID is the number ``record`` printed, or the session's UUID. Without
 ``--out`` the export goes to stdout. A session that does not exist or a
 database that cannot be used is one line on stderr and a non-zero exit.
 
-Every export writes an audit row (console.review.audited_export). The command
-line has no clinic login yet, so the row names the operating-system account
-that ran it ("os:NAME via command line") and says so; an export whose audit
-row cannot be written (a read-only database, say) is not made.
+Every export says who is asking (``--user``, cli.auth) and writes an audit row
+naming them (console.review.audited_export); an export whose audit row cannot
+be written (a read-only database, say) is not made.
 """
 
 from __future__ import annotations
@@ -20,8 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_db_option, open_existing
-from console.review.audited_export import FORMATS, CommandLineActor, ExportError, export_session
+from cli.auth import NotAuthorised, add_user_options, who_is_asking
+from cli.common import add_db_option, open_existing, shown
+from console.review.audited_export import FORMATS, ExportError, export_session
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +33,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("session", metavar="SESSION_ID", help="the session's number or UUID")
     p.add_argument("--format", choices=FORMATS, default="json", help="json (default) or csv")
     add_db_option(p)
+    add_user_options(p)
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here instead of stdout")
     p.set_defaults(func=run)
 
@@ -42,10 +43,14 @@ def run(args: argparse.Namespace) -> int:
     if db is None:
         return 2
     try:
+        user = who_is_asking(db, args, "export", "export_sessions")
         if args.out is None:
-            export_session(db, args.session, args.format, by=CommandLineActor.current(), out=sys.stdout)
+            export_session(db, args.session, args.format, by=user, out=sys.stdout)
         else:
-            export_session(db, args.session, args.format, by=CommandLineActor.current(), path=args.out)
+            export_session(db, args.session, args.format, by=user, path=args.out)
+    except NotAuthorised as exc:
+        print(f"export: {shown(exc)}", file=sys.stderr)
+        return 1
     except ExportError as exc:
         print(f"export: {exc}", file=sys.stderr)
         return 1

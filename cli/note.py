@@ -8,7 +8,9 @@ clinic template with a mistake does not stop the note: it is made with the
 default template, and one line on stderr names the file and line to fix.
 Anything that prevents a note (no such session, an unusable database, a
 place the file cannot be written, a clinic phone or supervising physician not
-yet set in the clinic settings) exits 2 with one line on stderr.
+yet set in the clinic settings) exits 2 with one line on stderr. It says who is
+asking (``--user``, cli.auth: refused is exit 1) and writes an audit row naming
+them before the note is written.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli.auth import NotAuthorised, add_user_options, who_is_asking
 from cli.common import add_db_option, db_path_of, mark_abandoned, shown
+from console.audit import audit, write_transaction
 from console.note.assembly import NoteUnavailable, build_note
 from console.note.content import NoteContent
 from console.note.render import NoteTemplateError, render_note
@@ -45,6 +49,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--page", choices=("a4", "letter"), default=None,
                    help="paper size of a PDF (default: from the computer's locale)")
     add_db_option(p)
+    add_user_options(p)
     p.set_defaults(func=run)
 
 
@@ -70,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     except _Failed as exc:
         print(f"note: {shown(exc)}", file=sys.stderr)
         return 2
+    except NotAuthorised as exc:
+        print(f"note: {shown(exc)}", file=sys.stderr)
+        return 1
 
 
 def _note(args: argparse.Namespace) -> int:
@@ -82,8 +90,13 @@ def _note(args: argparse.Namespace) -> int:
     except DatabaseUnusable as exc:
         raise _Failed(str(exc)) from exc
     try:
+        user = who_is_asking(db, args, "note", "print_note")
         mark_abandoned(db, db_path, "note")  # a crashed recording is not shown as still going
         content = build_note(db, args.session_id)
+        with write_transaction(db):  # who took which patient's note, and where
+            audit(db, user, "write_note", "session", args.session_id, None,
+                  {"format": fmt, "via": "command line",
+                   "to": "standard output" if args.out == "-" else str(Path(args.out).absolute())})
     except NoteUnavailable as exc:
         raise _Failed(str(exc)) from exc
     finally:

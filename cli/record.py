@@ -36,11 +36,12 @@ import signal
 import sys
 from typing import Any
 
+from cli.auth import NotAuthorised, add_user_options, who_is_asking
 from cli.common import add_db_option, db_path_of
 from console.clinic.records import create_patient, find_patient
 from console.errors import ClinicError
 from console.safety.overrides import attach_to_session
-from console.safety.start_gate import StartGate, gate_for_course, gate_for_patient
+from console.safety.start_gate import OverrideKind, StartGate, gate_for_course, gate_for_patient
 from console.session.plan import plan_session
 from console.session.recording_terms import InvalidAction
 from console.session.runner import CAPTURE_ENDED, SessionRunner
@@ -78,6 +79,7 @@ def register(subparsers: Any) -> None:
                         "nothing is recorded until the patient has an open course, a motor threshold "
                         "and a cleared screening: the refusal says who records each")
     p.add_argument("--technician", default=None, metavar="NAME", help="who runs the session")
+    add_user_options(p)  # issue 15: who is asking; --user, when given, is the technician
     p.set_defaults(func=run)
 
 
@@ -106,12 +108,16 @@ def _gate(gate: StartGate, *, created: str | None = None) -> list[int]:
     ``created``: the clinic id of a patient this command just created; the refusal then lists
     everything a first session still needs, each with who records it and where, so
     ``--create-patient`` says what to do next instead of recording an unscreened patient."""
-    problems = gate.blocker_messages + [need.summary() for need in gate.pending if need.kind.signed]
+    # A session beyond the day's plan takes a physician's signature at the chair (issue 14, item 10);
+    # headless it is logged, as an early start always was (no one here to sign).
+    refusing = [need for need in gate.pending
+                if need.kind.signed and need.kind is not OverrideKind.EXTRA_SESSION]
+    problems = gate.blocker_messages + [need.summary() for need in refusing]
     if problems and created is not None:
         lines = [f"Patient {created} was created, but this session cannot start until these are "
                  "recorded:"]
         lines += [f"  - {blocker.with_remedy().replace(chr(10), ' ')}" for blocker in gate.blockers]
-        lines += [f"  - {need.summary()}" for need in gate.pending if need.kind.signed]
+        lines += [f"  - {need.summary()}" for need in refusing]
         raise _Failed("\n".join(lines))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -143,6 +149,11 @@ def _record(args: argparse.Namespace) -> int:
         raise _Failed(str(exc)) from exc
     adapter = None
     try:
+        if getattr(args, "user", None):  # authenticated, allowed to record: they run the session
+            try:
+                args.technician = who_is_asking(db, args, "record", "record_session").username
+            except NotAuthorised as exc:
+                raise _Failed(str(exc), 1) from exc
         patient = find_patient(db, args.patient)
         if patient is None and not args.create_patient:
             raise _Failed(f"There is no patient with clinic id {args.patient!r} "

@@ -10,7 +10,8 @@ Filters: ``--review unsigned|signed|all`` (default unsigned: the queue),
 ``list`` prints one line per session, problems first, with the flags' reasons
 under each flagged one; ``export-csv`` writes the filtered list as CSV (with
 the sign-off of each session). Bad input is one line on stderr and a
-non-zero exit.
+non-zero exit. Both say who is asking (``--user``, cli.auth); ``list`` writes an
+audit row (who read which list), ``export-csv`` the export's row.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cli.auth import NotAuthorised, add_user_options, who_is_asking
 from cli.common import add_db_option, open_existing, shown
+from console.audit import audit, write_transaction
 from console.errors import ClinicError
-from console.review.audited_export import CommandLineActor, export_review_list
+from console.review.audited_export import export_review_list
 from console.review.flags import CODES, flag_reasons
 from console.review.queue import (
     ANY_FLAG,
@@ -47,6 +50,7 @@ def _day(text: str) -> date:
 
 def _filters(p: argparse.ArgumentParser) -> None:
     add_db_option(p)
+    add_user_options(p)
     p.add_argument("--review", choices=REVIEW_STATES, default="unsigned",
                    help="unsigned (the queue, default), signed or all")
     p.add_argument("--from", dest="date_from", type=_day, default=None, metavar="DATE",
@@ -90,13 +94,18 @@ def run(args: argparse.Namespace) -> int:
     if db is None:
         return 2
     try:
+        user = who_is_asking(db, args, "review", "review_sessions")
         listed = find_sessions(db, _filter(args))
         if args.review_command == "list":
+            wanted = {k: str(v) for k, v in vars(listed.filter).items() if v}
+            with write_transaction(db):  # who read which list, before it is shown
+                audit(db, user, "view_review_list", "review_list", None, None,
+                      {"rows": len(listed), "filter": wanted, "via": "command line"})
             _print(db, listed, args.limit)
         else:
-            n = export_review_list(db, listed, args.out, by=CommandLineActor.current())
+            n = export_review_list(db, listed, args.out, by=user)
             print(f"{n} session(s) written to {args.out}")
-    except ClinicError as exc:
+    except (ClinicError, NotAuthorised) as exc:
         print(f"review: {shown(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:

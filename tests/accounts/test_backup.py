@@ -15,6 +15,7 @@ from cli.backup import BackupError, backup_database
 from console.audit import audit, verify
 from db.database import connect
 from tests.accounts.conftest import add_session
+from tests.cli.accounts import account
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 10
@@ -84,7 +85,8 @@ def test_backup_while_a_writer_writes_is_consistent_and_passes_integrity_check(d
             seen.append(check_copy(result.path, session))
         writer.wait_for(seen[-1] + 5)
         out = subprocess.run([sys.executable, str(ROOT / "main.py"), "backup", str(tmp_path),
-                              "--db", str(db_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+                              "--db", str(db_path), *account(db_path)], capture_output=True, text=True,
+                             timeout=120, cwd=ROOT)
         assert out.returncode == 0, out.stderr
         assert "integrity ok" in out.stdout and "audit trail ok" in out.stdout
     finally:

@@ -16,6 +16,7 @@ import pytest
 import cli.common
 import main
 from db.session_lock import SessionLock
+from tests.cli.accounts import account
 from tests.db.helpers import new_db_with_session
 
 
@@ -33,7 +34,7 @@ def test_review_list_marks_a_dead_recording_interrupted_and_says_so(
     path = tmp_path / "clinic.db"
     db, sid = new_db_with_session(path)
     db.close()
-    assert main.main(["review", "list", "--review", "all", "--db", str(path)]) == 0
+    assert main.main(["review", "list", "--review", "all", "--db", str(path), *account(path)]) == 0
     out, err = capsys.readouterr()
     row = [line for line in out.splitlines() if line.startswith(f"{sid:>7}  ")]
     assert len(row) == 1 and "interrupted" in row[0] and "recording" not in row[0]
@@ -50,7 +51,7 @@ def test_a_live_recording_is_shown_recording_and_left_alone(
     lock = SessionLock(path, sid)
     lock.acquire()  # a recorder's lock: its own open file, so this process's look sees it held
     try:
-        assert main.main(["review", "list", "--review", "all", "--db", str(path)]) == 0
+        assert main.main(["review", "list", "--review", "all", "--db", str(path), *account(path)]) == 0
         out, err = capsys.readouterr()
         row = [line for line in out.splitlines() if line.startswith(f"{sid:>7}  ")]
         assert len(row) == 1 and "recording" in row[0]

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from db.database import open_database
+from tests.cli.accounts import account
 from tests.engine.clinic_setup import ROOT, clinic, session_line
 
 pytestmark = [
@@ -90,19 +91,19 @@ def _copy(db_path: Path, folder: Path) -> Path:
 
 
 def _export_status(db_path: Path, session_id: int) -> str:
-    out = _main("export", str(session_id), "--format", "json", "--db", str(db_path))
+    out = _main("export", str(session_id), "--format", "json", "--db", str(db_path), *account(db_path))
     assert out.returncode == 0, out.stderr
     return str(json.loads(out.stdout)["session"]["status"])
 
 
 def _note_text(db_path: Path, session_id: int, out: Path) -> str:
-    done = _main("note", str(session_id), "--out", str(out), "--db", str(db_path))
+    done = _main("note", str(session_id), "--out", str(out), "--db", str(db_path), *account(db_path))
     assert done.returncode == 0, done.stderr
     return out.read_text(encoding="utf-8")
 
 
 def _review_line(db_path: Path, session_id: int) -> str:
-    out = _main("review", "list", "--review", "all", "--db", str(db_path))
+    out = _main("review", "list", "--review", "all", "--db", str(db_path), *account(db_path))
     assert out.returncode == 0, out.stderr
     lines = [line for line in out.stdout.splitlines() if line.startswith(f"{session_id:>7}  ")]
     assert len(lines) == 1, out.stdout

@@ -15,6 +15,7 @@ import pytest
 from console.audit import history, verify
 from console.review.export import CSV_COLUMNS, ExportError, session_export, write_csv
 from db.database import open_database
+from tests.cli.accounts import account
 from tests.conftest import SHARED
 
 from .capture import write_run
@@ -82,14 +83,15 @@ def test_export_command_writes_json_csv_and_refuses_clearly(
     recorded: tuple[Path, int], tmp_path: Path
 ) -> None:
     db_path, sid = recorded
-    out = run_main("export", str(sid), "--format", "json", "--db", str(db_path))
+    out = run_main("export", str(sid), "--format", "json", "--db", str(db_path), *account(db_path))
     assert out.returncode == 0, out.stderr
     jsonschema.validate(json.loads(out.stdout), SCHEMA)
     target = tmp_path / "s.csv"
-    out = run_main("export", str(sid), "--format", "csv", "--db", str(db_path), "--out", str(target))
+    out = run_main("export", str(sid), "--format", "csv", "--db", str(db_path), "--out", str(target),
+                   *account(db_path))
     assert out.returncode == 0, out.stderr
     assert len(target.read_text().splitlines()) == 600
-    out = run_main("export", "4242", "--db", str(db_path))
+    out = run_main("export", "4242", "--db", str(db_path), *account(db_path))
     assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1 and "4242" in out.stderr
     out = run_main("export", "1", "--db", str(tmp_path / "missing.db"))
     assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1
@@ -103,26 +105,26 @@ def _session_exports(db_path: Path, sid: int) -> list[dict]:
         db.close()
 
 
-def test_a_command_line_export_leaves_one_audit_row_naming_the_os_account(
+def test_a_command_line_export_leaves_one_audit_row_naming_the_clinic_user(
     recorded: tuple[Path, int], tmp_path: Path
 ) -> None:
     db_path, sid = recorded
     before = len(_session_exports(db_path, sid))
     target = tmp_path / "pulses.csv"
-    out = run_main("export", str(sid), "--format", "csv", "--db", str(db_path), "--out", str(target))
+    out = run_main("export", str(sid), "--format", "csv", "--db", str(db_path), "--out", str(target),
+                   *account(db_path))
     assert out.returncode == 0, out.stderr
     rows = _session_exports(db_path, sid)
     assert len(rows) == before + 1
     row = rows[0]  # newest first
     assert row["entity_id"] == str(sid)
     assert row["new"]["format"] == "csv" and row["new"]["to"] == str(target)
-    # No clinic login on the command line: the row names the OS account and says so.
-    assert row["actor"].startswith("os:") and row["actor"].endswith(" via command line")
-    assert "no clinic login" in row["new"]["login"]
-    out = run_main("export", str(sid), "--db", str(db_path))  # to stdout: audited as well
+    # The command line says who is asking (--user, issue 15): the row names that clinic user.
+    assert row["actor"] == "test-supervisor" and "login" not in row["new"]
+    out = run_main("export", str(sid), "--db", str(db_path), *account(db_path))  # to stdout: audited too
     assert out.returncode == 0 and json.loads(out.stdout)["session"]["local_id"] == sid
     assert _session_exports(db_path, sid)[0]["new"]["to"] == "standard output"
-    out = run_main("export", "4242", "--db", str(db_path))
+    out = run_main("export", "4242", "--db", str(db_path), *account(db_path))
     assert out.returncode != 0 and len(_session_exports(db_path, sid)) == before + 2
     db = open_database(db_path)
     try:
@@ -141,7 +143,7 @@ def test_an_export_whose_audit_row_cannot_be_written_is_not_made(
     db.execute("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'full'); END")
     db.close()
     target = tmp_path / "s.json"
-    out = run_main("export", str(sid), "--db", str(copy), "--out", str(target))
+    out = run_main("export", str(sid), "--db", str(copy), "--out", str(target), *account(copy))
     assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1
     assert not target.exists() and list(tmp_path.glob(".s.json.*")) == []
 

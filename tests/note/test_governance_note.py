@@ -30,6 +30,7 @@ from console.note.render import render_note
 from console.people.admin import create_user
 from console.ui.note.note_view import NoteView
 from db.database import open_database
+from tests.cli.accounts import account
 
 from .recorded import START, add_patient_and_course, add_phq9, make_db, record_session, set_setting
 
@@ -150,7 +151,8 @@ def test_shipped_guidance_has_no_unsourced_advice_and_cites_each_warning(tmp_pat
 
 def _note_command(db_path: Path, session: int, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "main.py"), "note", str(session), "--out", str(out),
-                           "--db", str(db_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+                           "--db", str(db_path), *account(db_path)],  # who is asking (issue 15)
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
 def test_the_note_command_refuses_until_the_clinic_phone_and_physician_are_set(

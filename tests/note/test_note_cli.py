@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from tests.cli.accounts import account
+
 from .recorded import typical
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_note(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), "note", *args],
+    db_path = Path(args[args.index("--db") + 1])
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), "note", *args, *account(db_path)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
 
 
@@ -69,7 +72,7 @@ def test_note_command_refusals_are_one_line(tmp_path: Path, capsys) -> None:
         ([str(rec.session_id), "--out", str(tmp_path / "no-folder" / "x.pdf")], "does not exist"),
     ]
     for args, expected in cases:
-        assert main.main(["note", *args, "--db", str(db_path)]) == 2
+        assert main.main(["note", *args, "--db", str(db_path), *account(db_path)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and expected in err, err
     missing = tmp_path / "missing.db"

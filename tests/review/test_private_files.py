@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from console.ui.review.review_window import ReviewWindow
+from tests.cli.accounts import account
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,6 +60,6 @@ def test_the_commands_exports_and_backup_are_owner_only(flag_db, tmp_path, umask
         "backup": (["backup"], tmp_path / "backup.db"),
     }
     for what, (args, path) in made.items():
-        out = run_main(*args, str(path), "--db", db)
+        out = run_main(*args, str(path), "--db", db, *account(flag_db.path))
         assert out.returncode == 0, (what, out.stderr)
         assert path.stat().st_size > 10 and mode(path) == 0o600, what

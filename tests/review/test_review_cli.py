@@ -14,15 +14,17 @@ from console.audit import verify
 from console.review.flags import CODES, flag_config, flag_reasons
 from console.review.queue import ReviewFilter, find_sessions
 from db.database import open_database
+from tests.cli.accounts import account
 
 
 def test_review_list_prints_the_queue_with_reasons(flag_db, capsys) -> None:
     flag_db.db.close()
-    assert main.main(["review", "list", "--db", str(flag_db.path), "--limit", "3"]) == 0
+    who = account(flag_db.path)
+    assert main.main(["review", "list", "--db", str(flag_db.path), "--limit", "3", *who]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{len(flag_db.ids)} session(s); showing 3"
     assert any("! Adverse event: " in line for line in out)
-    assert main.main(["review", "list", "--db", str(flag_db.path), "--flag", "fault"]) == 0
+    assert main.main(["review", "list", "--db", str(flag_db.path), "--flag", "fault", *who]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1 session(s)") and "COIL_OVERTEMP" in out and "P-5" in out
 
@@ -31,7 +33,7 @@ def test_review_export_csv_writes_the_filtered_list(flag_db, tmp_path, capsys) -
     flag_db.db.close()
     target = tmp_path / "stopped.csv"
     argv = ["review", "export-csv", "--db", str(flag_db.path), "--review", "all", "--status", "stopped",
-            "--out", str(target)]
+            "--out", str(target), *account(flag_db.path)]
     assert main.main(argv) == 0
     assert capsys.readouterr().out.strip() == f"1 session(s) written to {target}"
     with target.open(encoding="utf-8") as f:
@@ -41,17 +43,18 @@ def test_review_export_csv_writes_the_filtered_list(flag_db, tmp_path, capsys) -
 
 def test_review_export_csv_leaves_its_audit_row_naming_who_and_where(flag_db, tmp_path, capsys) -> None:
     # A list of sessions leaving the console is an export like any other: the window audits it, so the
-    # command line must too, naming the operating-system account since it has no clinic login.
+    # command line must too, naming the clinic user who asked (--user, issue 15).
     flag_db.db.close()
     target = tmp_path / "all.csv"
-    argv = ["review", "export-csv", "--db", str(flag_db.path), "--review", "all", "--out", str(target)]
+    argv = ["review", "export-csv", "--db", str(flag_db.path), "--review", "all", "--out", str(target),
+            *account(flag_db.path)]
     assert main.main(argv) == 0
     db = sqlite_utils.Database(flag_db.path)
     try:
         rows = list(db.query("SELECT actor, action, new_values FROM audit_log "
                              "WHERE action = 'export_review_list'"))
         assert len(rows) == 1
-        assert rows[0]["actor"].startswith("os:") and rows[0]["actor"].endswith("via command line")
+        assert rows[0]["actor"] == "test-supervisor"
         new = json.loads(rows[0]["new_values"])
         assert new["to"] == str(target) and new["rows"] >= 1 and new["filter"]["review"] == "all"
         assert verify(db).ok
@@ -63,7 +66,8 @@ def test_bad_input_is_one_clear_line(flag_db, tmp_path, capsys) -> None:
     flag_db.db.close()
     assert main.main(["review", "list", "--db", str(tmp_path / "none.db")]) == 2
     assert capsys.readouterr().err.strip().endswith("does not exist; check --db.")
-    argv = ["review", "list", "--db", str(flag_db.path), "--from", "2026-03-02", "--to", "2026-03-01"]
+    argv = ["review", "list", "--db", str(flag_db.path), "--from", "2026-03-02", "--to", "2026-03-01",
+            *account(flag_db.path)]
     assert main.main(argv) == 1
     assert capsys.readouterr().err.strip() == "review: The date range ends before it starts."
 
@@ -96,7 +100,9 @@ def test_review_list_shows_control_characters_in_stored_text_escaped(flag_db, ca
     flag_db.db.execute("UPDATE patients SET clinic_id = ? WHERE clinic_id = 'P-5'", ["P-5\x1b[2J\u202e\x9b"])
     flag_db.db.conn.commit()
     flag_db.db.close()
-    assert main.main(["review", "list", "--db", str(flag_db.path), "--review", "all", "--limit", "100"]) == 0
+    argv = ["review", "list", "--db", str(flag_db.path), "--review", "all", "--limit", "100",
+            *account(flag_db.path)]
+    assert main.main(argv) == 0
     out = capsys.readouterr().out
     assert "P-5\\x1b[2J\\u202e\\x9b" in out
     assert not [ch for ch in out if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e"]
