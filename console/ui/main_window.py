@@ -2,7 +2,8 @@
 
 - technician: the chair (start of day -> checklist -> session -> end -> note);
 - supervisor: the review queue, the chair, patients and courses;
-- admin: patients and courses.
+- admin: patients and courses, accounts, clinic settings (and, on the first start of a
+  clinic's database, the guided clinic set-up right after the admin account is made).
 
 Screens by role are a table (``SCREENS``) of classes imported by name: a
 screen that is not written yet is not listed, so a missing module fails at
@@ -34,12 +35,16 @@ from PySide6.QtWidgets import (
 )
 
 from console import __version__
+from console.clinic.clinic_setup import needs_clinic_setup
 from console.clinic.idle_lock import IdleLock, idle_timeout_s
 from console.people.login import authenticate
 from console.people.user import User
 from console.store import Store
 from console.ui.chair.technician import TechnicianWorkspace
+from console.ui.clinic.clinic_setup import ClinicSetupDialog
 from console.ui.clinic.patients import PatientsPage
+from console.ui.clinic.settings_screen import SettingsPage
+from console.ui.people.accounts import AccountsPage
 from console.ui.people.idle_watcher import IdleWatcher
 from console.ui.people.lock_screen import LockScreen, connect_idle_lock
 from console.ui.people.login import LoginDialog
@@ -65,7 +70,7 @@ SCREENS: dict[str, list[tuple[str, Screen | Literal["chair"]]]] = {
     "technician": [("Chair", CHAIR)],
     "supervisor": [("Review", ReviewWindow), ("Chair", CHAIR), ("Patients", PatientsPage)],
     "physician": [("Review", ReviewWindow), ("Chair", CHAIR), ("Patients", PatientsPage)],
-    "admin": [("Patients", PatientsPage)],
+    "admin": [("Patients", PatientsPage), ("Accounts", AccountsPage), ("Settings", SettingsPage)],
 }
 
 
@@ -82,6 +87,7 @@ class MainWindow(QMainWindow):
         self.user: User | None = None
         self.chair: TechnicianWorkspace | None = None
         self.login: LoginDialog | None = None
+        self.clinic_setup: ClinicSetupDialog | None = None
         self.screens: list[tuple[str, QWidget]] = []
         """The open workspace's screens (tab title, widget), in tab order."""
         self.workspace: QWidget | None = None
@@ -213,6 +219,31 @@ class MainWindow(QMainWindow):
         if dialog is not None and dialog.user is not None:
             self.set_user(dialog.user)
             dialog.deleteLater()
+            self.offer_clinic_setup()
+
+    def offer_clinic_setup(self) -> None:
+        """An admin on a clinic database whose set-up is not done yet is asked for it (issue 15)."""
+        self.clinic_setup = None
+        if self.db is None or self.user is None or self.user.role != "admin" or self.demo:
+            return
+        if not needs_clinic_setup(self.db):
+            return
+        self.clinic_setup = ClinicSetupDialog(self.db, self.user, self)
+        self.clinic_setup.accepted.connect(self._clinic_set_up)
+        self.clinic_setup.finished.connect(self._clinic_setup_closed)
+        self.clinic_setup.open()
+
+    def _clinic_set_up(self) -> None:
+        """The set-up's values are saved: the Settings tab shows them."""
+        for _, screen in self.screens:
+            if isinstance(screen, SettingsPage):
+                screen.form.load()
+
+    def _clinic_setup_closed(self) -> None:
+        """Saved or put off, the set-up dialog goes (a hidden one lingering would get a lock cover)."""
+        dialog, self.clinic_setup = self.clinic_setup, None
+        if dialog is not None:
+            dialog.deleteLater()
 
     def _login_refused(self) -> None:
         self.login = None
@@ -271,6 +302,8 @@ class MainWindow(QMainWindow):
         log.info("%s (%s) works at the console", user.username, user.role)
 
     def _clear_workspace(self) -> None:
+        if self.clinic_setup is not None:  # log-out or closing: the set-up is asked again next time
+            self.clinic_setup.reject()
         if self.chair is not None:
             self.chair.shutdown("logged out")
             self.chair = None
