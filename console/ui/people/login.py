@@ -31,7 +31,13 @@ from PySide6.QtWidgets import (
 
 from console.errors import ClinicError
 from console.people.admin import DEMO_ACCOUNTS, create_user
-from console.people.login import authenticate, change_password
+from console.people.login import (
+    LOCKOUT_ATTEMPTS,
+    LOCKOUT_DURATION,
+    WRONG_PASSWORD,
+    authenticate,
+    change_password,
+)
 from console.people.passwords import MAX_PASSWORD_LENGTH
 from console.people.permissions import PermissionDenied
 from console.people.user import User, get_user, is_demo_database, needs_first_admin
@@ -216,7 +222,7 @@ class LoginDialog(QDialog):
             else:
                 self._change_password()
         except (ClinicError, PermissionDenied) as exc:
-            self._show_error(str(exc))
+            self._show_error(_with_lock_rule(str(exc)))
             self.password.clear()
             self.repeat.clear()
             self.password.setFocus()
@@ -258,3 +264,14 @@ class LoginDialog(QDialog):
         if self.mode == "change_password":
             self.user = None  # not logged in until the password is their own
         super().reject()
+
+
+def _with_lock_rule(message: str) -> str:
+    """The one answer to a failed log-in, with the lock rule beside it: the same words for an unknown
+    name, a wrong password and a locked account (so they reveal nothing), yet someone locked out
+    still learns why the right password does not work yet."""
+    if message != WRONG_PASSWORD:
+        return message
+    minutes = round(LOCKOUT_DURATION.total_seconds() / 60)
+    return (f"{message} After {LOCKOUT_ATTEMPTS} wrong passwords in a row an account is locked for "
+            f"{minutes} minutes; an admin can unlock it sooner.")
