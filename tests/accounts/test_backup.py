@@ -43,6 +43,10 @@ class Writer(threading.Thread):
                                    "VALUES (?, ?, ?, 50)", [self.session, count, count])
                     audit(db, "tom", "batch", "session", self.session, None, {"pulses": count})
                 self.batches += 1
+                # A breath between commits, far shorter than the recorder's (one commit per 100 ms):
+                # with none, SQLite's busy handler lets this thread take the lock back at once and
+                # the backup command's own audit row starved past its 5 s busy timeout.
+                self.stop.wait(0.005)
         except BaseException as exc:
             self.error = exc
         finally:
