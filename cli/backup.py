@@ -25,9 +25,9 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from cli.auth import NotAuthorised, add_user_options, who_is_asking
-from cli.common import add_db_option, db_path_of, shown
+from cli.common import add_db_option, db_path_of, open_existing, shown
 from console.audit import VerifyResult, audit, verify, write_transaction
-from db.database import BUSY_TIMEOUT_MS, DatabaseUnusable, open_database
+from db.database import BUSY_TIMEOUT_MS
 from devices.private_file import create_private
 
 log = logging.getLogger(__name__)
@@ -104,14 +104,8 @@ def backup_database(source: Path, dest: Path) -> BackupResult:
 
 def _authorised(args: argparse.Namespace, source: Path) -> bool:
     """Who is asking, and their audit row in the database being copied (so the copy holds it too)."""
-    # The copy is of the file as it is: unlike the reading commands, backup marks no session.
-    if not source.exists():
-        print(f"backup: the database {source} does not exist; check --db.", file=sys.stderr)
-        return False
-    try:
-        db = open_database(source, create=False)
-    except DatabaseUnusable as exc:
-        print(f"backup: {exc}", file=sys.stderr)
+    db = open_existing(args, "backup", mark_sessions=False)  # the copy is of the file as it is
+    if db is None:
         return False
     try:
         user = who_is_asking(db, args, "backup", "export_sessions")

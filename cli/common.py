@@ -39,8 +39,12 @@ def db_path_of(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "db", None) or default_db_path())
 
 
-def open_existing(args: argparse.Namespace, command: str) -> sqlite_utils.Database | None:
-    """The command's database, or None after one clear line on stderr (missing or unusable)."""
+def open_existing(args: argparse.Namespace, command: str, *,
+                  mark_sessions: bool = True) -> sqlite_utils.Database | None:
+    """The command's database, or None after one clear line on stderr (missing or unusable).
+
+    ``mark_sessions=False`` for a command that takes the file as it is (``backup``): it marks no
+    abandoned session interrupted."""
     path = db_path_of(args)
     if not path.exists():
         print(f"{command}: the database {path} does not exist; check --db.", file=sys.stderr)
@@ -50,7 +54,8 @@ def open_existing(args: argparse.Namespace, command: str) -> sqlite_utils.Databa
     except DatabaseUnusable as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return None
-    mark_abandoned(db, path, command)
+    if mark_sessions:
+        mark_abandoned(db, path, command)
     return db
 
 

@@ -18,7 +18,15 @@ from db.migration_sql import run_statements as _run
 
 migrations = Migrations("tms_console_accounts")
 
-
+# Records name people by user name: an account is disabled, never deleted or renamed. Made by the
+# first migration and again when 0005 rebuilds the table.
+_USER_TRIGGERS = (
+    """CREATE TRIGGER users_no_delete BEFORE DELETE ON users
+       BEGIN SELECT RAISE(ABORT, 'accounts are never deleted: disable the account instead'); END""",
+    """CREATE TRIGGER users_name_fixed BEFORE UPDATE OF username, uuid ON users
+       WHEN NEW.username IS NOT OLD.username OR NEW.uuid IS NOT OLD.uuid
+       BEGIN SELECT RAISE(ABORT, 'a user name never changes: records refer to it'); END""",
+)
 
 
 @migrations(name="0001_users")
@@ -40,12 +48,7 @@ def m0001_users(db: Database) -> None:
             password_changed_at TEXT NOT NULL,
             last_login_at TEXT
         )""",
-        # Records name people by user name: an account is disabled, never deleted or renamed.
-        """CREATE TRIGGER users_no_delete BEFORE DELETE ON users
-           BEGIN SELECT RAISE(ABORT, 'accounts are never deleted: disable the account instead'); END""",
-        """CREATE TRIGGER users_name_fixed BEFORE UPDATE OF username, uuid ON users
-           WHEN NEW.username IS NOT OLD.username OR NEW.uuid IS NOT OLD.uuid
-           BEGIN SELECT RAISE(ABORT, 'a user name never changes: records refer to it'); END""",
+        *_USER_TRIGGERS,
     ])
 
 
@@ -150,9 +153,5 @@ def m0005_physician_role(db: Database) -> None:
            FROM users""",
         "DROP TABLE users",
         "ALTER TABLE users_new RENAME TO users",
-        """CREATE TRIGGER users_no_delete BEFORE DELETE ON users
-           BEGIN SELECT RAISE(ABORT, 'accounts are never deleted: disable the account instead'); END""",
-        """CREATE TRIGGER users_name_fixed BEFORE UPDATE OF username, uuid ON users
-           WHEN NEW.username IS NOT OLD.username OR NEW.uuid IS NOT OLD.uuid
-           BEGIN SELECT RAISE(ABORT, 'a user name never changes: records refer to it'); END""",
+        *_USER_TRIGGERS,
     ])
