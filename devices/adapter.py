@@ -78,6 +78,9 @@ class DeviceAdapter(ABC):
 
     url: str
     identity: Hello | None = None
+    observes_pulses: bool = True
+    """False when the device cannot report each pulse (a Magstim fired from its front panel or a
+    trigger line): the session then says "pulses not observed", never zero pulses."""
     exhausted: bool = False
     """True once a finite source (a replayed capture) has given its last event: no more will come,
     so the session ends there (a live device's stream never runs out)."""
