@@ -6,6 +6,7 @@
     python main.py outcome add --patient CLINIC_ID --instrument HAM-D|MADRS --total N --user NAME
     python main.py side-effect add --session ID --kind headache --rating N [--note TEXT] --user NAME
     python main.py sign SESSION_ID --meaning reviewed|approved [--comment TEXT] --user NAME
+    python main.py extra-session sign --patient CLINIC_ID --reason TEXT --user PHYSICIAN
 
 The same domain functions as the window (console.safety.screening, console.clinic.outcomes,
 console.session.entries, console.review.signoff), so the same permissions, checks and audit
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
@@ -30,6 +32,7 @@ from console.clinic.records import active_course
 from console.errors import ClinicError
 from console.people.user import User
 from console.review.signoff import MEANINGS, sign_session
+from console.safety.schedule import early_start_check, sign_extra_session
 from console.safety.screening import awaiting_review, load_questionnaire, record_clearance, record_screening
 from console.session.entries import add_side_effect
 
@@ -74,7 +77,15 @@ def register(subparsers: Any) -> None:
     sign.add_argument("--meaning", required=True, choices=MEANINGS)
     sign.add_argument("--comment", default=None)
     sign.set_defaults(func=run_sign)
-    for parser in (rec, clear, o_add, se_add, sign):
+    extra = subparsers.add_parser("extra-session",
+                                  help="a physician's signature for a session beyond the day's plan")
+    xsub = extra.add_subparsers(dest="extra_session_command", metavar="ACTION", required=True)
+    x_sign = xsub.add_parser("sign", help="sign for the patient's next session, beyond the day's plan "
+                                          "(it covers that one session, today)")
+    x_sign.add_argument("--patient", required=True, metavar="CLINIC_ID")
+    x_sign.add_argument("--reason", required=True, help="the physician's reason, kept with the record")
+    x_sign.set_defaults(func=run_extra_session_sign)
+    for parser in (rec, clear, o_add, se_add, sign, x_sign):
         add_db_option(parser)
         add_user_options(parser)
 
@@ -157,3 +168,20 @@ def run_sign(args: argparse.Namespace) -> int:
         print(f"session {args.session} signed ({args.meaning}) by {shown(user.full_name)}")
         return 0
     return run_as(args, "sign", "sign_session", body)
+
+
+def run_extra_session_sign(args: argparse.Namespace) -> int:
+    """The same signature the chair's dialog takes (issue 14, item 10), for ``record`` to find."""
+    def body(db: sqlite_utils.Database, user: User, password: str) -> int:
+        p = patient_of(db, args.patient)
+        course = active_course(db, p.id)
+        if course is None:
+            raise ClinicError(f"{shown(p.clinic_id)} has no open course: there is no session to sign for.")
+        early = early_start_check(db, course.id, datetime.now(UTC))
+        if early is None or early.kind != "extra_session":
+            raise ClinicError("There is nothing to sign: the day's plan allows the next session.")
+        override_id = sign_extra_session(db, user, password, course.id, early, args.reason)
+        print(f"override {override_id}: {shown(early.message)} Signed by {shown(user.full_name)}; "
+              "it covers the next session today.")
+        return 0
+    return run_as(args, "extra-session", "sign_extra_session", body)

@@ -108,10 +108,10 @@ def _gate(gate: StartGate, *, created: str | None = None) -> list[int]:
     ``created``: the clinic id of a patient this command just created; the refusal then lists
     everything a first session still needs, each with who records it and where, so
     ``--create-patient`` says what to do next instead of recording an unscreened patient."""
-    # A session beyond the day's plan takes a physician's signature at the chair (issue 14, item 10);
-    # headless it is logged, as an early start always was (no one here to sign).
-    refusing = [need for need in gate.pending
-                if need.kind.signed and need.kind is not OverrideKind.EXTRA_SESSION]
+    # A session beyond the day's plan takes a physician's signature here as at the chair (issue 14,
+    # item 10): the same gate refuses the same session. The physician signs it beforehand
+    # (`main.py override extra-session`, or the chair's dialog); it covers one session.
+    refusing = [need for need in gate.pending if need.kind.signed]
     problems = gate.blocker_messages + [need.summary() for need in refusing]
     if problems and created is not None:
         lines = [f"Patient {created} was created, but this session cannot start until these are "
@@ -121,7 +121,11 @@ def _gate(gate: StartGate, *, created: str | None = None) -> list[int]:
         raise _Failed("\n".join(lines))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise _Failed(f"This session cannot start: {problems[0]}{more}")
+        how = ""
+        if gate.blockers == () and refusing[0].kind is OverrideKind.EXTRA_SESSION:
+            how = (" A physician signs it at the chair's Start, or with `extra-session sign --patient "
+                   "CLINIC_ID --reason TEXT --user NAME`.")
+        raise _Failed(f"This session cannot start: {problems[0]}{more}{how}")
     for need in gate.pending:
         log.warning("recording without %s (not asked headless): %s", need.kind.what, need.problems[0])
     return gate.override_ids

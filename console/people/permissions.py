@@ -103,7 +103,8 @@ def require(user: User | None, action: str) -> None:
         raise PermissionDenied(f"The account {user.username!r} is disabled; it cannot {what}.")
     if user.role not in roles:
         log.info("denied: %s (%s) tried to %s", user.username, user.role, action)
-        raise PermissionDenied(f"{_article(user.role)} {user.role} cannot {what}.")
+        raise PermissionDenied(f"{_article(user.role)} {user.role} cannot {what}: "
+                               f"{who_may(action)} can.")
 
 
 def roles_for(action: str) -> frozenset[str]:

@@ -5,14 +5,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-from console.clinic.records import create_patient, open_course, record_motor_threshold
+from console.clinic.records import (
+    active_course,
+    create_patient,
+    find_patient,
+    open_course,
+    record_motor_threshold,
+)
 from console.clinic.settings import set_setting
 from console.people import passwords
 from console.people.admin import create_user
 from console.people.user import get_user
 from console.safety import screening
+from console.safety.schedule import early_start_check, sign_extra_session
 from db.database import open_database
 from resources import load_json
 from tests.conftest import fast_password_hasher
@@ -60,6 +68,31 @@ def screen_uneventfully(db, patient_id: int) -> None:
         passwords.HASHER = saved
     answers = {item.id: "no" for item in screening.load_questionnaire().items}
     screening.record_screening(db, tech, patient_id, answers)
+
+
+def physician_allows_extra_session(db_path: Path, clinic_id: str = "P-1") -> int | None:
+    """When the patient's next session is beyond the day's plan, a physician signs for it (issue 14,
+    item 10: ``record`` refuses it otherwise, as the chair does); the override covers that one
+    session. Returns the override's id, None when the plan allows the session anyway."""
+    db = open_database(db_path)
+    try:
+        p = find_patient(db, clinic_id)
+        course = active_course(db, p.id) if p is not None else None
+        early = early_start_check(db, course.id, datetime.now(UTC)) if course is not None else None
+        if course is None or early is None or early.kind != "extra_session":
+            return None
+        physician = get_user(db, "extra-physician")
+        saved, passwords.HASHER = passwords.HASHER, fast_password_hasher()
+        try:
+            if physician is None:
+                physician = create_user(db, _setup_admin(db), "extra-physician", "Dr. Extra Physician",
+                                        "physician", "extra-physician-pass-1")
+            return sign_extra_session(db, physician, "extra-physician-pass-1", course.id, early,
+                                      "a test records several sessions of one patient in a day")
+        finally:
+            passwords.HASHER = saved
+    finally:
+        db.close()
 
 
 def record_process(db_path: Path, url: str, *extra: str, clinic_id: str = "P-1") -> subprocess.Popen:

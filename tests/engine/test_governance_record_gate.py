@@ -134,3 +134,62 @@ def test_no_plan_is_made_for_a_patient_without_an_open_course(tmp_path: Path) ->
     with pytest.raises(ClinicError, match="no open treatment course"):
         plan_session(db, patient)
     db.close()
+
+
+def test_a_session_beyond_the_days_plan_takes_a_physicians_signature_at_the_chair_and_in_record(
+    db_path: Path, tmp_path: Path,
+) -> None:
+    """Issue 14, item 10: the chair asked a physician to sign a second acute session of the day,
+    while ``record`` only logged it and recorded. Now both refuse it until a physician signs; the
+    physician's signature from the command line covers one session."""
+    db = open_database(db_path)
+    admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
+    tech = create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
+    create_user(db, admin, "sam", "Sam Super", "supervisor", "super-pass-1")
+    create_user(db, admin, "phil", "Dr Phil", "physician", "phys-pass-1")
+    patient = clinic.create_patient(db, "P-9", "Jo Bloggs")
+    clinic.record_motor_threshold(db, patient.id, 50, "EMG")
+    screening.record_screening(db, tech, patient.id,
+                               {item.id: "no" for item in screening.load_questionnaire().items})
+    clinic.open_course(db, patient.id, "itbs", 120)
+    first = record(db_path, "P-9")
+    assert first.returncode == 0, first.stderr
+
+    # The second of an acute day: the chair asks a physician; record refuses in the same words.
+    need = StartProcedure(db, tech, patient).next_question()
+    assert need is not None and need.kind.value == "extra_session"
+    refused = record(db_path, "P-9")
+    assert refused.returncode != 0
+    assert refused.stderr.startswith(f"record: This session cannot start: {need.summary()}")
+    assert "extra-session sign" in refused.stderr
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+
+    def sign(user: str, password: str) -> subprocess.CompletedProcess:
+        pw = tmp_path / f"{user}.pw"
+        pw.write_text(password + "\n")
+        return subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "extra-session", "sign", "--patient", "P-9",
+             "--reason", "make-up for Monday", "--db", str(db_path), "--user", user,
+             "--password-file", str(pw)],
+            capture_output=True, text=True, timeout=60, cwd=ROOT,
+        )
+
+    # A supervisor may not sign it; a wrong password signs nothing.
+    by_supervisor = sign("sam", "super-pass-1")
+    assert by_supervisor.returncode == 1 and "physician" in by_supervisor.stderr
+    assert sign("phil", "not-the-password").returncode == 1
+    assert record(db_path, "P-9").returncode != 0
+
+    signed = sign("phil", "phys-pass-1")
+    assert signed.returncode == 0, signed.stderr
+    assert StartProcedure(db, tech, patient).next_question() is None  # the chair sees it too
+    done = record(db_path, "P-9")
+    assert done.returncode == 0, done.stderr
+    second = db.execute("SELECT max(id) FROM sessions").fetchone()[0]
+    linked = db.execute("SELECT by_user, by_role, signed FROM overrides WHERE session_id = ?",
+                        [second]).fetchall()
+    assert linked == [("phil", "physician", 1)]
+    # It covered that one session: the third of the day is refused again.
+    assert record(db_path, "P-9").returncode != 0
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2
+    db.close()

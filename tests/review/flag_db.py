@@ -37,7 +37,12 @@ from console.session.entries import add_side_effect
 from db.database import connect, new_uuid, open_database, utc_now
 from db.recovery import mark_interrupted_sessions
 from devices.sim.process import SimulatorProcess
-from tests.engine.clinic_setup import record_process, session_line, simulator_target
+from tests.engine.clinic_setup import (
+    physician_allows_extra_session,
+    record_process,
+    session_line,
+    simulator_target,
+)
 
 PASSWORDS = {"ada": "admin-pass-1", "tom": "tech-pass-1", "sue": "super-pass-1", "sam": "super-pass-2"}
 SPEED = 400.0
@@ -138,6 +143,7 @@ def _round(db_path: Path, runs: tuple[Run, ...], folder: Path) -> dict[str, int]
             speed = SLOW if run.action != "finish" else SPEED
             sim = stack.enter_context(SimulatorProcess("itbs", speed=speed, seed=10 + i, pose_hz=POSE_HZ,
                                                        **options))
+            physician_allows_extra_session(db_path, run.patient)  # the patient's second today
             proc = record_process(db_path, sim.url, "--technician", "Tom Tech", clinic_id=run.patient)
             stack.callback(_reap, proc)
             ids[run.label] = session_line(proc)
