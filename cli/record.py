@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _gate(gate: StartGate, *, created: str | None = None) -> list[int]:
-    """The start gate the chair uses, headless: a blocker, or a supervisor's signed override not yet
+    """The start gate the chair uses, headless: a blocker, or a physician's signed override not yet
     given, refuses the recording in the gate's words (the console's start screen is where a person
     resolves them). A reason the chair asks of the technician (an early start) cannot be asked here:
     it is logged, as the headless record always did. Returns the overrides to link to the session.

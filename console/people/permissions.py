@@ -31,9 +31,8 @@ _EVERYONE = frozenset({"technician", "supervisor", "physician", "admin"})
 # what (issue 14, item 7): a supervisor is the lead technician (runs, reviews and signs the
 # record of sessions, manages patients); a physician is the credentialed clinician who makes the
 # clinical decisions: a physician alone signs the review of a screening "yes" (Rossi 2011: the
-# treating physician's risk/benefit decision). Overriding a safety limit is a clinical decision
-# too; the physician may sign it, and the supervisor keeps that right until the chair's
-# override dialogs (issue 14, item 1) ask for a physician.
+# treating physician's risk/benefit decision). Overriding a safety limit (or the intensity above
+# the prescription) is a clinical decision too: a physician's alone (issue 14, items 1 and 7).
 ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "record_session": ("record sessions", _CLINICAL),
     # Issue 8: patients and courses are managed by a supervisor, a physician or an admin.
@@ -48,7 +47,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "view_records": ("view patient records", _EVERYONE),
     "review_sessions": ("review sessions", _REVIEWERS),
     "sign_session": ("sign sessions", _REVIEWERS),
-    "override_safety": ("override safety checks", _REVIEWERS),
+    "override_safety": ("override safety checks", _PHYSICIAN),
     "export_sessions": ("export sessions", frozenset({"supervisor", "physician", "admin"})),
     "view_audit": ("view the audit log", frozenset({"supervisor", "physician", "admin"})),
     "manage_users": ("manage user accounts", _ADMIN),

@@ -20,7 +20,7 @@ Reading the table never interpolates: between rows the next higher
 frequency applies and between columns the next higher intensity (both give
 the shorter, stricter limit), and a protocol beyond the table is outside the
 limits rather than guessed at. A protocol outside the limits cannot start
-without a supervisor's signed override (:func:`record_override`).
+without a physician's signed override (:func:`record_override`).
 """
 
 from __future__ import annotations
@@ -552,7 +552,7 @@ def intensity_refusal(
     effective = violations[0].actual or 0.0
     return (f"{device_mso} % MSO is {effective:.1f} % of the motor threshold ({_fmt(mt_mso)} % MSO), above "
             f"the prescription of {_fmt(percent_mt)} % MT ({prescribed_mso} % MSO): setting it needs a "
-            "supervisor's signed override. The device stays at its setting.")
+            "physician's signed override. The device stays at its setting.")
 
 
 def _scope(session_or_course: Scope | tuple[str, int]) -> Scope:
@@ -568,13 +568,13 @@ def _scope(session_or_course: Scope | tuple[str, int]) -> Scope:
 
 def record_override(
     db: sqlite_utils.Database,
-    supervisor: User,
+    physician: User,
     password: str,
     session_or_course: Scope | tuple[str, int],
     violations: Iterable[LimitViolation],
     reason: str,
 ) -> int:
-    """A supervisor's signed override of the limits (re-authenticated), audited; returns its id.
+    """A physician's signed override of the limits (re-authenticated), audited; returns its id.
 
     ``session_or_course`` is a :class:`Scope` or ``("course", id)`` /
     ``("session", id)``: before a session exists the override names its course,
@@ -585,7 +585,7 @@ def record_override(
         raise ClinicError("There is nothing to override: the protocol is within the limits.")
     if not (reason or "").strip():
         raise ClinicError("Give the reason for the override: it is kept with the session record.")
-    signer = confirm_signer(db, supervisor, password, "override_safety")
+    signer = confirm_signer(db, physician, password, "override_safety")
     return overrides.record(
         db, signer, "safety_limit", _scope(session_or_course), violations, reason, signed=True
     )
@@ -623,7 +623,7 @@ def record_intensity_override(
     if device_mso > prescribed_mso:
         raise ClinicError(
             f"The device is set to {device_mso} % MSO, above the prescription of {prescribed_mso} % MSO: "
-            "a reason is not enough. Set the device to the prescription, or a supervisor signs an "
+            "a reason is not enough. Set the device to the prescription, or a physician signs an "
             "override for the higher setting."
         )
     violations = check_intensity(prescribed_mso, device_mso)

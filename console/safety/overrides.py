@@ -2,9 +2,10 @@
 
 Three kinds share one append-only table: ``safety_limit`` (the protocol, or
 the device's intensity above the prescription, is outside what was prescribed
-or the clinic's limits: a supervisor's signed override), ``intensity`` (the
+or the clinic's limits: a physician's signed override), ``intensity`` (the
 device intensity is below the prescription: the technician's reason) and ``schedule`` (a
-session earlier than the course schedule allows). Each keeps who, when, why
+session earlier than the course schedule allows: a technician's reason; beyond the day's plan:
+a physician's signature). Each keeps who, when, why
 and exactly what the check reported, and writes an audit row in the same
 transaction. An override is usually given before its session exists, so it
 names the course and is linked to the session once, when the session starts

@@ -13,9 +13,9 @@ Both ask :func:`gate_for_patient` / :func:`gate_for_course` and act on the same
   the session's (re-measured only); :func:`holds_to_review` and
   :func:`sign_hold_review` are the physician's side;
 - overrides: the start may go on once the right person says so, each of a kind
-  (:class:`OverrideKind`): a supervisor's signed override of the safety limits,
+  (:class:`OverrideKind`): a physician's signed override of the safety limits,
   a technician's reason for an early start or for a device intensity below
-  the prescription, a supervisor's signed override for a device intensity
+  the prescription, a physician's signed override for a device intensity
   above it (checked at the % MT it delivers: device % MSO over the MT);
 - warnings: things to see but not blocking (MT old or changed, the schedule's
   wait, every planned session given).
@@ -73,9 +73,8 @@ class OverrideKind(StrEnum):
     Recorded as a signed ``schedule`` override."""
     INTENSITY = "intensity"
     INTENSITY_ABOVE = "intensity_above"
-    """The device set above the prescription: a signed override of the limits (issue 14, item 1).
-    A physician should sign it; until the program has that role a supervisor signs, as for
-    :attr:`SAFETY_LIMIT`, and it is recorded as a ``safety_limit`` override."""
+    """The device set above the prescription: a physician's signed override of the limits (issue 14,
+    item 1), as for :attr:`SAFETY_LIMIT`; recorded as a ``safety_limit`` override."""
 
     @property
     def record_kind(self) -> str:
@@ -86,7 +85,7 @@ class OverrideKind(StrEnum):
 
     @property
     def signed(self) -> bool:
-        """A supervisor signs it (user name and password); the others take the technician's reason."""
+        """A physician signs it (user name and password); the others take the technician's reason."""
         return self in (OverrideKind.SAFETY_LIMIT, OverrideKind.INTENSITY_ABOVE, OverrideKind.EXTRA_SESSION)
 
     @property
@@ -97,11 +96,11 @@ class OverrideKind(StrEnum):
     @property
     def what(self) -> str:
         return {
-            OverrideKind.SAFETY_LIMIT: "a supervisor's signed override",
+            OverrideKind.SAFETY_LIMIT: "a physician's signed override",
             OverrideKind.EARLY_START: "a recorded reason for starting sooner than the schedule",
             OverrideKind.EXTRA_SESSION: "a physician's signed override for a session beyond the plan",
             OverrideKind.INTENSITY: "a recorded reason for the device's intensity",
-            OverrideKind.INTENSITY_ABOVE: "a supervisor's signed override of the intensity",
+            OverrideKind.INTENSITY_ABOVE: "a physician's signed override of the intensity",
         }[self]
 
 

@@ -73,7 +73,7 @@ class StartProcedure:
         return next((need for need in gate.pending if not need.kind.needs_device), None)
 
     def sign_limit_override(self, username: str, password: str, reason: str) -> int:
-        """A supervisor signs the override of the safety limits the gate reports; returns its id.
+        """A physician signs the override of the safety limits the gate reports; returns its id.
 
         Raises ClinicError (said to the person) for an unknown user, a wrong
         password, someone who may not sign it, or a missing reason.
@@ -81,10 +81,10 @@ class StartProcedure:
         need = self.gate.need(OverrideKind.SAFETY_LIMIT)
         if need is None:
             raise ClinicError("There is nothing to override: the protocol is within the limits.")
-        supervisor = get_user(self.db, username.strip())
-        if supervisor is None:
+        physician = get_user(self.db, username.strip())
+        if physician is None:
             raise ClinicError("There is no user of that name.")
-        override_id = record_override(self.db, supervisor, password, Scope.course(self._course_id()),
+        override_id = record_override(self.db, physician, password, Scope.course(self._course_id()),
                                       need.violations, reason)
         self.evaluate()
         return override_id
@@ -148,13 +148,13 @@ class StartProcedure:
 
     def sign_intensity_override(self, session_id: int, device_mso: int, username: str, password: str,
                                 reason: str) -> int:
-        """A supervisor signs for a device set above the prescription (a physician should, once the
-        program has that role: issue 14, item 1); kept with the session. Returns the override's id."""
+        """A physician signs for a device set above the prescription (issue 14, items 1 and 7); kept
+        with the session. Returns the override's id."""
         need = self.intensity_need(device_mso)
         if need is None or need.kind is not OverrideKind.INTENSITY_ABOVE:
             raise ClinicError("There is nothing to sign: the device is not set above the prescription.")
-        supervisor = get_user(self.db, username.strip())
-        if supervisor is None:
+        physician = get_user(self.db, username.strip())
+        if physician is None:
             raise ClinicError("There is no user of that name.")
-        return record_override(self.db, supervisor, password, Scope.session(session_id), need.violations,
+        return record_override(self.db, physician, password, Scope.session(session_id), need.violations,
                                reason)

@@ -28,7 +28,7 @@ from console.people.admin import (
 )
 from console.people.login import LOCKOUT_ATTEMPTS, authenticate
 from console.people.permissions import PermissionDenied
-from console.people.user import AccountError, AuthError
+from console.people.user import AccountError, AuthError, User
 from console.safety import overrides, screening
 from console.safety.adverse_event import record_adverse_event
 from console.safety.limits import record_override
@@ -256,19 +256,30 @@ def test_a_technicians_unsigned_override_does_not_lift_a_safety_limit(db, people
     assert db.execute("SELECT count(*) FROM overrides").fetchone()[0] == 0
 
 
-def test_a_supervisor_demoted_after_logging_in_cannot_sign_an_override(db, people) -> None:
+def _physician(db, people) -> User:
+    return create_user(db, people["ada"], "phil", "Dr. Phil Physician", "physician", "physician-pass-1")
+
+
+def test_a_physician_demoted_after_logging_in_cannot_sign_an_override(db, people) -> None:
     course, gate = _over_the_limit(db, people)
-    sue = authenticate(db, "sue", PASSWORDS["sue"])
-    set_role(db, people["ada"], "sue", "technician")
+    _physician(db, people)
+    phil = authenticate(db, "phil", "physician-pass-1")
+    set_role(db, people["ada"], "phil", "supervisor")
     with pytest.raises((PermissionDenied, ClinicError)):
-        record_override(db, sue, PASSWORDS["sue"], ("course", course.id), gate.limit_violations, "ok")
+        record_override(db, phil, "physician-pass-1", ("course", course.id), gate.limit_violations, "ok")
     assert gate_for_course(db, course.id).need(OverrideKind.SAFETY_LIMIT).pending
 
 
-def test_the_signed_override_still_works(db, people) -> None:
+def test_only_a_physician_signs_a_safety_limit_override(db, people) -> None:
+    """Issue 14, items 1 and 7: going past a safety limit is a clinical decision, the physician's;
+    the lead technician (supervisor) signed it before."""
     course, gate = _over_the_limit(db, people)
-    record_override(db, people["sam"], PASSWORDS["sam"], ("course", course.id), gate.limit_violations,
-                    "benefit outweighs the risk")
+    with pytest.raises(PermissionDenied, match="a physician can"):
+        record_override(db, people["sam"], PASSWORDS["sam"], ("course", course.id), gate.limit_violations,
+                        "benefit outweighs the risk")
+    assert gate_for_course(db, course.id).need(OverrideKind.SAFETY_LIMIT).pending
+    record_override(db, _physician(db, people), "physician-pass-1", ("course", course.id),
+                    gate.limit_violations, "benefit outweighs the risk")
     assert not gate_for_course(db, course.id).need(OverrideKind.SAFETY_LIMIT).pending
 
 

@@ -7,6 +7,8 @@ import pytest
 from console.people.permissions import ACTIONS, PermissionDenied, allowed, require
 from console.people.user import User
 
+WHO = "a supervisor or a physician can"  # who may sign, said in every refusal (issue 14, item 7)
+
 
 def person(role: str, active: bool = True) -> User:
     return User(id=1, uuid="u", username=f"a-{role}", full_name="A Person", role=role, active=active)
@@ -21,9 +23,9 @@ def test_only_a_supervisor_signs_and_only_an_admin_manages_accounts_and_settings
 
 
 def test_a_refusal_says_who_cannot_do_what() -> None:
-    with pytest.raises(PermissionDenied, match=r"^A technician cannot sign sessions\.$"):
+    with pytest.raises(PermissionDenied, match=rf"^A technician cannot sign sessions: {WHO}\.$"):
         require(person("technician"), "sign_session")
-    with pytest.raises(PermissionDenied, match=r"^An admin cannot sign sessions\.$"):
+    with pytest.raises(PermissionDenied, match=rf"^An admin cannot sign sessions: {WHO}\.$"):
         require(person("admin"), "sign_session")
     with pytest.raises(PermissionDenied, match="disabled"):
         require(person("supervisor", active=False), "sign_session")

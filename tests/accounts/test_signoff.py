@@ -14,6 +14,8 @@ from console.review import signoff
 from console.review.signoff import SignOffError, add_addendum, is_signed, sign_session, signatures_for
 from tests.accounts.conftest import PASSWORDS, add_session, dump
 
+WHO = "a supervisor or a physician can"  # who may sign, said in every refusal (issue 14, item 7)
+
 
 def failed_count(db, username: str) -> int:
     return db.execute("SELECT failed_attempts FROM users WHERE username = ?", [username]).fetchone()[0]
@@ -22,11 +24,11 @@ def failed_count(db, username: str) -> int:
 def test_a_technician_cannot_sign_even_with_the_right_password_and_nothing_is_written(db, people) -> None:
     session = add_session(db)
     before = dump(db)
-    with pytest.raises(PermissionDenied, match=r"^A technician cannot sign sessions\.$"):
+    with pytest.raises(PermissionDenied, match=rf"^A technician cannot sign sessions: {WHO}\.$"):
         sign_session(db, people["tom"], session, PASSWORDS["tom"], "reviewed")
-    with pytest.raises(PermissionDenied, match=r"^A technician cannot sign sessions\.$"):
+    with pytest.raises(PermissionDenied, match=rf"^A technician cannot sign sessions: {WHO}\.$"):
         sign_session(db, people["tom"], session, "a wrong one", "approved")
-    with pytest.raises(PermissionDenied, match=r"^An admin cannot sign sessions\.$"):
+    with pytest.raises(PermissionDenied, match=rf"^An admin cannot sign sessions: {WHO}\.$"):
         sign_session(db, people["ada"], session, PASSWORDS["ada"], "approved")
     assert dump(db) == before  # no signature, no audit row, no failed-password count
     assert not is_signed(db, session)

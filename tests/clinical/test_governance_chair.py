@@ -1,6 +1,6 @@
 """Issue 14, item 1, where a person acts: at the chair's Start, a device that takes no commands
-and is set above the prescription asks for a supervisor's signature (a physician's, once the
-program has that role), not a technician's reason. The real simulator on a pty, the real
+and is set above the prescription asks for a physician's signature (items 1 and 7), not a
+technician's reason, nor the lead technician's. The real simulator on a pty, the real
 runner and SQLite file, real widgets offscreen."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from console.ui.chair.start_checks import SupervisorOverrideDialog
+from console.ui.chair.start_checks import PhysicianOverrideDialog
 from console.ui.chair.technician import TechnicianWorkspace
 from devices.sim.process import SimulatorProcess
 from tests.ui.conftest import make_clinic
@@ -40,7 +40,7 @@ def test_a_recording_only_device_above_the_prescription_needs_a_signed_override(
             ws.session_view.controls.start.click()  # the console tries to set 62; the device takes no SET
             qtbot.waitUntil(lambda: ws.dialog is not None, timeout=WAIT_MS)
             dialog = ws.dialog
-            assert isinstance(dialog, SupervisorOverrideDialog)  # not a reason the technician types
+            assert isinstance(dialog, PhysicianOverrideDialog)  # not a reason the technician types
             prompt = dialog.prompt.text()
             assert "66 % MSO" in prompt and "126.9 % of the motor threshold" in prompt
             assert "above the prescription of 120 % MT (62 % MSO)" in prompt
@@ -51,9 +51,15 @@ def test_a_recording_only_device_above_the_prescription_needs_a_signed_override(
             dialog.reason.setText("patient tolerates it")
             dialog.buttons.accepted.emit()
             assert dialog.error.text() and ws.dialog is dialog
-            # the supervisor signs
+            # nor the supervisor: it is the physician's decision
             dialog.username.setText("sam")
             dialog.password.setText("sam's long password")
+            dialog.reason.setText("patient tolerates it")
+            dialog.buttons.accepted.emit()
+            assert "a physician can" in dialog.error.text() and ws.dialog is dialog
+            # the physician signs
+            dialog.username.setText("phil")
+            dialog.password.setText("phil's long password")
             dialog.reason.setText("Titration on Dr Lee's order, EEG in the room")
             dialog.buttons.accepted.emit()
             qtbot.waitUntil(lambda: snapshot(ws).state == "running", timeout=WAIT_MS)
@@ -67,6 +73,6 @@ def test_a_recording_only_device_above_the_prescription_needs_a_signed_override(
     assert len(rows) == 1
     [row] = rows
     assert (row["kind"], row["signed"], row["by_user"], row["by_role"], row["session_id"]) == (
-        "safety_limit", 1, "sam", "supervisor", session_id)
+        "safety_limit", 1, "phil", "physician", session_id)
     codes = [v["code"] for v in json.loads(row["violations"])]
     assert codes == ["above_prescription", "percent_mt_above_clinic_max", "patterned_percent_mt"]

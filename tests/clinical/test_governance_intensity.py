@@ -90,7 +90,7 @@ def test_a_device_set_above_the_ceiling_is_refused_by_the_gate_until_a_signed_ov
 
     with pytest.raises(ClinicError, match="a reason is not enough"):
         limits.record_intensity_override(db, people["tom"], ("course", course.id), 68, 69, "tolerates it")
-    limits.record_override(db, people["sue"], PASSWORDS["sue"], ("course", course.id), need.violations,
+    limits.record_override(db, people["phil"], PASSWORDS["phil"], ("course", course.id), need.violations,
                            "Dose titration agreed with the treating physician")
     signed = start_gate.gate_for_course(db, course.id, device_mso=69)
     covered = signed.need(start_gate.OverrideKind.INTENSITY_ABOVE)
@@ -171,8 +171,8 @@ def test_raising_the_intensity_during_a_run_above_the_prescription_needs_the_sig
             device_mso=63)
         assert [v.code for v in violations] == [
             "above_prescription", "percent_mt_above_clinic_max", "patterned_percent_mt"]
-        limits.record_override(db, people["sue"], PASSWORDS["sue"], Scope.session(session_id), violations,
-                               "Titrating up on the treating physician's order")
+        limits.record_override(db, people["phil"], PASSWORDS["phil"], Scope.session(session_id),
+                               violations, "Titrating up on the treating physician's order")
         assert runner.set_intensity(63, by="tom").result(timeout=30) is True
         assert ("SET", (63,)) in adapter.sent
         with pytest.raises(limits.IntensityRefused):  # covered for 63, not for 64
@@ -183,7 +183,7 @@ def test_raising_the_intensity_during_a_run_above_the_prescription_needs_the_sig
 
 # -- at the chair's Start: a device that takes no SET, set above the prescription -------------
 
-def test_at_start_a_device_above_the_prescription_asks_a_supervisors_signature_not_a_reason(
+def test_at_start_a_device_above_the_prescription_asks_a_physicians_signature_not_a_reason(
     db, people, patient
 ) -> None:
     from console.people.permissions import PermissionDenied
@@ -202,10 +202,13 @@ def test_at_start_a_device_above_the_prescription_asks_a_supervisors_signature_n
         procedure.give_intensity_reason(session_id, 69, "patient tolerates it")
     with pytest.raises(PermissionDenied):
         procedure.sign_intensity_override(session_id, 69, "tom", PASSWORDS["tom"], "in a hurry")
-    override_id = procedure.sign_intensity_override(session_id, 69, "sue", PASSWORDS["sue"],
+    # A clinical decision (issue 14, items 1 and 7): the lead technician may not sign it either.
+    with pytest.raises(PermissionDenied, match="a physician can"):
+        procedure.sign_intensity_override(session_id, 69, "sue", PASSWORDS["sue"], "titrating")
+    override_id = procedure.sign_intensity_override(session_id, 69, "phil", PASSWORDS["phil"],
                                                     "Titration on the treating physician's order")
     [o] = overrides.for_session(db, session_id)
-    assert (o.id, o.kind, o.signed, o.by_role) == (override_id, "safety_limit", True, "supervisor")
+    assert (o.id, o.kind, o.signed, o.by_role) == (override_id, "safety_limit", True, "physician")
     assert o.violations[0]["code"] == "above_prescription"
     below = procedure.intensity_need(60)
     assert below is not None and not below.kind.signed

@@ -39,7 +39,7 @@ def test_a_ready_patient_on_a_shipped_preset_can_start(db, people, patient) -> N
     assert checks.limit_violations == [] and checks.early_start is None and checks.intensity == []
 
 
-def test_a_protocol_outside_the_limits_starts_only_after_the_supervisors_override(
+def test_a_protocol_outside_the_limits_starts_only_after_the_physicians_override(
     db, people, patient
 ) -> None:
     course = ready_patient(db, people, patient)
@@ -47,8 +47,8 @@ def test_a_protocol_outside_the_limits_starts_only_after_the_supervisors_overrid
     assert checks.needs(OverrideKind.SAFETY_LIMIT) and not checks.can_start
     override_id = record_override(
         db,
-        people["sue"],
-        PASSWORDS["sue"],
+        people["phil"],
+        PASSWORDS["phil"],
         ("course", course.id),
         checks.limit_violations,
         "study protocol approved by the ethics board",

@@ -1,4 +1,4 @@
-"""Safety limits as data: a protocol outside the clinic's table is refused, and only a supervisor's
+"""Safety limits as data: a protocol outside the clinic's table is refused, and only a physician's
 signed override (who, why, when) lets it go on."""
 
 from __future__ import annotations
@@ -122,29 +122,31 @@ def test_the_override_path_records_who_and_why(db, people, patient) -> None:
     violations = check_protocol(load_limits(), TWENTY_HZ_2S, 120, 54)
     with pytest.raises(PermissionDenied):
         record_override(db, people["tom"], PASSWORDS["tom"], ("course", course.id), violations, "in a hurry")
+    with pytest.raises(PermissionDenied):  # the lead technician neither (issue 14, item 7)
+        record_override(db, people["sue"], PASSWORDS["sue"], ("course", course.id), violations, "trial")
     with pytest.raises(SignatureRejected):
         record_override(
-            db, people["sue"], "not-her-password", ("course", course.id), violations, "protocol X"
+            db, people["phil"], "not-his-password", ("course", course.id), violations, "protocol X"
         )
     assert db.execute("SELECT count(*) FROM overrides").fetchone()[0] == 0
 
     reason = "Research protocol 2026-07 approved by the ethics board; EEG monitoring in the room"
     override_id = record_override(
-        db, people["sue"], PASSWORDS["sue"], ("course", course.id), violations, reason
+        db, people["phil"], PASSWORDS["phil"], ("course", course.id), violations, reason
     )
 
     [o] = overrides.for_course(db, course.id)
     assert (o.id, o.kind, o.by_user, o.by_role, o.signed, o.reason) == (
         override_id,
         "safety_limit",
-        "sue",
-        "supervisor",
+        "phil",
+        "physician",
         True,
         reason,
     )
     assert o.violations[0]["code"] == "train_too_long" and o.at
     [row] = audit.history(db, "override", override_id)
-    assert row["actor"] == "sue" and row["new"]["reason"] == reason
+    assert row["actor"] == "phil" and row["new"]["reason"] == reason
 
     session_id = add_session(db, course, datetime.now(), status="recording", pulses=0)
     overrides.attach_to_session(db, [override_id], session_id)
@@ -159,9 +161,9 @@ def test_an_override_needs_a_reason_and_something_to_override(db, people, patien
     course = open_course(db, patient.id)
     violations = check_protocol(load_limits(), TWENTY_HZ_2S, 120, 54)
     with pytest.raises(ValueError, match="reason"):
-        record_override(db, people["sue"], PASSWORDS["sue"], Scope.course(course.id), violations, "  ")
+        record_override(db, people["phil"], PASSWORDS["phil"], Scope.course(course.id), violations, "  ")
     with pytest.raises(ValueError, match="nothing to override"):
-        record_override(db, people["sue"], PASSWORDS["sue"], Scope.course(course.id), [], "why not")
+        record_override(db, people["phil"], PASSWORDS["phil"], Scope.course(course.id), [], "why not")
 
 
 def test_intensity_differing_from_the_prescription_needs_the_technicians_reason(db, people, patient) -> None:

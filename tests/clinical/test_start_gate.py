@@ -85,7 +85,7 @@ def test_a_prescription_above_the_devices_maximum_blocks_and_no_override_lifts_i
     gate = gate_for_course(db, course.id)
     assert "above_device_max" in codes(gate)
     assert "103 % MSO" in gate.blockers[0].message
-    record_override(db, people["sue"], PASSWORDS["sue"], ("course", course.id), gate.limit_violations,
+    record_override(db, people["phil"], PASSWORDS["phil"], ("course", course.id), gate.limit_violations,
                     "tried anyway")
     after = gate_for_course(db, course.id)
     assert after.need(OverrideKind.SAFETY_LIMIT).covered_by is not None  # signed, and still:
@@ -103,13 +103,13 @@ def test_unreadable_safety_limits_block(db, people, patient, monkeypatch) -> Non
     assert codes(gate) == ["limits_unreadable"] and "max_percent_mso is missing" in gate.blockers[0].message
 
 
-def test_outside_the_limits_needs_a_supervisors_signed_override(db, people, patient) -> None:
+def test_outside_the_limits_needs_a_physicians_signed_override(db, people, patient) -> None:
     course = ready(db, people, patient, percent_mt=130)
     gate = gate_for_course(db, course.id)
     need = gate.need(OverrideKind.SAFETY_LIMIT)
     assert gate.blockers == () and need.pending and need.kind.signed and not need.kind.needs_device
-    assert "130 % MT" in need.problems[0] and "supervisor" in need.summary()
-    override_id = record_override(db, people["sue"], PASSWORDS["sue"], ("course", course.id),
+    assert "130 % MT" in need.problems[0] and "physician" in need.summary()
+    override_id = record_override(db, people["phil"], PASSWORDS["phil"], ("course", course.id),
                                   need.violations, "titration agreed")
     after = gate_for_course(db, course.id)
     assert after.can_start and after.override_ids == [override_id]

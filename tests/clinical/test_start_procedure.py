@@ -34,7 +34,7 @@ def test_each_override_is_asked_in_turn_then_the_session_is_planned(db, people, 
         procedure.sign_limit_override("tom", PASSWORDS["tom"], "agreed")
     with pytest.raises(ClinicError, match="no user"):
         procedure.sign_limit_override("nobody", "x", "agreed")
-    signed = procedure.sign_limit_override("sue", PASSWORDS["sue"], "titration agreed")
+    signed = procedure.sign_limit_override("phil", PASSWORDS["phil"], "titration agreed")
     need = procedure.next_question()
     assert need.kind is OverrideKind.EXTRA_SESSION and "session 2 today" in need.problems[0]
     reason = procedure.sign_extra_session("phil", PASSWORDS["phil"], "make-up for Monday")

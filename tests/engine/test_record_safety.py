@@ -1,5 +1,5 @@
 """The headless record command keeps the hard safety checks: a pacemaker answer
-without a supervisor's signed clearance refuses the session, with one clear line."""
+without a physician's signed clearance refuses the session, with one clear line."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def record(db_path: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_pacemaker_blocks_recording_until_a_supervisor_clears_it(tmp_path: Path) -> None:
+def test_a_pacemaker_blocks_recording_until_a_physician_clears_it(tmp_path: Path) -> None:
     db_path = tmp_path / "clinic.db"
     db = open_database(db_path)
     admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
@@ -65,7 +65,7 @@ def test_a_prescription_the_device_cannot_deliver_is_refused_even_with_a_signed_
     db = open_database(db_path)
     admin = create_user(db, None, "ada", "Ada Admin", "admin", "admin-pass-1")
     tech = create_user(db, admin, "tom", "Tom Tech", "technician", "tech-pass-1")
-    sue = create_user(db, admin, "sue", "Dr. Sue Super", "supervisor", "super-pass-1")
+    sue = create_user(db, admin, "sue", "Dr. Sue Physician", "physician", "super-pass-1")
     patient = clinic.create_patient(db, "P-7", "Jane Roe")
     clinic.record_motor_threshold(db, patient.id, 90, "EMG")
     course = clinic.open_course(db, patient.id, "10hz", 115)  # 103.5 -> 103 % MSO (rounded down)

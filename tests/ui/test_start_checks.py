@@ -1,5 +1,5 @@
 """The checks before a session exists: a protocol outside the clinic's limits
-needs a supervisor's signed override; a session sooner than the schedule
+needs a physician's signed override; a session sooner than the schedule
 allows needs a reason. Both are recorded and linked to the session once it
 exists."""
 
@@ -27,7 +27,7 @@ def a_session_row(db, patient_id: int, course_id: int | None, status: str = "rec
         [new_uuid(), patient_id, course_id, status, utc_now()]).lastrowid)
 
 
-def test_outside_the_limits_needs_a_supervisors_signature(qtbot, clinic) -> None:
+def test_outside_the_limits_needs_a_physicians_signature(qtbot, clinic) -> None:
     patient = create_patient(clinic.db, "P-5005", "High Intensity")
     course = open_course(clinic.db, patient.id, "10hz", 130.0)  # above the clinic's 120 % MT
     record_motor_threshold(clinic.db, patient.id, 50.0, "EMG")
@@ -44,15 +44,19 @@ def test_outside_the_limits_needs_a_supervisors_signature(qtbot, clinic) -> None
         dialog.reason.setText("Titration agreed in the course plan")
         dialog.buttons.accepted.emit()
         assert "technician" in dialog.error.text() and ws.currentWidget() is ws.start_page
-        dialog.username.setText("sam")
+        dialog.username.setText("sam")  # nor the lead technician (issue 14, item 7)
+        dialog.password.setText("sam's long password")
+        dialog.buttons.accepted.emit()
+        assert "a physician can" in dialog.error.text() and ws.currentWidget() is ws.start_page
+        dialog.username.setText("phil")
         dialog.password.setText("wrong password")
         dialog.buttons.accepted.emit()
         assert "not accepted" in dialog.error.text()
-        dialog.password.setText("sam's long password")
+        dialog.password.setText("phil's long password")
         dialog.buttons.accepted.emit()
         qtbot.waitUntil(lambda: ws.currentWidget() is ws.checklist, timeout=5000)
         row = next(clinic.db.query("SELECT * FROM overrides WHERE kind = 'safety_limit'"))
-        assert (row["by_user"], row["signed"], row["course_id"]) == ("sam", 1, course.id)
+        assert (row["by_user"], row["signed"], row["course_id"]) == ("phil", 1, course.id)
         assert row["session_id"] is None  # no session yet
         # Once connected, the session's record carries the override and the checklist.
         for item in ws.checklist.items:
@@ -113,8 +117,8 @@ def test_back_to_the_patients_before_the_start_keeps_why(qtbot, clinic) -> None:
 
 
 def test_a_signed_override_not_yet_used_is_not_asked_again(qtbot, clinic) -> None:
-    """Back to the day's list after the supervisor signed, then Begin again: the start gate sees
-    today's override for the course, so the supervisor is not called back to sign twice."""
+    """Back to the day's list after the physician signed, then Begin again: the start gate sees
+    today's override for the course, so the physician is not called back to sign twice."""
     patient = create_patient(clinic.db, "P-5006", "High Intensity")
     open_course(clinic.db, patient.id, "10hz", 130.0)
     record_motor_threshold(clinic.db, patient.id, 50.0, "EMG")
@@ -124,8 +128,8 @@ def test_a_signed_override_not_yet_used_is_not_asked_again(qtbot, clinic) -> Non
     try:
         begin(qtbot, ws, "P-5006")
         dialog = ws.dialog
-        dialog.username.setText("sam")
-        dialog.password.setText("sam's long password")
+        dialog.username.setText("phil")
+        dialog.password.setText("phil's long password")
         dialog.reason.setText("Titration agreed in the course plan")
         dialog.buttons.accepted.emit()
         qtbot.waitUntil(lambda: ws.currentWidget() is ws.checklist, timeout=5000)

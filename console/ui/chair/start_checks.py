@@ -1,8 +1,9 @@
 """The dialogs of the start procedure: each asks the person for one override and hands the
 answer to the procedure (console.session.start_procedure), which records it.
 
-- before the session exists (at "Begin session"): a supervisor's signed override
-  of the clinic's safety limits, a reason to start sooner than the schedule;
+- before the session exists (at "Begin session"): a physician's signed override
+  of the clinic's safety limits (issue 14, items 1 and 7), a physician's signature for a
+  session beyond the day's plan, a reason to start sooner than the schedule;
 - at Start, with the device connected: a reason to go on with the device's
   intensity rather than the prescription.
 
@@ -40,8 +41,9 @@ def override_reasons() -> list[str]:
     return clinic_lists.override_reasons()
 
 
-class SupervisorOverrideDialog(_Dialog):
-    """A supervisor signs (user name and password) an override of the safety limits, with the reason.
+class PhysicianOverrideDialog(_Dialog):
+    """A physician signs (user name and password) an override of the safety limits, with the reason
+    (issue 14: a clinical decision, the physician's, not the lead technician's).
     ``signed(override_id)`` once recorded; a refusal is shown in the dialog."""
 
     signed = Signal(int)
@@ -50,18 +52,18 @@ class SupervisorOverrideDialog(_Dialog):
         listed = "\n".join(f"• {p}" for p in problems)
         super().__init__(
             "Outside the clinic's safety limits",
-            f"{listed}\n\nThis session may start only with a supervisor's signed override.",
+            f"{listed}\n\nThis session may start only with a physician's signed override.",
             parent,
         )
         self.sign = sign
         self._override_id = 0
         self.username = QLineEdit(self)
-        self.username.setPlaceholderText("Supervisor's user name")
-        self.username.setAccessibleName("Supervisor's user name")
+        self.username.setPlaceholderText("Physician's user name")
+        self.username.setAccessibleName("Physician's user name")
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("Supervisor's password")
-        self.password.setAccessibleName("Supervisor's password")
+        self.password.setPlaceholderText("Physician's password")
+        self.password.setAccessibleName("Physician's password")
         self.reason = QLineEdit(self)
         self.reason.setPlaceholderText("Reason for the override")
         self.reason.setAccessibleName("Reason for the override")
@@ -75,13 +77,13 @@ class SupervisorOverrideDialog(_Dialog):
 
     def problem(self) -> str | None:
         if not self.username.text().strip():
-            return "Type the supervisor's user name."
+            return "Type the physician's user name."
         if not self.reason.text().strip():
             return "Give the reason for the override."
         try:
             self._override_id = self.sign(self.username.text().strip(), self.password.text(),
                                           self.reason.text())
-        except Exception as exc:  # unknown user, wrong password, not a supervisor, locked: said plainly
+        except Exception as exc:  # unknown user, wrong password, not a physician, locked: said plainly
             log.info("safety override refused: %s", exc)
             self.password.clear()
             return str(exc)
@@ -113,10 +115,10 @@ def intensity_dialog(problem: str, percent_mt: float | None, mt_mso: float | Non
 
 def physician_extra_session_dialog(
     problems: Sequence[str], sign: Sign, parent: QWidget | None = None
-) -> SupervisorOverrideDialog:
+) -> PhysicianOverrideDialog:
     """A session beyond the day's plan: a physician signs (user name and password) with the reason
-    (issue 14, item 10). The supervisor's dialog, in the physician's words."""
-    dialog = SupervisorOverrideDialog(problems, sign, parent)
+    (issue 14, item 10). The override dialog, in the words of a session beyond the plan."""
+    dialog = PhysicianOverrideDialog(problems, sign, parent)
     title = "A session beyond the day's plan"
     dialog.setWindowTitle(title)
     dialog.setAccessibleName(title)

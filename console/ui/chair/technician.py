@@ -190,7 +190,7 @@ class TechnicianWorkspace(QStackedWidget):
                 dialog = start_checks.physician_extra_session_dialog(
                     need.problems, procedure.sign_extra_session, self)
             else:
-                dialog = start_checks.SupervisorOverrideDialog(
+                dialog = start_checks.PhysicianOverrideDialog(
                     need.problems, procedure.sign_limit_override, self)
             dialog.signed.connect(lambda _override_id: self._next_check())
             self._open(dialog)
@@ -348,7 +348,7 @@ class TechnicianWorkspace(QStackedWidget):
             return
         if need.kind.signed and self.runner is not None:  # above the prescription (issue 14, item 1)
             session_id = self.runner.session_id or 0
-            signed = start_checks.SupervisorOverrideDialog(need.problems, lambda who, password, why: (
+            signed = start_checks.PhysicianOverrideDialog(need.problems, lambda who, password, why: (
                 procedure.sign_intensity_override(session_id, device_mso, who, password, why)), self)
             signed.signed.connect(lambda _override_id: self._start_runner())
             self._open(signed)

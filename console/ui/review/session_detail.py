@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.errors import ClinicError
-from console.people.permissions import allowed
+from console.people.permissions import allowed, who_may
 from console.people.user import User
 from console.review.detail import SessionDetail, empty_timeline, load_detail
 from console.review.queue import local_words
@@ -274,7 +274,7 @@ class SessionDetailWidget(QWidget):
         self.json_button.setEnabled(can_export)
         self.report_button.setEnabled(d is not None and allowed(self.user, "view_records"))
         if not allowed(self.user, "sign_session"):
-            self.sign_button.setToolTip("Only a supervisor signs sessions.")
+            self.sign_button.setToolTip(f"Only {who_may('sign_session')} signs sessions.")
 
     # --- actions --------------------------------------------------------------------------------
     def _emit(self, signal: SignalInstance) -> None:
