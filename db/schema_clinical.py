@@ -191,3 +191,57 @@ def m0004_mt_device_and_physician_holds(db: Database) -> None:
             *_append_only("physician_holds_lifted", "physician reviews of holds"),
         ],
     )
+
+
+_HOLDS_LIFTED_COLUMNS = ("id, uuid, kind, patient_id, course_id, subject_id, reason, signed_by, signer_name, "
+                         "signer_role, signed_at")
+
+
+@migrations(name="0005_checklist_holds")
+def m0005_checklist_holds(db: Database) -> None:
+    """Issue 14, items 4 and 10: a checklist answer that needs a physician (a new seizure, implant,
+    possible pregnancy, thoughts of self-harm) holds the course until a physician's signed review,
+    and a medication change counts from the checklist, before the session exists. The checklist
+    is kept when it is answered, whether or not a session follows; a physician's review of it is
+    one more kind of hold lifted (SQLite cannot widen a CHECK, so that table is rebuilt)."""
+    _run(
+        db,
+        [
+            # answers: [{id, question, answer, note}] as answered; holds: the item ids whose answer
+            # the clinic's checklist (physician_on) sent to a physician at that moment.
+            """CREATE TABLE pre_session_checklists (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            course_id INTEGER REFERENCES courses(id),
+            at TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            answers TEXT NOT NULL,
+            holds TEXT NOT NULL DEFAULT '[]'
+        )""",
+            "CREATE INDEX idx_checklists_patient ON pre_session_checklists(patient_id, at)",
+            *_append_only("pre_session_checklists", "checklists"),
+            "DROP TRIGGER physician_holds_lifted_no_update",
+            "DROP TRIGGER physician_holds_lifted_no_delete",
+            "ALTER TABLE physician_holds_lifted RENAME TO physician_holds_lifted_0004",
+            """CREATE TABLE physician_holds_lifted (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('seizure', 'mt_overdue', 'mt_medication', 'checklist')),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            course_id INTEGER REFERENCES courses(id),
+            subject_id INTEGER,
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            signed_by TEXT NOT NULL,
+            signer_name TEXT,
+            signer_role TEXT NOT NULL,
+            signed_at TEXT NOT NULL
+        )""",
+            f"INSERT INTO physician_holds_lifted ({_HOLDS_LIFTED_COLUMNS}) "
+            f"SELECT {_HOLDS_LIFTED_COLUMNS} FROM physician_holds_lifted_0004",
+            "DROP INDEX IF EXISTS idx_holds_lifted_course",
+            "DROP TABLE physician_holds_lifted_0004",
+            "CREATE INDEX idx_holds_lifted_course ON physician_holds_lifted(course_id, kind)",
+            *_append_only("physician_holds_lifted", "physician reviews of holds"),
+        ],
+    )

@@ -141,17 +141,33 @@ def _latest(db: sqlite_utils.Database, patient_id: int) -> dict | None:
         [patient_id]), None)
 
 
-def medication_change_after(db: sqlite_utils.Database, patient_id: int, since: str) -> str | None:
-    """When the latest checklist after ``since`` (UTC ISO) answered the medication question yes."""
+def _medication_yes_times(db: sqlite_utils.Database, patient_id: int) -> list[str]:
+    """When a checklist answered the medication question yes (UTC ISO), oldest first: checklists
+    kept when answered (before a session exists) and those kept with a session's record."""
     rows = db.execute(
         "SELECT e.at, e.detail FROM session_events e JOIN sessions s ON s.id = e.session_id "
-        "WHERE s.patient_id = ? AND e.kind = 'checklist' AND e.at > ? ORDER BY e.at DESC, e.id DESC",
-        [patient_id, since]).fetchall()
-    for at, detail in rows:
-        answers = json.loads(detail or "{}").get("answers", [])
-        if any(a.get("id") == MEDICATION_ITEM and a.get("answer") == "yes" for a in answers):
-            return str(at)
-    return None
+        "WHERE s.patient_id = ? AND e.kind = 'checklist'", [patient_id]).fetchall()
+    found = [(at, json.loads(detail or "{}").get("answers", [])) for at, detail in rows]
+    found += [(at, json.loads(answers or "[]")) for at, answers in db.execute(
+        "SELECT at, answers FROM pre_session_checklists WHERE patient_id = ?", [patient_id]).fetchall()]
+    return sorted(str(at) for at, answers in found
+                  if any(a.get("id") == MEDICATION_ITEM and a.get("answer") == "yes" for a in answers))
+
+
+def medication_change_after(db: sqlite_utils.Database, patient_id: int, since: str) -> str | None:
+    """When a medication change was reported after ``since`` (UTC ISO), None when it was not.
+
+    The checklist asks "since the last session", so the technician answers yes again at each
+    try of the same day (after a re-measure, or back from the physician): those repeat the first
+    report of that day, which is the change's time. A change reported first before ``since`` (the
+    MT was re-measured after it) is dealt with, however often the day repeats it.
+    """
+    times = _medication_yes_times(db, patient_id)
+    if not times:
+        return None
+    last_day = datetime.fromisoformat(times[-1]).astimezone().date()
+    first_that_day = next(t for t in times if datetime.fromisoformat(t).astimezone().date() == last_day)
+    return first_that_day if first_that_day > since else None
 
 
 def mt_holds(

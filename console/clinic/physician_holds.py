@@ -2,10 +2,12 @@
 
 Some things put a course on hold until the treating physician has looked at them: a seizure
 during a session, a motor threshold older than the clinic's re-measure interval, a change of
-medication since the motor threshold was measured. Only a physician lifts a hold, and only by
-signing (re-typing their password) with the decision in words; the review is append-only and
-audited. The rules that *make* a hold live where their facts are (the MT rules in
-``console.clinic.motor_threshold``, the seizure hold in ``console.safety.adverse_event``); this
+medication since the motor threshold was measured, a checklist answer the clinic sends to a
+physician (a new seizure, implant, possible pregnancy, thoughts of self-harm). Only a physician
+lifts a hold, and only by signing (re-typing their password) with the decision in words; the
+review is append-only and audited. The rules that *make* a hold live where their facts are (the MT rules in
+``console.clinic.motor_threshold``, the seizure hold in ``console.safety.adverse_event``, the
+checklist's in ``console.safety.checklist_holds``); this
 module only keeps and finds the physician's decision.
 """
 
@@ -31,6 +33,7 @@ KINDS = {
     "seizure": "a seizure during a session",
     "mt_overdue": "a motor threshold older than the clinic's re-measure interval",
     "mt_medication": "a change of medication since the motor threshold was measured",
+    "checklist": "a pre-session checklist answer that needs a physician",
 }
 
 

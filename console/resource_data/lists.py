@@ -23,6 +23,8 @@ class ChecklistQuestion(TypedDict):
     """The answers that stop the session at the checklist (``block_on`` and ``physician_on``)."""
     stop_says: NotRequired[str]
     """Why it stops and what to do, in the clinic's words."""
+    physician_on: NotRequired[list[str]]
+    """The answers that hold the course until a physician's signed review (part of ``stop_on``)."""
 
 
 class SideEffectChoice(TypedDict):
@@ -46,7 +48,7 @@ def checklist_items() -> list[ChecklistQuestion]:
     return [
         {"id": i["id"], "question": i["question"], "note_on": list(i.get("note_on", [])),
          "stop_on": list(dict.fromkeys([*i.get("block_on", []), *i.get("physician_on", [])])),
-         "stop_says": str(i.get("stop_says", ""))}
+         "stop_says": str(i.get("stop_says", "")), "physician_on": list(i.get("physician_on", []))}
         for i in load("checklist.json")["items"]
     ]
 

@@ -46,7 +46,7 @@ from console.clinic.records import MAX_MSO
 from console.errors import ClinicError
 from console.people.permissions import who_may
 from console.people.user import User
-from console.safety import adverse_event, schedule, screening
+from console.safety import adverse_event, checklist_holds, schedule, screening
 from console.safety.limits import (
     LimitViolation,
     as_spec,
@@ -139,6 +139,7 @@ _REMEDIES: dict[str, Remedy] = {
         "record_session", f"with “Motor threshold” {_CHAIR_OR_PATIENTS}", "motor_threshold"),
     # Issue 14, items 6 and 8: holds a physician lifts (or, for the MT, a new measurement).
     "seizure_hold": Remedy("review_hold", "with “Hold review” on the Patients screen"),
+    "checklist_hold": Remedy("review_hold", "with “Hold review” on the Patients screen"),
     "mt_overdue": Remedy(
         "record_session", f"by re-measuring with “Motor threshold” {_CHAIR_OR_PATIENTS}; or a physician "
         "signs an override with “Hold review” on the Patients screen", "motor_threshold"),
@@ -298,6 +299,8 @@ def _hold_blockers(
     (a seizure), and the MT holds (overdue, medication changed since, measured with another coil)."""
     blockers = [Blocker("seizure_hold", adverse_event.hold_message(e))
                 for e in adverse_event.events_on_hold(db, patient_id, course_id)]
+    blockers += [Blocker("checklist_hold", checklist_holds.hold_message(c))
+                 for c in checklist_holds.checklists_on_hold(db, patient_id, course_id)]
     blockers += [Blocker(h.kind, h.message)
                  for h in motor_threshold.mt_holds(db, patient_id, course_id, now, coil=coil)]
     return blockers
@@ -515,6 +518,8 @@ def holds_to_review(
     course_id = course.id if course is not None else None
     holds = [HoldToReview("seizure_hold", int(e["id"]), course_id, adverse_event.hold_message(e))
              for e in adverse_event.events_on_hold(db, patient_id, course_id)]
+    holds += [HoldToReview("checklist_hold", c.id, course_id, checklist_holds.hold_message(c))
+              for c in checklist_holds.checklists_on_hold(db, patient_id, course_id)]
     holds += [HoldToReview(h.kind, h.mt_id, course_id, h.message)
               for h in motor_threshold.mt_holds(db, patient_id, course_id, now) if h.kind != "mt_other_coil"]
     return holds
@@ -528,6 +533,8 @@ def sign_hold_review(
     Raises ClinicError for a wrong password, a signer who is not a physician, no decision."""
     if hold.kind == "seizure_hold":
         return adverse_event.review_event(db, physician, password, hold.subject_id, decision)
+    if hold.kind == "checklist_hold":
+        return checklist_holds.review_checklist(db, physician, password, hold.subject_id, decision)
     mt_hold = motor_threshold.MtHold(hold.kind, hold.subject_id, hold.message)
     return motor_threshold.lift_mt_hold(db, physician, password, mt_hold, patient_id, hold.course_id,
                                         decision)

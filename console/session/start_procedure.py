@@ -6,7 +6,8 @@ The technician's screen drives it and only asks the person and shows the words:
     need = procedure.next_question()      # StartRefused: a blocker, said in words
     ... ask the person for that override, then
     procedure.sign_limit_override(...) or procedure.give_early_reason(...)
-    ... until next_question() is None; then the checklist, and
+    ... until next_question() is None; then the checklist, kept as answered:
+    procedure.keep_checklist(answers)     # an answer for a physician holds the course
     plan = procedure.plan()               # the gate once more, then the session's plan
     procedure.attach(session_id)          # the overrides go with the session's record
     procedure.intensity_need(device_mso)  # at Start, with the device connected
@@ -26,6 +27,7 @@ import sqlite_utils
 from console.clinic.records import Patient
 from console.errors import ClinicError
 from console.people.user import User, get_user
+from console.safety.checklist_holds import KeptChecklist, keep_checklist
 from console.safety.limits import record_intensity_override, record_override
 from console.safety.overrides import Scope, attach_to_session
 from console.safety.schedule import record_early_start, sign_extra_session
@@ -112,6 +114,15 @@ class StartProcedure:
                                          reason)
         self.evaluate()
         return override_id
+
+    def keep_checklist(self, answers: list[dict[str, str]]) -> KeptChecklist:
+        """Keep the checklist as answered, before the session exists (issue 14, items 4 and 10):
+        an answer for a physician holds the course from now on, a medication change counts for
+        this session's motor threshold. The gate is asked again: :meth:`plan` then refuses what
+        the answers hold."""
+        kept = keep_checklist(self.db, self.user, self.patient.id, self.gate.course_id, answers)
+        self.evaluate()
+        return kept
 
     def plan(self) -> SessionPlan:
         """The session's plan, once the gate lets it start (asked again: time has passed since)."""

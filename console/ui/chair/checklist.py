@@ -3,7 +3,11 @@ an answer the clinic configured (``note_on`` in resources/checklist.json)
 asks for a note before the session can go on, and an answer it lists in
 ``block_on`` or ``physician_on`` stops the session here: the page says why
 and what to do (``stop_says``), and Continue stays off until it is answered
-otherwise (metal removed, earplugs fitted) - issue 14, item 10.
+otherwise (metal removed, earplugs fitted) - issue 14, item 10. An answer the
+clinic sends to a physician (``physician_on``) offers "Hold for the physician"
+instead: the checklist is kept as answered and the course waits for a
+physician's signed review (console.safety.checklist_holds), so the next try, or
+tomorrow's, does not begin as if nothing had been said.
 
 One way of answering, by key or by mouse: Y or N (or a click on Yes or No)
 answers the highlighted question and moves on, to its note when the answer
@@ -68,6 +72,7 @@ class ChecklistItem(QFrame):
         self.question = item["question"]
         self.note_on = set(item["note_on"])
         self.stop_on = set(item.get("stop_on", []))
+        self.physician_on = set(item.get("physician_on", []))
         self.stop_says = item.get("stop_says", "") or "This answer stops the session: tell the physician."
         self.label = QLabel(f"{number}. {self.question}", self)
         self.label.setWordWrap(True)
@@ -148,6 +153,11 @@ class ChecklistItem(QFrame):
         return self.answer in self.note_on
 
     @property
+    def for_physician(self) -> bool:
+        """This answer holds the course for a physician's review (the clinic's ``physician_on``)."""
+        return self.answer in self.physician_on
+
+    @property
     def stops(self) -> bool:
         """This answer stops the session (the clinic's ``block_on`` / ``physician_on``)."""
         return self.answer in self.stop_on
@@ -183,6 +193,8 @@ class ChecklistPage(QWidget):
     """All items; ``completed(list[ChecklistAnswer])`` once every one is answered."""
 
     completed = Signal(object)
+    held = Signal(object)
+    """list[ChecklistAnswer]: an answer needs a physician; keep them and hold the course."""
     back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -221,10 +233,17 @@ class ChecklistPage(QWidget):
         self.proceed.setAccessibleName("Continue to the session")
         self.proceed.setAutoDefault(True)
         self.proceed.clicked.connect(self._proceed)
+        self.hold = QPushButton("Hold for the physician", self)
+        self.hold.setObjectName("primary")
+        self.hold.setAccessibleName("Hold for the physician")
+        self.hold.setToolTip("Keeps this checklist with the patient's record; no session until a "
+                             "physician has reviewed it.")
+        self.hold.clicked.connect(self._hold)
         buttons = QHBoxLayout()
         buttons.addWidget(self.back)
         buttons.addStretch(1)
         buttons.addWidget(self.status)
+        buttons.addWidget(self.hold)
         buttons.addWidget(self.proceed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 18, 24, 18)
@@ -250,7 +269,7 @@ class ChecklistPage(QWidget):
         # Again once the event loop runs: the page is often reached from a dialog (an early start,
         # an override), and closing it hands the keyboard back to whatever had it before, which
         # left Y and N going nowhere.
-        QTimer.singleShot(0, self.focus_open_question)
+        QTimer.singleShot(0, self, self.focus_open_question)  # cancelled with the page
 
     def focus_open_question(self) -> None:
         """The keyboard on the first question still to answer (or on Continue), in an active
@@ -263,15 +282,27 @@ class ChecklistPage(QWidget):
             first.focus_first()
         elif self.proceed.isEnabled():
             self.proceed.setFocus()
+        elif self.hold.isEnabled():
+            self.hold.setFocus()
 
     def problems(self) -> list[str]:
         return [f"{n}: {p}" for n, item in enumerate(self.items, start=1) if (p := item.problem())]
 
+    def can_hold(self) -> bool:
+        """Every question answered (with its notes) and one answer needs a physician."""
+        return (any(item.for_physician for item in self.items)
+                and all(item.problem() in (None, "stops the session") for item in self.items))
+
     def _update(self) -> None:
         problems = self.problems()
         self.proceed.setEnabled(not problems)
+        self.proceed.setVisible(not any(item.for_physician for item in self.items))
+        self.hold.setVisible(not self.proceed.isVisible())
+        self.hold.setEnabled(self.can_hold())
         stopped = [n for n, item in enumerate(self.items, start=1) if item.stops]
-        if stopped:
+        if stopped and self.hold.isVisible() and not self.hold.isEnabled():
+            self.status.setText("Answer every question (with its note), then hold for the physician")
+        elif stopped:
             which = ", ".join(str(n) for n in stopped)
             plural = "s" if len(stopped) > 1 else ""
             self.status.setText(f"The session cannot start: see question{plural} {which}")
@@ -298,6 +329,8 @@ class ChecklistPage(QWidget):
             nxt.focus_first()
         elif self.proceed.isEnabled():
             self.proceed.setFocus()
+        elif self.hold.isEnabled():
+            self.hold.setFocus()
         else:
             first = next((i for i in self.items if i.problem()), None)
             if first is not None:
@@ -315,3 +348,7 @@ class ChecklistPage(QWidget):
         if self.problems():
             return
         self.completed.emit([item.result() for item in self.items])
+
+    def _hold(self) -> None:
+        if self.can_hold():
+            self.held.emit([item.result() for item in self.items])

@@ -33,7 +33,7 @@ from console.safety.start_gate import OverrideKind
 from console.session import entries as session_entries
 from console.session.course_overview import CourseOverview
 from console.session.runner import SessionPlan, SessionRunner
-from console.session.start_procedure import StartProcedure
+from console.session.start_procedure import StartProcedure, StartRefused
 from console.store import Store
 from console.ui.chair import start_checks
 from console.ui.chair.adverse_event_dialog import AdverseEventDialog
@@ -107,6 +107,7 @@ class TechnicianWorkspace(QStackedWidget):
 
         self.start_page.session_requested.connect(self.begin)
         self.checklist.completed.connect(self.checklist_done)
+        self.checklist.held.connect(self.checklist_held)
         self.checklist.back_requested.connect(self.back_to_day)
         self.device_panel.connected.connect(self.connected)
         self.session_view.bridge.updated.connect(self._device_frame)
@@ -216,13 +217,38 @@ class TechnicianWorkspace(QStackedWidget):
         self.setCurrentWidget(self.checklist)
         self.checklist.begin(self.overview.title())
 
+    def _keep_checklist(self, answers: list[ChecklistAnswer]) -> bool:
+        """Keep the answers with the patient's record now (False: said on the page, not kept)."""
+        if self.procedure is None:
+            return False
+        try:
+            self.procedure.keep_checklist([a.as_dict() for a in answers])
+        except Exception as exc:
+            log.exception("checklist not kept")
+            self.checklist.status.setText(f"The checklist was not recorded: {exc}")
+            return False
+        return True
+
+    def checklist_held(self, answers: list[ChecklistAnswer]) -> None:
+        """An answer needs a physician: keep the checklist, and back to the day, where the patient's
+        card says the course is on hold and who lifts it."""
+        if self.overview is None or not self._keep_checklist(answers):
+            return
+        self.show_day()
+
     def checklist_done(self, answers: list[ChecklistAnswer]) -> None:
         self.answers = answers
         overview, procedure = self.overview, self.procedure
         if overview is None or procedure is None:  # no patient was begun: nothing to prepare
             return
+        if not self._keep_checklist(answers):
+            return
         try:
             self.plan = procedure.plan()
+        except StartRefused:  # the answers hold it (a medication change: the MT): the card says so
+            log.info("start refused after the checklist: %s", procedure.gate.first_problem())
+            self.show_day()
+            return
         except Exception as exc:
             log.exception("session plan failed")
             self.checklist.status.setText(f"The session cannot be prepared: {exc}")

@@ -21,6 +21,7 @@ from console.ui.widgets.form_dialog import FormDialog, label
 
 _WHAT = {
     "seizure_hold": "Seizure",
+    "checklist_hold": "Checklist answer for a physician",
     "mt_overdue": "Motor threshold overdue",
     "mt_medication": "Medication changed since the motor threshold",
 }
