@@ -244,3 +244,17 @@ def m0003_review_list_index(db: Database) -> None:
             pulses_delivered, pulses_recorded, pulses_on_target, faults, frames_missing, frames_rejected,
             patient_id, course_id, number_in_course, duration_s)""",
     ])
+
+
+@migrations(name="0004_session_coil_and_pulse_observation")
+def m0004_session_coil_and_pulse_observation(db: Database) -> None:
+    _run(db, [
+        # Issue 14, item 6 and issue 16: the coil the device reported during the session (NULL: the
+        # device names none), so an MT measured on another coil type is caught and the record says
+        # what was used.
+        "ALTER TABLE sessions ADD COLUMN coil_type TEXT",
+        # Issue 16: 0 when the device cannot report each pulse (a Magstim fired from its front panel
+        # or a trigger line): the record then says "pulses not observed", never zero pulses.
+        "ALTER TABLE sessions ADD COLUMN pulses_observed INTEGER NOT NULL DEFAULT 1 "
+        "CHECK (pulses_observed IN (0, 1))",
+    ])

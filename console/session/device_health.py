@@ -27,6 +27,7 @@ class DeviceHealth:
         self.outage = False
         self.outage_since_pulse = False  # an outage began after the last pulse received
         self.greetings = 0  # HELLOs seen: one after pulses may mean the device restarted its run
+        self.coil_type: str | None = None  # the coil the device last reported (None: it names none)
 
     @property
     def label(self) -> str | None:
@@ -35,12 +36,23 @@ class DeviceHealth:
         return f"{i.vendor} {i.model} {i.serial}" if i else None
 
     def identity_columns(self) -> dict[str, str]:
-        """The session row's device columns (none before the device said who it is)."""
+        """The session row's device columns (none before the device said who it is), and the coil
+        it reported (issue 14, item 6; issue 16)."""
         i = self.identity
+        out = {"coil_type": self.coil_type} if self.coil_type else {}
         if i is None:
-            return {}
+            return out
         return {"device_vendor": i.vendor, "device_model": i.model, "device_serial": i.serial,
-                "device_firmware": i.firmware}
+                "device_firmware": i.firmware, **out}
+
+    def on_coil(self, host_t: float, device_t: int | None, coil: str | None) -> None:
+        """The coil the device reports; a change during the session is an event in the record."""
+        coil = (coil or "").strip() or None
+        if coil is None or coil == self.coil_type:
+            return
+        if self.coil_type is not None:
+            self._event(host_t, device_t, "coil_changed", None, {"from": self.coil_type, "to": coil}, None)
+        self.coil_type = coil
 
     def fault_words(self) -> str:
         """Why the device stopped, in plain words (the pause reason at the chair, in the note and

@@ -90,6 +90,8 @@ def build_snapshot(rec: RecorderView) -> LiveSnapshot:
         device_connected=rec.device.connected,
         device_state=rec.device_state,
         device_label=rec.device.label,
+        device_model=rec.device.identity.model if rec.device.identity else None,
+        coil_type=rec.device.coil_type,
         protocol_name=rec.protocol.name if rec.protocol else None,
         pulses_delivered=delivered,
         pulses_recorded=rec.pulses.recorded,

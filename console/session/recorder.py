@@ -437,6 +437,7 @@ class SessionRecorder:
         previous = self.device_state
         self.device_state = e.state
         self.coil_temp_c = e.coil_temp_c
+        self.device.on_coil(e.host_t, e.device_t, e.coil_id)
         if self.mso != e.mso:
             self._set_mso(e.mso, e.host_t, e.device_t)
         if previous == e.state:

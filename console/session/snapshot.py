@@ -51,6 +51,8 @@ class LiveSnapshot:
     device_connected: bool = False
     device_state: str | None = None  # IDLE, ARMED, RUNNING, PAUSED, FAULT
     device_label: str | None = None  # "Acme Neuro SIM-1 SN0001"
+    device_model: str | None = None  # the model the device named (its safety limits may be its own)
+    coil_type: str | None = None  # the coil the device reports (None: it names none)
     protocol_name: str | None = None
     pulses_delivered: int = 0
     pulses_recorded: int = 0

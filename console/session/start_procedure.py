@@ -138,6 +138,14 @@ class StartProcedure:
         """Link the overrides given for this start to the session's record, now that it exists."""
         attach_to_session(self.db, self.gate.override_ids, session_id)
 
+    def device_blocker(self, device_model: str | None, coil: str | None) -> str | None:
+        """At Start, with the device connected: what blocks this session on *this* device (None:
+        nothing). The coil it reports against the coil the MT was measured with (issue 14, item
+        6), and anything that came to hold the course since Begin (a seizure recorded meanwhile).
+        Said with who clears it."""
+        gate = gate_for_patient(self.db, self.patient.id, device=device_model, coil=coil, now=self._now)
+        return gate.blockers[0].with_remedy() if gate.blockers else None
+
     def intensity_need(self, device_mso: int) -> OverrideNeed | None:
         """At Start: the device's intensity against the prescription (None: they agree or there is
         no prescription). The reason is asked for each session, so it is never covered beforehand."""

@@ -76,3 +76,43 @@ def test_a_recording_only_device_above_the_prescription_needs_a_signed_override(
         "safety_limit", 1, "phil", "physician", session_id)
     codes = [v["code"] for v in json.loads(row["violations"])]
     assert codes == ["above_prescription", "percent_mt_above_clinic_max", "patterned_percent_mt"]
+
+
+def test_start_on_a_device_whose_coil_is_not_the_mts_is_refused_until_measured_with_it(
+    qtbot, tmp_path: Path, fast_hasher,
+) -> None:
+    """Issue 14, item 6: the coil check existed in the gate, but nothing gave it the device's coil.
+    Now the coil the device reports is checked at Start and kept in the session's record."""
+    from console.clinic.records import record_motor_threshold
+
+    clinic = make_clinic(tmp_path / "clinic.db", "10hz")
+    record_motor_threshold(clinic.db, clinic.patient.id, 52.0, "EMG", coil_type="H-coil")
+    try:
+        with SimulatorProcess("10hz", speed=1, seed=7, pose_hz=10) as sim:  # reports coil SIM-COIL-70
+            ws = TechnicianWorkspace(clinic.db, clinic.path, clinic.technician, device_url=sim.url)
+            show(qtbot, ws)
+            try:
+                choose_patient(qtbot, ws, "P-1001")
+                answer_checklist_with_keys(qtbot, ws)
+                ws.device_panel.connect_button.click()
+                wait_connected(qtbot, ws)
+                qtbot.waitUntil(lambda: snapshot(ws).coil_type is not None, timeout=WAIT_MS)
+                assert snapshot(ws).coil_type == "SIM-COIL-70"
+                ws.session_view.controls.start.click()
+                said = ws.session_view.message.text()
+                assert "H-coil" in said and "SIM-COIL-70" in said and "re-measure" in said
+                assert "Who can clear this" in said
+                assert snapshot(ws).state == "ready"  # nothing started, nothing sent
+                # measured again with this coil (as the chair's Motor threshold form keeps it)
+                record_motor_threshold(clinic.db, clinic.patient.id, 52.0, "EMG", coil_type="SIM-COIL-70")
+                ws.session_view.controls.start.click()
+                qtbot.waitUntil(lambda: snapshot(ws).state == "running", timeout=WAIT_MS)
+                session_id = ws.runner.session_id
+                ws.session_view.stop("Test ends here")
+                qtbot.waitUntil(lambda: snapshot(ws).state == "ended", timeout=WAIT_MS)
+            finally:
+                ws.shutdown()
+        coil = clinic.db.execute("SELECT coil_type FROM sessions WHERE id = ?", [session_id]).fetchone()[0]
+        assert coil == "SIM-COIL-70"
+    finally:
+        clinic.db.close()

@@ -311,6 +311,11 @@ class TechnicianWorkspace(QStackedWidget):
         if not snap.device_connected:
             self.session_view.show_message("The device is not connected.")
             return
+        procedure = self.procedure
+        blocked = procedure.device_blocker(snap.device_model, snap.coil_type) if procedure else None
+        if blocked:  # another coil than the MT's, or a hold since Begin: nothing is sent to the device
+            self.session_view.show_message(blocked)
+            return
         prescribed = plan.prescribed_mso
         if prescribed is None or snap.mso == prescribed:
             self._start_runner()
