@@ -40,7 +40,7 @@ from console.session.runner import SessionRunner  # noqa: E402
 from db.database import open_database  # noqa: E402
 from devices.registry import create_adapter  # noqa: E402
 from tests.engine.capture import TARGET, write_run  # noqa: E402
-from tests.engine.clinic_setup import screen_uneventfully  # noqa: E402
+from tests.engine.clinic_setup import login_for, screen_uneventfully  # noqa: E402
 
 GOAL_FRAMES_PER_S = 20_000
 GOAL_GROWTH_BYTES = 1_000_000
@@ -127,10 +127,11 @@ def ingest_rate(tmp: Path) -> dict:
 
 
 def _record_cmd(db_path: Path, url: str) -> subprocess.Popen:
+    user, env = login_for(db_path)  # a technician's account: record says who is asking
     return subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "record", "--device", url, "--patient", "BENCH-1",
-         "--db", str(db_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+         "--db", str(db_path), *user],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
     )
 
 

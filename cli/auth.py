@@ -102,6 +102,10 @@ def asking_with_password(db: sqlite_utils.Database, args: argparse.Namespace, co
     password = read_password(args, username)
     try:
         user = authenticate(db, username, password)
+        if user.must_change_password:  # as the window asks first thing after log-in
+            raise NotAuthorised(f"the password of {username} was set by an admin and must be changed "
+                                f"before anything else: python main.py users change-password --user "
+                                f"{username}")
         require(user, action)
     except (ClinicError, PermissionDenied) as exc:
         raise NotAuthorised(str(exc)) from exc

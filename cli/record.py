@@ -1,7 +1,7 @@
 """``record``: record one session from a device into the database, headless.
 
-    python main.py record --device URL --patient CLINIC_ID [--course ID] [--db PATH]
-                          [--create-patient] [--technician NAME]
+    python main.py record --device URL --patient CLINIC_ID --user NAME [--course ID] [--db PATH]
+                          [--create-patient]
 
 Prints ``SESSION <id>`` as its first line of stdout as soon as the session
 exists, records until the device ends the run (EndOfSession), until a
@@ -24,8 +24,14 @@ its words) exits non-zero with one line on stderr. Sessions a crash left in
 
 No session is recorded without an open course, a motor threshold (the prescription) and a
 cleared safety screening, exactly as at the chair: a patient without a course is refused by the
-same gate, never recorded "without protocol". ``--create-patient`` creates the patient and then
-names everything still missing before a first session, each with who records it and where.
+same gate, never recorded "without protocol". ``--create-patient`` creates the patient (for an
+account that may manage patients) and then names everything still missing before a first session,
+each with who records it and where.
+
+Who is asking (issue 15): ``--user`` is the technician who records, authenticated as at the chair
+(cli.auth: the password from a file, the environment or a prompt, never the command line) and
+allowed to record sessions; the session's technician is that account. Only a demo database lets it
+be left out (the demo technician is then used, and said).
 """
 
 from __future__ import annotations
@@ -38,8 +44,9 @@ from typing import Any
 
 from cli.auth import NotAuthorised, add_user_options, who_is_asking
 from cli.common import add_db_option, db_path_of
-from console.clinic.records import create_patient, find_patient
-from console.errors import ClinicError
+from console.clinic.patient_records import create_patient
+from console.clinic.records import find_patient
+from console.errors import ClinicError, PermissionDenied
 from console.safety.overrides import attach_to_session
 from console.safety.start_gate import OverrideKind, StartGate, gate_for_course, gate_for_patient
 from console.session.plan import plan_session
@@ -78,8 +85,7 @@ def register(subparsers: Any) -> None:
                    help=f"create the patient (named {DEMO_NAME!r}) when the clinic id is unknown; "
                         "nothing is recorded until the patient has an open course, a motor threshold "
                         "and a cleared screening: the refusal says who records each")
-    p.add_argument("--technician", default=None, metavar="NAME", help="who runs the session")
-    add_user_options(p)  # issue 15: who is asking; --user, when given, is the technician
+    add_user_options(p)  # issue 15: who is asking; --user is the technician who records
     p.set_defaults(func=run)
 
 
@@ -153,11 +159,11 @@ def _record(args: argparse.Namespace) -> int:
         raise _Failed(str(exc)) from exc
     adapter = None
     try:
-        if getattr(args, "user", None):  # authenticated, allowed to record: they run the session
-            try:
-                args.technician = who_is_asking(db, args, "record", "record_session").username
-            except NotAuthorised as exc:
-                raise _Failed(str(exc), 1) from exc
+        try:  # authenticated and allowed to record: they run the session
+            user = who_is_asking(db, args, "record", "record_session")
+        except NotAuthorised as exc:
+            raise _Failed(str(exc), 1) from exc
+        args.technician = user.username
         patient = find_patient(db, args.patient)
         if patient is None and not args.create_patient:
             raise _Failed(f"There is no patient with clinic id {args.patient!r} "
@@ -173,7 +179,10 @@ def _record(args: argparse.Namespace) -> int:
             log.info("marked %d session(s) interrupted: %s", len(marked), marked)
         created = None
         if patient is None:
-            patient = create_patient(db, args.patient, DEMO_NAME)
+            try:  # the audited way, by an account that may manage patients
+                patient = create_patient(db, user, args.patient, DEMO_NAME)
+            except PermissionDenied as exc:
+                raise _Failed(f"{exc} (--create-patient)", 1) from exc
             created = patient.clinic_id
         # A --course is checked to be this patient's open course (plan_session) before its gate;
         # without one, the patient's gate (which refuses a patient with no open course).

@@ -5,6 +5,9 @@
 - ``users create --role ROLE``: another account (technician, supervisor,
   physician or admin), created by an admin who types their own password;
 - ``users list``: every account, its role and whether it is disabled or locked;
+- ``users change-password --user NAME``: change your own password (needed
+  first, before any other command, after an admin created the account or
+  reset it);
 - ``users reset-password NAME``: a temporary password, to be changed at the
   next login; the way back in when the only admin forgot theirs. It needs
   write access to the database file (which already gives everything), and
@@ -21,11 +24,14 @@ import argparse
 import getpass
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
+from cli.auth import PASSWORD_ENV, NotAuthorised, add_user_options, read_password
 from cli.common import add_db_option, confirmed_admin, db_path_of, shown
 from console.errors import ClinicError
 from console.people.admin import create_user, reset_password_from_command_line
-from console.people.user import ROLES, needs_first_admin
+from console.people.login import change_password
+from console.people.user import ROLES, get_user, needs_first_admin
 from db.database import DatabaseUnusable, open_database
 
 
@@ -44,8 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show = commands.add_parser("list", help="list every account")
     reset = commands.add_parser("reset-password", help="give an account a temporary password")
     reset.add_argument("username")
+    change = commands.add_parser(
+        "change-password", help="change your own password (needed first after an admin set it)",
+        description="Change your own password. The current one is read as for every command "
+                    f"(--password-file, else {PASSWORD_ENV}, else a prompt); the new one from "
+                    "--new-password-file, else a prompt asked twice. Never on the command line.")
+    add_user_options(change)
+    change.add_argument("--new-password-file", type=Path, default=None, metavar="FILE",
+                        help="a file whose first line is the new password; keep it readable by you only")
     for sub, func in ((create, run_create_admin), (add, run_create), (show, run_list),
-                      (reset, run_reset_password)):
+                      (reset, run_reset_password), (change, run_change_password)):
         add_db_option(sub)
         sub.set_defaults(func=func)
     for sub in (create, add, reset):
@@ -127,5 +141,35 @@ def run_reset_password(args: argparse.Namespace) -> int:
     def action(db) -> int:
         reset_password_from_command_line(db, args.username, _password(args), getpass.getuser())
         print(f"{args.username}: temporary password set; it must be changed at the next login")
+        return 0
+    return _run(args, action)
+
+
+def run_change_password(args: argparse.Namespace) -> int:
+    """A person changes their own password: the old one checked as at log-in (wrong ones count
+    towards the lockout), the new one against the clinic's password rules."""
+    def action(db) -> int:
+        if not args.user:
+            raise ClinicError("give --user NAME: whose password is changed")
+        try:
+            current = read_password(args, args.user)
+        except NotAuthorised as exc:
+            raise ClinicError(str(exc)) from exc
+        user = get_user(db, args.user)
+        if user is None:
+            raise ClinicError("Wrong user name or password.")
+        if args.new_password_file is not None:
+            try:
+                with open(args.new_password_file, encoding="utf-8") as f:
+                    new = f.readline().rstrip("\r\n")
+            except OSError as exc:
+                raise ClinicError(f"cannot read the new password file {args.new_password_file}: "
+                                  f"{exc.strerror or exc}") from exc
+        else:
+            new = getpass.getpass("New password: ")
+            if getpass.getpass("Repeat the new password: ") != new:
+                raise ClinicError("The two passwords are not the same.")
+        change_password(db, user, current, new)
+        print(f"{args.user}: password changed")
         return 0
     return _run(args, action)

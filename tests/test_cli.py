@@ -41,8 +41,10 @@ def test_commands_write_the_rotating_log_file(tmp_path: Path) -> None:
     from tests.engine import clinic_setup
 
     clinic_setup.clinic(tmp_path / "c.db", "itbs", clinic_id="LOG-1")  # a patient ready to treat
+    user, with_password = clinic_setup.login_for(tmp_path / "c.db")
     out = run_main("record", "--device", "sim://itbs?speed=1000", "--patient", "LOG-1",
-                   "--db", str(tmp_path / "c.db"), env=env)
+                   "--db", str(tmp_path / "c.db"), *user,
+                   env={**env, "TMS_CONSOLE_PASSWORD": with_password["TMS_CONSOLE_PASSWORD"]})
     assert out.returncode == 0, out.stderr
     logs = list((tmp_path / "state").rglob("tms-console.log"))
     assert logs, "no log file in the platform's log folder"

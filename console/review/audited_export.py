@@ -12,14 +12,13 @@ audit leaves no file). Output to a stream (stdout) is made in memory and
 audited before it is written: the write lock is never held while a slow reader
 drains a pipe, since the chair may be recording into the same database.
 
-The command line has no clinic login yet (a later issue adds ``--user``), so
-its exports name the operating-system account (:class:`CommandLineActor`) and
-say so in the row, rather than a clinic user nobody authenticated.
+The window and the command line alike export as an authenticated clinic user
+(the command line's ``--user``, cli.auth) allowed to export sessions; the
+audit row names that user.
 """
 
 from __future__ import annotations
 
-import getpass
 import io
 import logging
 import os
@@ -43,28 +42,6 @@ log = logging.getLogger(__name__)
 FORMATS = ("json", "csv")
 T = TypeVar("T")
 TO_STREAM = "standard output"
-NO_LOGIN = ("the command line has no clinic login: the actor is the operating-system account "
-            "that ran the command, not a clinic user")
-
-
-@dataclass(frozen=True)
-class CommandLineActor:
-    """Whoever ran a headless command, as far as the program can tell: the operating-system account."""
-
-    os_account: str
-
-    @classmethod
-    def current(cls) -> CommandLineActor:
-        """The account running this process; its user id when the system has no name for it."""
-        try:
-            return cls(getpass.getuser())
-        except (OSError, KeyError, ImportError):  # no LOGNAME/USER and no password-file entry
-            return cls(f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown")
-
-    @property
-    def username(self) -> str:
-        """The audit row's actor: marked so it can never be read as a clinic user name."""
-        return f"os:{self.os_account} via command line"
 
 
 @dataclass(frozen=True)
@@ -76,20 +53,19 @@ class ExportDone:
     to: str  # the file's full path, or "standard output"
 
 
-def export_session(db: sqlite_utils.Database, ref: int | str, fmt: str, *, by: User | CommandLineActor | None,
+def export_session(db: sqlite_utils.Database, ref: int | str, fmt: str, *, by: User | None,
                    path: Path | str | None = None, out: IO[str] | None = None) -> ExportDone:
     """Write session ``ref`` (local id or UUID) as ``fmt`` to ``path`` or ``out``, with its audit row.
 
     A clinic user needs the ``export_sessions`` permission (PermissionDenied
-    otherwise, before anything is read); a :class:`CommandLineActor` is
-    recorded as it is. A session that does not exist is ExportError and
+    otherwise, before anything is read). A session that does not exist is ExportError and
     leaves neither a file nor a row.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
     if (path is None) == (out is None):
         raise ValueError("give exactly one of path and out")
-    actor = _actor(by)
+    actor = _permitted(by)
     session = find_session(db, ref)
     if path is not None:
         target = Path(path).expanduser().absolute()
@@ -116,7 +92,7 @@ def _render(db: sqlite_utils.Database, session: dict[str, Any], fmt: str, out: I
 
 
 def _write_file(db: sqlite_utils.Database, session: dict[str, Any], fmt: str, target: Path,
-                by: User | CommandLineActor) -> None:
+                by: User) -> None:
     _write_audited(db, target, lambda f: _render(db, session, fmt, f),
                    lambda _: _audit(db, session, fmt, str(target), by))
 
@@ -138,30 +114,22 @@ def _write_audited(db: sqlite_utils.Database, target: Path, render: Callable[[IO
 
 
 def _audit(db: sqlite_utils.Database, session: dict[str, Any], fmt: str, to: str,
-           by: User | CommandLineActor) -> None:
-    new: dict[str, Any] = {"format": fmt, "to": to, "session_uuid": session["uuid"], **_who(by)}
+           by: User) -> None:
+    new: dict[str, Any] = {"format": fmt, "to": to, "session_uuid": session["uuid"]}
     audit(db, by, "export_session", "session", session["id"], None, new)
     log.info("session %s exported as %s to %s by %s", session["id"], fmt, to, by.username)
 
 
-def _actor(by: User | CommandLineActor | None) -> User | CommandLineActor:
-    return by if isinstance(by, CommandLineActor) else _permitted(by)
-
-
-def _who(by: User | CommandLineActor) -> dict[str, Any]:
-    return {"login": NO_LOGIN} if isinstance(by, CommandLineActor) else {}
-
-
 def export_review_list(db: sqlite_utils.Database, listed: ReviewList, path: Path | str, *,
-                       by: User | CommandLineActor | None) -> int:
+                       by: User | None) -> int:
     """The review list as filtered, as CSV at ``path``, with its audit row; returns the rows written."""
-    actor = _actor(by)
+    actor = _permitted(by)
     target = Path(path).expanduser().absolute()
     wanted = {k: str(v) for k, v in vars(listed.filter).items() if v}
 
     def row(n: int) -> None:
         audit(db, actor, "export_review_list", "review_list", None, None,
-              {"rows": n, "filter": wanted, "to": str(target), **_who(actor)})
+              {"rows": n, "filter": wanted, "to": str(target)})
 
     n = _write_audited(db, target, lambda f: queue.write_csv(db, listed, f), row)
     log.info("review list (%d rows) exported to %s by %s", n, target, actor.username)
@@ -177,5 +145,5 @@ def record_report_written(db: sqlite_utils.Database, user: User | None, session_
               {"pages": pages, "to": str(Path(path).expanduser().absolute())})
 
 
-__all__ = ["CommandLineActor", "ExportDone", "ExportError", "export_review_list", "export_session",
+__all__ = ["ExportDone", "ExportError", "export_review_list", "export_session",
            "record_report_written"]

@@ -21,6 +21,7 @@ from db.database import open_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORDS = {"ada": "Admin-quiet-harbour-47", "tess": "Tech-amber-window-58", "doc": "Doc-silver-meadow-69"}
+TEMPORARY = {"tess": "Temporary-tess-31-pine", "doc": "Temporary-doc-72-cedar"}
 
 
 def _secret(tmp_path: Path, user: str) -> list[str]:
@@ -46,7 +47,19 @@ def test_a_fresh_install_from_admin_to_signed_session(tmp_path: Path, monkeypatc
         stdin=PASSWORDS["ada"] + "\n")
     for name, full, role in (("tess", "Tess Tech", "technician"), ("doc", "Dr. Dana Doc", "physician")):
         run("users", "create", "--username", name, "--full-name", full, "--role", role, "--admin", "ada",
-            "--password-stdin", stdin=f"{PASSWORDS['ada']}\n{PASSWORDS[name]}\n")
+            "--password-stdin", stdin=f"{PASSWORDS['ada']}\n{TEMPORARY[name]}\n")
+    # The admin gave temporary passwords: each person changes theirs before anything else.
+    temporary = tmp_path / ".tess.temporary"
+    temporary.write_text(TEMPORARY["tess"] + "\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main.main(["patients", "list", "--user", "tess", "--password-file", str(temporary), *db]) == 1
+    assert "must be changed" in capsys.readouterr().err
+    for name in ("tess", "doc"):
+        old, new = tmp_path / f".{name}.temporary", tmp_path / f".{name}.new"
+        old.write_text(TEMPORARY[name] + "\n")
+        new.write_text(PASSWORDS[name] + "\n")
+        run("users", "change-password", "--user", name, "--password-file", str(old),
+            "--new-password-file", str(new))
     doc, tess = _secret(tmp_path, "doc"), _secret(tmp_path, "tess")
 
     run("patients", "add", "--clinic-id", "P-1", "--name", "Alex Example", "--dob", "1980-02-03", *doc)
@@ -98,7 +111,16 @@ def test_a_refusal_is_one_line_and_a_non_zero_exit(tmp_path: Path, monkeypatch, 
          "--password-stdin", *db, stdin=PASSWORDS["ada"] + "\n")
     _run(monkeypatch, capsys, "users", "create", "--username", "tess", "--full-name", "Tess Tech", "--role",
          "technician", "--admin", "ada", "--password-stdin", *db,
-         stdin=f"{PASSWORDS['ada']}\n{PASSWORDS['tess']}\n")
+         stdin=f"{PASSWORDS['ada']}\n{TEMPORARY['tess']}\n")
+    old, new = tmp_path / ".old", tmp_path / ".new"
+    old.write_text(TEMPORARY["tess"] + "\n")
+    new.write_text("password\n")  # a common password: refused by the clinic's rules, said in one line
+    assert main.main(["users", "change-password", "--user", "tess", "--password-file", str(old),
+                      "--new-password-file", str(new), *db]) == 1
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    new.write_text(PASSWORDS["tess"] + "\n")
+    _run(monkeypatch, capsys, "users", "change-password", "--user", "tess", "--password-file", str(old),
+         "--new-password-file", str(new), *db)
     tess = _secret(tmp_path, "tess")
     cases = [
         (["patients", "add", "--clinic-id", "P-1", "--name", "Alex Example", *tess], "technician cannot"),

@@ -24,7 +24,7 @@ import pytest
 
 from db.database import open_database
 from tests.cli.accounts import account
-from tests.engine.clinic_setup import ROOT, clinic, session_line
+from tests.engine.clinic_setup import ROOT, clinic, login_for, session_line
 
 pytestmark = [
     pytest.mark.slow,
@@ -38,10 +38,11 @@ DEVICE = "sim://10hz?speed=10&seed=5"
 def _record(db_path: Path) -> subprocess.Popen:
     """``record`` leading its own process group: a SIGKILL to the group leaves no helper of it
     behind (its simulator child also exits when record's end of their pipe closes)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    user, env = login_for(db_path)
+    env["PYTHONUNBUFFERED"] = "1"
     return subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "record", "--device", DEVICE, "--patient", "P-1",
-         "--db", str(db_path)],
+         "--db", str(db_path), *user],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env, process_group=0,
     )
 

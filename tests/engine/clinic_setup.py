@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cli.auth import PASSWORD_ENV
 from console.clinic.records import (
     active_course,
     create_patient,
@@ -95,11 +96,36 @@ def physician_allows_extra_session(db_path: Path, clinic_id: str = "P-1") -> int
         db.close()
 
 
-def record_process(db_path: Path, url: str, *extra: str, clinic_id: str = "P-1") -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def login_for(db_path: Path, role: str = "technician") -> tuple[list[str], dict[str, str]]:
+    """``--user`` for a headless command on this database, and the environment that gives its
+    password (issue 15: every command that reads or writes patient data says who is asking). The
+    account ``cli-<role>`` is created the first time, by the clinic's admin."""
+    name, password = f"cli-{role}", f"cli-{role}-pass-1"
+    db = open_database(db_path)
+    try:
+        if get_user(db, name) is None:
+            saved, passwords.HASHER = passwords.HASHER, fast_password_hasher()
+            try:
+                create_user(db, _setup_admin(db), name, f"CLI {role.title()}", role, password)
+            finally:
+                passwords.HASHER = saved
+    finally:
+        db.close()
+    return ["--user", name], {**os.environ, PASSWORD_ENV: password}
+
+
+def record_process(db_path: Path, url: str, *extra: str, clinic_id: str = "P-1",
+                   login: tuple[str, str] | None = None) -> subprocess.Popen:
+    """``record`` as its own process, as a technician: ``login`` (user name, password), else the
+    database's ``cli-technician`` account."""
+    if login is None:
+        user_args, env = login_for(db_path)
+    else:
+        user_args, env = ["--user", login[0]], {**os.environ, PASSWORD_ENV: login[1]}
+    env["PYTHONUNBUFFERED"] = "1"
     return subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "record", "--device", url, "--patient", clinic_id,
-         "--db", str(db_path), *extra],
+         "--db", str(db_path), *user_args, *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
     )
 

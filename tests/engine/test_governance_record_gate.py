@@ -5,6 +5,7 @@ the chair and in ``record``, in the same words."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,16 +23,19 @@ from console.session.plan import plan_session
 from console.session.start_procedure import StartProcedure, StartRefused
 from console.ui.chair.start_of_day import StartOfDay
 from db.database import open_database
+from tests.engine.clinic_setup import login_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("fast_hasher")
 
 
-def record(db_path: Path, clinic_id: str, *extra: str) -> subprocess.CompletedProcess:
+def record(db_path: Path, clinic_id: str, *extra: str,
+           role: str = "technician") -> subprocess.CompletedProcess:
+    user, env = login_for(db_path, role)
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "record", "--device", "sim://itbs?speed=1000",
-         "--patient", clinic_id, "--db", str(db_path), *extra],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+         "--patient", clinic_id, "--db", str(db_path), *user, *extra],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
     )
 
 
@@ -109,7 +113,12 @@ def test_the_chair_and_record_refuse_an_unscreened_patient_without_a_course_alik
 def test_create_patient_creates_the_patient_and_names_what_a_first_session_needs(tmp_path: Path) -> None:
     db_path = tmp_path / "clinic.db"
     open_database(db_path).close()
-    refused = record(db_path, "NEW-1", "--create-patient")
+    by_technician = record(db_path, "NEW-1", "--create-patient")  # creating patients is not theirs
+    assert by_technician.returncode == 1 and "technician cannot manage patients" in by_technician.stderr
+    db = open_database(db_path)
+    assert clinic.find_patient(db, "NEW-1") is None
+    db.close()
+    refused = record(db_path, "NEW-1", "--create-patient", role="supervisor")
     assert refused.returncode != 0 and refused.stdout == ""
     err = refused.stderr
     assert "Traceback" not in err
@@ -121,7 +130,7 @@ def test_create_patient_creates_the_patient_and_names_what_a_first_session_needs
     assert clinic.find_patient(db, "NEW-1") is not None
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
     # Asked again, the patient exists: refused in the gate's own words, still nothing recorded.
-    again = record(db_path, "NEW-1", "--create-patient")
+    again = record(db_path, "NEW-1", "--create-patient", role="supervisor")
     assert again.returncode != 0
     assert again.stderr.startswith("record: This session cannot start: No open treatment course")
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
@@ -192,4 +201,31 @@ def test_a_session_beyond_the_days_plan_takes_a_physicians_signature_at_the_chai
     # It covered that one session: the third of the day is refused again.
     assert record(db_path, "P-9").returncode != 0
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2
+    db.close()
+
+
+def test_record_says_who_is_asking_on_a_clinic_database(db_path: Path) -> None:
+    """Issue 15: ``record`` wrote patient data for whoever ran it; now, as every command that reads
+    or writes patient records, it authenticates the technician, who is then the session's."""
+    from tests.engine.clinic_setup import clinic as ready_clinic
+
+    ready_clinic(db_path, "itbs", clinic_id="P-3")
+    anonymous = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "record", "--device", "sim://itbs?speed=1000",
+         "--patient", "P-3", "--db", str(db_path)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env={**os.environ, "TMS_CONSOLE_PASSWORD": ""})
+    assert anonymous.returncode == 1 and "give --user" in anonymous.stderr
+    user, env = login_for(db_path)
+    wrong = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "record", "--device", "sim://itbs?speed=1000",
+         "--patient", "P-3", "--db", str(db_path), *user],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env={**env, "TMS_CONSOLE_PASSWORD": "nope"})
+    assert wrong.returncode == 1 and "Wrong user name or password" in wrong.stderr
+    db = open_database(db_path)
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    db.close()
+    done = record(db_path, "P-3")
+    assert done.returncode == 0, done.stderr
+    db = open_database(db_path)
+    assert db.execute("SELECT technician FROM sessions").fetchall() == [("cli-technician",)]
     db.close()

@@ -18,6 +18,24 @@ from tests.conftest import SHARED
 from .capture import write_run
 from .clinic_setup import clinic, record_process, session_line
 
+
+def login_as_tina(db_path: Path) -> tuple[str, str]:
+    """A technician's own account: the session's record names who recorded it (issue 15)."""
+    from console.people import passwords
+    from console.people.admin import create_user
+    from console.people.user import get_user
+    from tests.conftest import fast_password_hasher
+
+    db = open_database(db_path)
+    saved, passwords.HASHER = passwords.HASHER, fast_password_hasher()
+    try:
+        admin = get_user(db, "setup-admin")
+        create_user(db, admin, "tina", "Tina Tech", "technician", "tina-pass-1")
+    finally:
+        passwords.HASHER = saved
+        db.close()
+    return "tina", "tina-pass-1"
+
 SCHEMA = json.loads((SHARED / "protocol" / "session-export.schema.json").read_text())
 pytestmark = pytest.mark.slow
 
@@ -39,7 +57,7 @@ def test_a_full_itbs_session_is_recorded_and_exports_valid(tmp_path: Path) -> No
     db_path = tmp_path / "clinic.db"
     clinic(db_path, "itbs")
     with SimulatorProcess("itbs", speed=100, seed=2) as sim:
-        proc = record_process(db_path, sim.url, "--technician", "Tina Tech")
+        proc = record_process(db_path, sim.url, login=login_as_tina(db_path))
         sid = session_line(proc)
         assert proc.poll() is None  # SESSION comes at once, not at the end
         out = finish(proc)
@@ -56,7 +74,7 @@ def test_a_full_itbs_session_is_recorded_and_exports_valid(tmp_path: Path) -> No
     assert counts == list(range(1, 601))
     data = session_export(db, sid)
     jsonschema.validate(data, SCHEMA)
-    assert data["summary"]["pulses_recorded"] == 600 and data["session"]["technician"] == "Tina Tech"
+    assert data["summary"]["pulses_recorded"] == 600 and data["session"]["technician"] == "tina"
     db.close()
 
 

@@ -16,6 +16,7 @@ from console.safety.limits import record_override
 from console.safety.start_gate import gate_for_course
 from console.session.course_overview import overview_for
 from db.database import open_database
+from tests.engine.clinic_setup import login_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,10 +25,11 @@ pytestmark = pytest.mark.usefixtures("fast_hasher")
 
 
 def record(db_path: Path) -> subprocess.CompletedProcess:
+    user, env = login_for(db_path)
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "record", "--device", "sim://itbs?speed=1000",
-         "--patient", "P-7", "--db", str(db_path)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+         "--patient", "P-7", "--db", str(db_path), *user],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
     )
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from db.database import open_database
 
-from .clinic_setup import ROOT, clinic, session_line
+from .clinic_setup import ROOT, clinic, login_for, session_line
 
 pytestmark = [
     pytest.mark.slow,
@@ -66,10 +66,11 @@ def simulator_of(parent: int, timeout: float = 30.0) -> int:
 def record_in_own_group(db_path: Path, url: str) -> subprocess.Popen:
     """``main.py record`` leading its own process group, as a shell starts a foreground job, so a
     signal to the group (a terminal's Ctrl-C) reaches it and its children, and not this test."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    user, env = login_for(db_path)
+    env["PYTHONUNBUFFERED"] = "1"
     return subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "record", "--device", url, "--patient", "P-1",
-         "--db", str(db_path)],
+         "--db", str(db_path), *user],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env, process_group=0,
     )
 

@@ -144,7 +144,7 @@ def _round(db_path: Path, runs: tuple[Run, ...], folder: Path) -> dict[str, int]
             sim = stack.enter_context(SimulatorProcess("itbs", speed=speed, seed=10 + i, pose_hz=POSE_HZ,
                                                        **options))
             physician_allows_extra_session(db_path, run.patient)  # the patient's second today
-            proc = record_process(db_path, sim.url, "--technician", "Tom Tech", clinic_id=run.patient)
+            proc = record_process(db_path, sim.url, clinic_id=run.patient, login=("tom", PASSWORDS["tom"]))
             stack.callback(_reap, proc)
             ids[run.label] = session_line(proc)
             procs.append((run, proc))
@@ -191,7 +191,7 @@ def _session_row(db: Any, patient: int, course: int, status: str, mso: int, over
     sid = db.execute(
         "INSERT INTO sessions (uuid, patient_id, course_id, number_in_course, started_at, technician, "
         "device_url, protocol, pulses_planned, mt_mso, percent_mt, prescribed_mso, target_pose) "
-        "VALUES (?, ?, ?, NULL, ?, 'Tom Tech', 'sim://', 'iTBS left DLPFC', 600, 52, 120, 62, ?)",
+        "VALUES (?, ?, ?, NULL, ?, 'tom', 'sim://', 'iTBS left DLPFC', 600, 52, 120, 62, ?)",
         [new_uuid(), patient, course, started.isoformat(timespec="milliseconds"),
          json.dumps(simulator_target())]).lastrowid
     delivered = 120 if status == "aborted" else 600

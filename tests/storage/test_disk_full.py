@@ -29,7 +29,7 @@ from devices.adapter import DeviceAdapter, LinkCounters
 from devices.events import DeviceEvent
 from devices.registry import create_adapter
 from tests.engine.capture import write_run
-from tests.engine.clinic_setup import ROOT, clinic
+from tests.engine.clinic_setup import ROOT, clinic, login_for
 from tests.engine.test_runner import new_patient
 
 pytestmark = pytest.mark.slow
@@ -41,13 +41,17 @@ def limited_record(db_path: Path, room: int, stderr: Path) -> subprocess.Popen:
     db = open_database(db_path)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
+    user, env = login_for(db_path)  # the account first: the limit is on what recording writes
+    db = open_database(db_path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
     limit = db_path.stat().st_size + room
     hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
     with stderr.open("w") as err:
         return subprocess.Popen(
             [sys.executable, str(ROOT / "main.py"), "record", "--device", DEVICE, "--patient", "P-1",
-             "--db", str(db_path)],
-            stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
+             "--db", str(db_path), *user],
+            stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, env=env,
             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard)),
         )
 
