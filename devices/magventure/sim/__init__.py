@@ -1,0 +1,1 @@
+"""A simulated MagVenture MagPro on a pseudo-terminal or TCP (``python -m devices.magventure.sim``)."""

@@ -1,0 +1,166 @@
+"""Command line of the simulated MagPro, shared by ``python -m devices.magventure.sim`` and
+``main.py simulate --vendor magventure``.
+
+The first line on stdout is ``PORT <address>`` (flushed): the pty path (or the ``--link`` path),
+or ``socket://127.0.0.1:<port>`` with ``--tcp``. After a cable pull the new address is printed the
+same way. Everything else goes to the log on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from devices.magventure.sim.device import MODEL_NAMES, SCENARIOS, SimMagPro, SimOptions
+from devices.magventure.sim.server import SimServer, Trace
+from devices.sim.plan import load_presets
+from devices.sim.transport import PtyTransport, TcpTransport, ptys_available
+
+log = logging.getLogger(__name__)
+
+MAX_SPEED = 1000.0
+DESCRIPTION = (
+    "Simulated MagVenture MagPro stimulator speaking its serial protocol (FE LEN PAYLOAD CRC8 FF, "
+    "38400 8N1) on a pseudo-terminal (or TCP). Prints 'PORT <address>' first, then serves until "
+    "stopped (Ctrl-C or SIGTERM)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--protocol", default="10hz", metavar="PRESET",
+                        help="protocol set on the unit's Timing page, from resources/protocols.json "
+                             "(default 10hz); 'none' for nothing set")
+    parser.add_argument("--mso", type=int, default=60, metavar="N",
+                        help="amplitude at start-up, %% of maximum output (default 60)")
+    parser.add_argument("--model", default="x100-option", choices=MODEL_NAMES,
+                        help="the MagPro model the status byte reports (default x100-option)")
+    parser.add_argument("--serial", type=int, default=51234, metavar="N",
+                        help="the serial number the status reports, 0..16777215 (default 51234)")
+    parser.add_argument("--speed", type=float, default=1.0, metavar="X",
+                        help=f"device time runs X times faster than real time, 1..{MAX_SPEED:g}")
+    parser.add_argument("--seed", type=int, default=1, metavar="N",
+                        help="random seed: the same seed and options give the same bytes (default 1)")
+    parser.add_argument("--autostart", action="store_true",
+                        help="a technician enables the unit and presses Start on its front panel 1 s "
+                             "of device time after a host first opens the port")
+    parser.add_argument("--layout", default="ab", choices=("a", "b", "ab"),
+                        help="which command layout for IDs 06-0C the unit understands (default both)")
+    parser.add_argument("--scenario", action="append", default=[], choices=SCENARIOS, metavar="NAME",
+                        help="inject a scenario (repeatable): " + ", ".join(SCENARIOS))
+    parser.add_argument("--tcp", type=int, default=None, metavar="PORT",
+                        help="serve on 127.0.0.1:PORT instead of a pty (0 picks a free port)")
+    parser.add_argument("--link", type=Path, default=None, metavar="PATH",
+                        help="keep a symbolic link at PATH pointing to the current pty and print PATH")
+    parser.add_argument("--fault-log", type=Path, default=None, metavar="FILE",
+                        help="write one JSON line per injected fault or scenario moment to FILE")
+    parser.add_argument("--trace", type=Path, default=None, metavar="FILE",
+                        help="write one JSON line per frame each way (hex) to FILE")
+    parser.add_argument("--exit-with-stdin", action="store_true",
+                        help="exit once standard input is closed (the program that started it ended)")
+
+
+def _problem(args: argparse.Namespace) -> str | None:
+    if not 0 <= args.mso <= 100:
+        return f"--mso must be 0..100, got {args.mso}"
+    if not 1.0 <= args.speed <= MAX_SPEED:
+        return f"--speed must be between 1 and {MAX_SPEED:g}, got {args.speed:g}"
+    if not 0 <= args.serial <= 0xFFFFFF:
+        return f"--serial must be 0..16777215 (three bytes), got {args.serial}"
+    if args.seed < 0:
+        return f"--seed must be 0 or more, got {args.seed}"
+    if args.tcp is not None and args.link is not None:
+        return "--link names a pseudo-terminal; it cannot be used with --tcp"
+    if args.tcp is None and not ptys_available():
+        return "this computer has no pseudo-terminals: serve TCP instead with --tcp PORT"
+    return None
+
+
+def _options(args: argparse.Namespace) -> SimOptions:
+    spec = None
+    if args.protocol != "none":
+        presets = load_presets()
+        if args.protocol not in presets:
+            raise ValueError(f"unknown protocol preset {args.protocol!r}; choose from "
+                             f"{', '.join(presets)} or none")
+        spec = presets[args.protocol]
+    return SimOptions(protocol=spec, mso=args.mso, model=MODEL_NAMES.index(args.model),
+                      serial=args.serial, seed=args.seed, autostart=args.autostart, layout=args.layout,
+                      scenarios=tuple(dict.fromkeys(args.scenario)))
+
+
+def _announce(address: str) -> None:
+    print(f"PORT {address}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the simulated MagPro until stopped; 2 with a one-line message when options are unusable."""
+    problem = _problem(args)
+    files: list[IO[str]] = []
+    try:
+        if problem:
+            raise ValueError(problem)
+        options = _options(args)
+        fault_file = args.fault_log.open("w", encoding="utf-8") if args.fault_log else None
+        trace_file = args.trace.open("w", encoding="utf-8") if args.trace else None
+    except (ValueError, OSError) as e:
+        print(f"simulate: error: {e}", file=sys.stderr)
+        return 2
+    files = [f for f in (fault_file, trace_file) if f is not None]
+
+    def record(rec: dict[str, Any]) -> None:
+        if fault_file is not None:
+            rec.setdefault("rejected", 0)
+            rec.setdefault("missing", 0)
+            fault_file.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            fault_file.flush()
+
+    transport = TcpTransport(args.tcp) if args.tcp is not None else PtyTransport(
+        args.link.absolute() if args.link else None)
+    server = SimServer(SimMagPro(options, record), transport, speed=args.speed, announce=_announce,
+                       record=record, trace=Trace(trace_file))
+    try:
+        address = transport.open()
+    except OSError as e:
+        print(f"simulate: error: cannot open the port: {e}", file=sys.stderr)
+        return 2
+
+    def on_signal(signum: int, frame: object) -> None:
+        server.stop = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    if args.exit_with_stdin:
+        threading.Thread(target=_watch_stdin, args=(server,), name="sim-stdin", daemon=True).start()
+    _announce(address)
+    try:
+        return server.run()
+    finally:
+        for f in files:
+            f.close()
+
+
+def _watch_stdin(server: SimServer) -> None:
+    """Stop when stdin ends: the parent holds its other end, closed by the OS however it ends."""
+    try:
+        while os.read(0, 4096):
+            pass
+    except OSError:
+        pass
+    server.stop = True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devices.magventure.sim", description=DESCRIPTION)
+    add_arguments(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run(args)

@@ -1,0 +1,1 @@
+"""MagVenture MagPro: codec, simulator, adapter and the public magicpy client against them."""
