@@ -81,6 +81,9 @@ class DeviceAdapter(ABC):
     observes_pulses: bool = True
     """False when the device cannot report each pulse (a Magstim fired from its front panel or a
     trigger line): the session then says "pulses not observed", never zero pulses."""
+    sends_end_of_session: bool = True
+    """False for a device that never says its run ended (MagVenture, Magstim): the console then
+    ends the session when the protocol's last train has ended with every planned pulse."""
     exhausted: bool = False
     """True once a finite source (a replayed capture) has given its last event: no more will come,
     so the session ends there (a live device's stream never runs out)."""

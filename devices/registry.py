@@ -19,6 +19,7 @@ from importlib import metadata
 
 from devices import replay, serial_adapter
 from devices.adapter import DeviceAdapter, DeviceError
+from devices.magventure import adapter as magventure_adapter
 from devices.sim import adapter as sim_adapter
 
 log = logging.getLogger(__name__)
@@ -114,3 +115,8 @@ register_scheme(
 )
 register_scheme("replay", replay.from_url, _describe(replay.from_url))
 register_scheme("sim", sim_adapter.from_url, _describe(sim_adapter.from_url))
+register_scheme("magventure+serial", magventure_adapter.from_url, _describe(magventure_adapter.from_url))
+register_scheme(
+    "magventure+socket", magventure_adapter.from_url,
+    "MagVenture MagPro simulator over TCP: magventure+socket://127.0.0.1:PORT[?control=1&layout=a|b&capture=FILE]",
+)

@@ -8,6 +8,11 @@ live session. It serves as-fast-as-possible analysis and tests, or, with
 No thread: :meth:`ReplayAdapter.events` reads the file as the consumer pulls,
 so a slow consumer holds back the file instead of filling memory.
 
+A vendor's capture (issue 16: MagVenture, Magstim) starts with the line
+``TMSCAP1 <vendor>``; that vendor's package reads the rest (its ``capture.CaptureReader``: the
+bytes of both directions, since a vendor's replies only make sense with the command they
+answer), with the same counters. A file without that line is TSCP.
+
 A capture is finite, and may stop anywhere (a run cut short, a capture taken
 without the device's end of session): once its last event has been taken,
 ``exhausted`` says so, and the session ends there instead of waiting for a
@@ -17,13 +22,14 @@ at :meth:`ReplayAdapter.open`, before a session is created for it.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from devices import events as ev
 from devices.adapter import (
@@ -39,6 +45,48 @@ from devices.tscp import Receiver
 log = logging.getLogger(__name__)
 
 CHUNK = 65536
+CAPTURE_HEADER = b"TMSCAP1 "
+VENDOR_CAPTURES = {"magventure": "devices.magventure.capture", "magstim": "devices.magstim.capture"}
+"""The vendor named on a capture's first line -> the module whose ``CaptureReader`` plays it."""
+
+
+class _TscpFrames:
+    """The TSCP receiver as a capture reader: bytes in, device events out (link-level replies dropped)."""
+
+    def __init__(self) -> None:
+        self.receiver = Receiver()
+
+    def feed(self, data: bytes) -> list[ev.DeviceEvent]:
+        skip = (ev.Pong, ev.Ack, ev.Nak)
+        return [f.value for f in self.receiver.feed(data) if type(f.value) not in skip]
+
+    @property
+    def received(self) -> int:
+        return self.receiver.received
+
+    @property
+    def rejected(self) -> int:
+        return self.receiver.rejected
+
+    @property
+    def missing(self) -> int:
+        return self.receiver.missing
+
+    @property
+    def rejected_lines(self) -> Any:
+        return self.receiver.rejected_lines
+
+
+def _reader_for(first: bytes, path: Path) -> Any:
+    """The reader of a capture whose first bytes are ``first`` (TSCP unless it names a vendor)."""
+    if not first.startswith(CAPTURE_HEADER):
+        return _TscpFrames()
+    vendor = first[len(CAPTURE_HEADER):].split(b"\n", 1)[0].strip().decode("ascii", "replace")
+    module = VENDOR_CAPTURES.get(vendor)
+    if module is None:
+        raise DeviceError(f"The capture file {path} is of an unknown kind of device ({vendor!r}); known: "
+                          + ", ".join(VENDOR_CAPTURES) + ".")
+    return importlib.import_module(module).CaptureReader()
 
 
 class ReplayAdapter(DeviceAdapter):
@@ -49,7 +97,7 @@ class ReplayAdapter(DeviceAdapter):
         self.url = url or f"replay://{self.path}"
         self.identity = None
         self.realtime = realtime
-        self._receiver = Receiver()
+        self._receiver: Any = _TscpFrames()
         self._file: IO[bytes] | None = None
         self._pending: deque[ev.DeviceEvent] = deque()
         self._lock = threading.Lock()  # the file and the receiver, against close() from elsewhere
@@ -66,6 +114,15 @@ class ReplayAdapter(DeviceAdapter):
             self._file = self.path.open("rb")
         except OSError as exc:
             raise DeviceError(f"Cannot open the capture file {self.path}: {exc.strerror or exc}.") from exc
+        try:
+            first = self._file.readline(256)
+            self._receiver = _reader_for(first, self.path)
+        except BaseException:
+            self._file.close()
+            self._file = None
+            raise
+        if not first.startswith(CAPTURE_HEADER):
+            self._file.seek(0)  # a TSCP capture has no header: its first line is a frame
         log.info("replaying %s%s", self.path, " in real time" if self.realtime else "")
         # the first events: identity is known once open() returns, as for a live link
         if not self._read_more():
@@ -74,7 +131,7 @@ class ReplayAdapter(DeviceAdapter):
             self._file = None
             empty = self._receiver.received == 0 and self._receiver.rejected == 0
             raise DeviceError(f"The capture file {self.path} holds no device events"
-                              + (" (it is empty)." if empty else " (no TSCP frames a device sends)."))
+                              + (" (it is empty)." if empty else " (no frames a device sends)."))
 
     def close(self) -> None:
         self._closed.set()
@@ -128,14 +185,10 @@ class ReplayAdapter(DeviceAdapter):
                     self._at_end = True
                     log.info("end of %s", self.path)
                     return False
-                frames = self._receiver.feed(data)
-            pong, ack, nak, hello = ev.Pong, ev.Ack, ev.Nak, ev.Hello
-            for frame in frames:
-                value = frame.value
-                kind = type(value)
-                if kind is pong or kind is ack or kind is nak:
-                    continue
-                if kind is hello:
+                found = self._receiver.feed(data)
+            hello = ev.Hello
+            for value in found:
+                if type(value) is hello:
                     self.identity = value
                 self._pending.append(value)
             if self._pending:

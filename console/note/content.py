@@ -80,6 +80,9 @@ class Today:
     intensity: str
     pulses_delivered: int
     pulses_planned: int | None
+    pulses_words: str
+    """"600 of 600 pulses", or, for a device that cannot report each pulse, that they were not
+    observed (never "0 of 600": issue 16). The templates show this; the numbers stay for others."""
     started: str
     duration: str
     interruptions: list[str]

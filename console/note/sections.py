@@ -40,6 +40,7 @@ from console.note.words import (
     detail_text,
     duration_words,
     local_time,
+    pulses_words,
     short_day,
 )
 from console.resource_data.lists import plain_pause_reason
@@ -90,6 +91,12 @@ def session_outcome(session: Row) -> tuple[str, str]:
     because = f": {reason}" if reason else ""
     if status == "recording":
         return "in_progress", "In progress when this note was made"
+    if not session.get("pulses_observed", 1):  # the device cannot say how many: never "not given"
+        if status == "completed":
+            return "completed", "Completed (the pulses are not observed by this device's connection)"
+        if status == "interrupted":
+            return "partial", "The recording ended unexpectedly (pulses not observed)"
+        return "partial", f"Stopped{because} (pulses not observed)"
     if status == "completed" and (planned is None or delivered >= planned):
         return "completed", "Completed"
     if delivered == 0:
@@ -449,6 +456,7 @@ def today_section(session: Row, course: Row | None, events: list[Row], guidance:
         intensity=intensity,
         pulses_delivered=int(session["pulses_delivered"] or 0),
         pulses_planned=session["pulses_planned"],
+        pulses_words=pulses_words(session),
         started=clock_words(started),
         duration=duration_words(session["duration_s"]),
         interruptions=interruption_lines(events, guidance),

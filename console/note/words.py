@@ -150,3 +150,13 @@ def detail_text(detail: Any, *keys: str) -> str:
                 return str(value)
         return ""
     return str(detail)
+
+
+def pulses_words(session: dict[str, Any]) -> str:
+    """How many pulses, for the therapist: given of planned, or that the device could not say
+    (a device that does not report each pulse is never "0 of 600": issue 16)."""
+    planned = session["pulses_planned"]
+    if not session.get("pulses_observed", 1):
+        said = "pulses not observed (the device does not report them)"
+        return f"{said}, {planned} planned" if planned else said
+    return f"{session['pulses_delivered'] or 0} of {planned or '–'} pulses"

@@ -123,6 +123,8 @@ def session_export(db: sqlite_utils.Database, ref: int | str) -> dict[str, Any]:
         for a in db.query("SELECT * FROM addenda WHERE session_id = ? ORDER BY id", [sid])
     ]
     summary = {k: s[k] for k in SUMMARY_COLUMNS}
+    # False: the device cannot report each pulse, and the pulse counts say nothing of what was given.
+    summary["pulses_observed"] = bool(s.get("pulses_observed", 1))
     return {
         "schema": SCHEMA_ID,
         "session": {
@@ -152,6 +154,7 @@ def session_export(db: sqlite_utils.Database, ref: int | str) -> dict[str, Any]:
         "device": {
             "adapter": s["device_url"], "vendor": s["device_vendor"], "model": s["device_model"],
             "serial": s["device_serial"], "firmware": s["device_firmware"],
+            "coil_type": s.get("coil_type"),  # as the device reported it (None: it names none)
         },
         "summary": summary,
         "pulses": pulses,

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 FLAGS_FILE = "review_flags.json"
 CODES = ("adverse", "ended_early", "intensity", "short", "off_target", "fault", "device_lost", "frames",
-         "mt_old")
+         "mt_old", "not_observed")
 """Every flag, most serious first; a flag's bit in the mask is 1 << its index here."""
 ENDED_EARLY = ("stopped", "aborted", "interrupted")
 _ISO_MS = "%Y-%m-%dT%H:%M:%f+00:00"  # strftime giving the database's one time format (db.database.utc_now)
@@ -109,6 +109,12 @@ def mask_params(config: FlagConfig) -> dict[str, Any]:
             "mt_shift": f"+{config.mt_days} days"}
 
 
+NOT_OBSERVED = ("pulses not observed: this device does not report each pulse, so the record cannot say "
+                "how many were given (never read it as none)")
+"""The words for a session whose device could not report its pulses (issue 16: a Magstim fired
+from its front panel or a trigger line), wherever the record is shown."""
+
+
 def _bit(code: str) -> int:
     return 1 << CODES.index(code)
 
@@ -169,7 +175,10 @@ def mask_sql(alias: str = "s", flagged: str = "flagged") -> str:
     s = alias
     parts = {
         "ended_early": f"{s}.status IN ({', '.join(repr(x) for x in ENDED_EARLY)})",
-        "short": f"{s}.pulses_planned IS NOT NULL AND {s}.pulses_delivered < {s}.pulses_planned",
+        # A device that cannot report each pulse (pulses_observed = 0) is "not observed", never short.
+        "short": f"""{s}.pulses_observed = 1 AND {s}.pulses_planned IS NOT NULL
+            AND {s}.pulses_delivered < {s}.pulses_planned""",
+        "not_observed": f"{s}.pulses_observed = 0",
         "off_target": f"""{s}.pulses_on_target IS NOT NULL AND {s}.pulses_recorded > 0
             AND {s}.pulses_on_target * 100.0 < :ot_min * {s}.pulses_recorded""",
         "fault": f"{s}.faults > 0",
@@ -285,7 +294,9 @@ def flag_reasons(db: sqlite_utils.Database, session: dict[str, Any] | int,
     if s["status"] in ENDED_EARLY:
         reasons["ended_early"] = f"{s['status']}" + (f": {s['end_reason']}" if s["end_reason"] else "")
     reasons["intensity"] = _intensity(db, s, events)
-    if planned is not None and delivered < planned:
+    if not s.get("pulses_observed", 1):
+        reasons["not_observed"] = NOT_OBSERVED
+    elif planned is not None and delivered < planned:
         reasons["short"] = f"{delivered} of {planned} planned pulses delivered ({planned - delivered} short)"
     on = s["pulses_on_target"]
     if on is not None and recorded > 0 and on * 100.0 < cfg.on_target_min_percent * recorded:

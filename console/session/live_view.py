@@ -94,6 +94,7 @@ def build_snapshot(rec: RecorderView) -> LiveSnapshot:
         coil_type=rec.device.coil_type,
         protocol_name=rec.protocol.name if rec.protocol else None,
         pulses_delivered=delivered,
+        pulses_observed=rec.config.pulses_observed,
         pulses_recorded=rec.pulses.recorded,
         pulses_planned=rec.protocol.planned_pulses if rec.protocol else None,
         train=rec.train,

@@ -432,6 +432,10 @@ class SessionRecorder:
             self.trains_delivered = max(self.trains_delivered, e.train - 1)
         else:
             self.trains_delivered = max(self.trains_delivered, e.train)
+            protocol = self.protocol
+            if (self.config.ends_on_plan and protocol is not None and self.state == "running"
+                    and e.train >= protocol.trains and self.pulses.delivered >= protocol.planned_pulses):
+                self._end(e.host_t, e.device_t, "completed", None, None)
 
     def _on_status(self, e: ev.Status) -> None:
         previous = self.device_state

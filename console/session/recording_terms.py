@@ -52,6 +52,13 @@ class RecorderConfig(RecordingTerms):
     pose_max_age_ms: int = 1000
     stop_grace_s: float = 3.0
     trace_interval_ms: int = 200
+    pulses_observed: bool = True
+    """False for a device that cannot report each pulse (issue 16): the screens say "not
+    observed" instead of a count of zero."""
+    ends_on_plan: bool = False
+    """The device sends no end of session (a MagVenture, a Magstim): the session completes when
+    the protocol's last train has ended with every planned pulse given, instead of waiting for an
+    EOS that never comes (the technician would otherwise have to stop a finished session)."""
 
 
 class WallClock:

@@ -156,6 +156,7 @@ class SessionRunner:
             "device_model": identity.model if identity else None,
             "device_serial": identity.serial if identity else None,
             "device_firmware": identity.firmware if identity else None,
+            "pulses_observed": int(self.adapter.observes_pulses),
             "protocol": plan.protocol.name if plan.protocol else None,
             "pulses_planned": plan.protocol.planned_pulses if plan.protocol else None,
             "mt_mso": plan.mt_mso,
@@ -172,7 +173,8 @@ class SessionRunner:
         finally:
             db.close()
         self.session_id, self.session_uuid, self._session_lock = session_id, row["uuid"], lock
-        config = RecorderConfig(session_id=session_id, **plan.terms())
+        config = RecorderConfig(session_id=session_id, ends_on_plan=not self.adapter.sends_end_of_session,
+                                pulses_observed=self.adapter.observes_pulses, **plan.terms())
         self._recorder = SessionRecorder(config, clock)
         self._recorder.connected(clock.mono0, identity)
         writer = Writer(self.db_path, max_latency_s=0.1)

@@ -55,6 +55,7 @@ class LiveSnapshot:
     coil_type: str | None = None  # the coil the device reports (None: it names none)
     protocol_name: str | None = None
     pulses_delivered: int = 0
+    pulses_observed: bool = True  # False: the device cannot report each pulse (counts say nothing)
     pulses_recorded: int = 0
     pulses_planned: int | None = None
     train: int = 0

@@ -81,6 +81,7 @@ EXPECTED: dict[str, set[str]] = {
     "interrupted": {"ended_early", "short"},
     "aborted": {"ended_early", "short"},
     "intensity_override": {"intensity"},
+    "not_observed": {"not_observed"},  # a device that cannot report pulses: never "short" (issue 16)
 }
 MAYBE: dict[str, set[str]] = {"unplug": {"off_target", "frames"}}
 """Flags a run may also raise by timing (the outage may fall on pulses or a rest)."""
@@ -184,9 +185,11 @@ def _add_direct(db: Any, users: dict[str, User], ids: dict[str, int]) -> None:
     for label, status, mso, override in (("aborted", "aborted", 62, False),
                                          ("intensity_override", "completed", 58, True)):
         ids[label] = _session_row(db, patient, course, status, mso, override)
+    ids["not_observed"] = _session_row(db, patient, course, "completed", 62, False, observed=False)
 
 
-def _session_row(db: Any, patient: int, course: int, status: str, mso: int, override: bool) -> int:
+def _session_row(db: Any, patient: int, course: int, status: str, mso: int, override: bool, *,
+                 observed: bool = True) -> int:
     started = datetime.now(UTC)
     sid = db.execute(
         "INSERT INTO sessions (uuid, patient_id, course_id, number_in_course, started_at, technician, "
@@ -194,7 +197,7 @@ def _session_row(db: Any, patient: int, course: int, status: str, mso: int, over
         "VALUES (?, ?, ?, NULL, ?, 'tom', 'sim://', 'iTBS left DLPFC', 600, 52, 120, 62, ?)",
         [new_uuid(), patient, course, started.isoformat(timespec="milliseconds"),
          json.dumps(simulator_target())]).lastrowid
-    delivered = 120 if status == "aborted" else 600
+    delivered = 0 if not observed else 120 if status == "aborted" else 600
     with db.atomic():
         db.execute("INSERT INTO session_events (session_id, at, device_t_ms, kind, code, detail) VALUES "
                    "(?, ?, 1000, 'run_started', 'train', '{}')", [sid, utc_now()])
@@ -207,9 +210,10 @@ def _session_row(db: Any, patient: int, course: int, status: str, mso: int, over
                        "angle_deg, on_target) VALUES (?, ?, ?, ?, ?, 0.5, 0.5, 1)",
                        [sid, n, 1000 + n * 300, mso, (n - 1) // 30 + 1])
     db.execute("UPDATE sessions SET status = ?, end_reason = ?, ended_at = ?, pulses_delivered = ?, "
-               "pulses_recorded = ?, pulses_on_target = ?, duration_s = 190 WHERE id = ?",
+               "pulses_recorded = ?, pulses_on_target = ?, duration_s = 190, pulses_observed = ? "
+               "WHERE id = ?",
                [status, "patient unwell" if status == "aborted" else None, utc_now(), delivered, delivered,
-                delivered, sid])
+                delivered if observed else None, int(observed), sid])
     if override:
         violations = json.dumps([{"code": "intensity", "message": "58 vs 62"}])
         db.execute("INSERT INTO overrides (uuid, kind, patient_id, course_id, session_id, violations, "

@@ -88,7 +88,9 @@ def test_on_a_generated_clinic_month_the_sql_flags_and_the_reasons_agree(tmp_pat
         codes = {r.code for r in cfg.rules_in(mask)}
         assert codes == {f.code for f in flag_reasons(db, sid, cfg)}, sid
         seen.update(codes)
-    assert set(seen) == set(CODES), seen
+    # The generator's clinic has TSCP devices only, which report every pulse; "not observed" (a
+    # Magstim fired from its panel) is raised in tests/review/flag_db.py.
+    assert set(seen) == set(CODES) - {"not_observed"}, seen
     queue = find_sessions(db, ReviewFilter(), cfg)
     assert 0 < len(queue) < len(listed)  # the last two weeks and a small backlog are unsigned
     db.close()

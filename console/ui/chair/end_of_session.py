@@ -220,7 +220,11 @@ class EndOfSession(QWidget):
         lost = snap.pulses_delivered - snap.pulses_recorded
         recorded = "" if lost <= 0 else (f"{lost} given by the device but not received by the console "
                                          "(a gap in the connection)")
-        self.pulses.show_values(f"{snap.pulses_delivered:,}".replace(",", " ") + planned, recorded)
+        if snap.pulses_observed:
+            self.pulses.show_values(f"{snap.pulses_delivered:,}".replace(",", " ") + planned, recorded)
+        else:  # never zero pulses for a device that cannot report them (issue 16)
+            self.pulses.show_values("not observed" + planned,
+                                    "this device does not report each pulse; see its own log")
         self.on_target.show_values(percent(snap.on_target_share), "of pulses with a pose")
         losses = len(session_entries.session_events(self.db, snap.session_id, ["device_lost"])) \
             if snap.session_id is not None else 0

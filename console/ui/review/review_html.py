@@ -15,6 +15,7 @@ from typing import Any
 
 from console.review.detail import SessionDetail
 from console.review.event_words import event_words, technical_words
+from console.review.flags import NOT_OBSERVED
 from console.review.queue import local_words
 from console.review.signoff import Signature
 from console.ui.widgets.formatting import DASH, clock
@@ -82,6 +83,13 @@ def summary_html(d: SessionDetail) -> str:
             rx += f" ({s['percent_mt']:g} % of MT {s['mt_mso']:g} % MSO)"
     parts = (s["device_vendor"], s["device_model"], s["device_serial"])
     device = " ".join(str(x) for x in parts if x) or DASH
+    if s.get("coil_type"):
+        device += f", coil {s['coil_type']}"
+    if s.get("pulses_observed", 1):
+        pulses = (f"{s['pulses_delivered']} delivered" + (f" of {planned} planned" if planned else "")
+                  + f", {recorded} recorded")
+    else:  # never "0 delivered" for a device that cannot say (issue 16)
+        pulses = esc(NOT_OBSERVED[0].upper() + NOT_OBSERVED[1:]) + (f"; {planned} planned" if planned else "")
     status = esc(s["status"]) + (f": {esc(s['end_reason'])}" if s["end_reason"] else "")
     left = [
         ("Patient", f"{esc(p['clinic_id'])} ({esc(p['initials'])})"),
@@ -95,8 +103,7 @@ def summary_html(d: SessionDetail) -> str:
         ("CPT code", esc(d.cpt.text) if d.cpt is not None else "none (no course, or nothing delivered)"),
     ]
     right = [
-        ("Pulses", f"{s['pulses_delivered']} delivered" + (f" of {planned} planned" if planned else "")
-         + f", {recorded} recorded"),
+        ("Pulses", pulses),
         ("Trains", esc(s["trains_delivered"])),
         ("Prescription", esc(rx)),
         ("On target", esc(share)),

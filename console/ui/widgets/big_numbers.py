@@ -76,14 +76,18 @@ class BigNumbers(QWidget):
     def show_snapshot(self, snap: LiveSnapshot) -> None:
         self._show_intensity(snap)
         self._room_for_pulses(snap.pulses_planned)
-        self.pulses.show_values(
-            f"{_grouped(snap.pulses_delivered)} / {_grouped(snap.pulses_planned)}",
-            "" if snap.pulses_recorded == snap.pulses_delivered
-            else f"{_grouped(snap.pulses_delivered - snap.pulses_recorded)} fired while not recorded",
-        )
+        if not snap.pulses_observed:  # never a count of zero for a device that cannot say (issue 16)
+            self.pulses.show_values(f"? / {_grouped(snap.pulses_planned)}",
+                                    "not observed: this device does not report each pulse")
+        else:
+            self.pulses.show_values(
+                f"{_grouped(snap.pulses_delivered)} / {_grouped(snap.pulses_planned)}",
+                "" if snap.pulses_recorded == snap.pulses_delivered
+                else f"{_grouped(snap.pulses_delivered - snap.pulses_recorded)} fired while not recorded",
+            )
         self.train.show_values(f"{snap.train} / {number(snap.trains_planned)}")
         self.time.show_values(clock(snap.elapsed_s), f"remaining {clock(snap.remaining_s)}")
-        if snap.pulses_planned:
+        if snap.pulses_planned and snap.pulses_observed:
             share = min(1.0, snap.pulses_delivered / snap.pulses_planned)
             value = round(1000 * share)
             if self.progress.value() != value:
