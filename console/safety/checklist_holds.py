@@ -79,7 +79,8 @@ def keep_checklist(
     clean = _clean(answers)
     physician_on = {item["id"]: set(item.get("physician_on", [])) for item in checklist_items()}
     holds = [a["id"] for a in clean if a["answer"] in physician_on.get(a["id"], set())]
-    row = {"uuid": new_uuid(), "patient_id": patient_id, "course_id": course_id, "at": utc_now(),
+    at = utc_now()
+    row = {"uuid": new_uuid(), "patient_id": patient_id, "course_id": course_id, "at": at,
            "by_user": user.username, "answers": json.dumps(clean), "holds": json.dumps(holds)}
     with write_transaction(db):
         checklist_id = inserted_id(db.execute(
@@ -88,7 +89,7 @@ def keep_checklist(
         audit(db, user, "keep_checklist", "checklist", checklist_id, None, row)
     if holds:
         log.info("checklist %s holds course %s for a physician: %s", checklist_id, course_id, holds)
-    return _kept(checklist_id, row["at"], user.username, clean, holds)
+    return _kept(checklist_id, at, user.username, clean, holds)
 
 
 def _kept(
