@@ -31,6 +31,11 @@ from tests.conftest import fast_password_hasher
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+def clinic_user(db, name: str):
+    from console.people.user import get_user
+    return get_user(db, name)
+
+
 def grab(widget: QWidget, name: str, app: QApplication) -> Path:
     widget.show()
     for _ in range(5):
@@ -114,6 +119,33 @@ def main() -> int:
         event = AdverseEventDialog(db, tom, jane.id, course_id=course.id)
         event.resize(900, 820)
         print(grab(event, "adverse-event", app))
+
+        # Issue 14: a checklist answer for a physician holds the course (Hold for the physician),
+        # the physician's review lifts it; a safety-limit override is the physician's to sign.
+        from console.safety.checklist_holds import keep_checklist
+        from console.ui.chair.checklist import ChecklistPage
+        from console.ui.chair.start_checks import PhysicianOverrideDialog
+        from console.ui.clinic.hold_review_dialog import HoldReviewDialog
+
+        page = ChecklistPage()
+        page.resize(1280, 720)
+        page.begin("P-0042 J.Q.R. · Session 17")
+        for item in page.items:
+            (item.yes if item.item_id == "self_harm_thoughts" or "no" in item.note_on else item.no).click()
+            if item.needs_note:
+                item.note.setText("said 'sometimes, not today'; no plan")
+        print(grab(page, "checklist-hold-for-physician", app))
+        keep_checklist(db, tom, jane.id, course.id, [a.as_dict() for a in (i.result() for i in page.items)])
+        review = HoldReviewDialog(db, clinic_user(db, "phil"), jane.id)
+        review.decision.setText("Seen today: passive thoughts, safety plan agreed; go on")
+        print(grab(review, "hold-review-checklist", app))
+        override = PhysicianOverrideDialog(
+            ["130 % MT is above the clinic's maximum of 120 % MT.",
+             "A 4.0 s train at 10 Hz is longer than the clinic's limit of 2.9 s (Wassermann 1998, Table 4)."],
+            lambda *_: 0)
+        override.username.setText("phil")
+        override.reason.setText("Titration agreed with the patient; EEG in the room")
+        print(grab(override, "physician-override", app))
         db.close()
     return 0
 

@@ -10,7 +10,7 @@ them.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -83,6 +83,14 @@ class _Dialog(QDialog):
     def finish_layout(self) -> None:
         self.layout_.addWidget(self.error)
         self.layout_.addWidget(self.buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """A wrapped prompt needs its height at the width the dialog gets (narrower than it asked
+        for on a small screen): never less, so a long list of problems is read whole."""
+        super().showEvent(event)
+        need = self.heightForWidth(self.width())
+        if need > self.height():
+            self.resize(self.width(), need)
 
     def _try_accept(self) -> None:
         problem = self.problem()
