@@ -49,4 +49,7 @@ def run(args: argparse.Namespace) -> int:
     print("Serial ports present:" if ports else "Serial ports present: none found.")
     for device, about in ports:
         print(f"  tscp+serial://{device}   {about}".rstrip())
+    kinds = [s for s in schemes if s.endswith("+serial") and s != "tscp+serial"]
+    if ports and kinds:
+        print("  (a vendor's stimulator on one of them: " + ", ".join(f"{k}://PORT" for k in kinds) + ")")
     return 0

@@ -40,11 +40,18 @@ CONNECT_KEYS = "Ctrl+D"
 
 
 def serial_port_urls() -> list[str]:
-    """Serial ports present on this machine, as device addresses."""
+    """Serial ports present on this machine, as device addresses: each port once per kind of
+    device that plugs into a serial port (TSCP, a MagVenture, a Magstim...), so a technician picks
+    the stimulator's kind with its port instead of typing a scheme (issue 16)."""
     try:
         from serial.tools import list_ports
 
-        return [f"tscp+serial://{p.device}" for p in sorted(list_ports.comports(), key=lambda p: p.device)]
+        from devices.registry import adapter_schemes
+
+        kinds = [s for s in adapter_schemes() if s.endswith("+serial")]
+        kinds = sorted(kinds, key=lambda s: (s != "tscp+serial", s))  # our own protocol first
+        ports = sorted(list_ports.comports(), key=lambda p: p.device)
+        return [f"{kind}://{p.device}" for p in ports for kind in kinds]
     except Exception:  # listing ports is a convenience: never fatal
         log.exception("serial ports could not be listed")
         return []
