@@ -1,7 +1,7 @@
 """``record``: record one session from a device into the database, headless.
 
-    python main.py record --device URL --patient CLINIC_ID --user NAME [--course ID] [--db PATH]
-                          [--create-patient]
+    python main.py record --device URL [--tracker URL] --patient CLINIC_ID --user NAME
+                          [--course ID] [--db PATH] [--create-patient]
 
 Prints ``SESSION <id>`` as its first line of stdout as soon as the session
 exists, records until the device ends the run (EndOfSession), until a
@@ -44,6 +44,7 @@ from typing import Any
 
 from cli.auth import NotAuthorised, add_user_options, who_is_asking
 from cli.common import add_db_option, db_path_of
+from console.clinic.device_address import with_clinic_secrets
 from console.clinic.patient_records import create_patient
 from console.clinic.records import find_patient
 from console.errors import ClinicError, PermissionDenied
@@ -55,6 +56,7 @@ from console.session.runner import CAPTURE_ENDED, SessionRunner
 from db.database import DatabaseUnusable, open_database
 from db.recovery import mark_interrupted_sessions
 from devices.adapter import DeviceError
+from devices.combined import combine
 from devices.registry import create_adapter
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--device", required=True, metavar="URL",
                    help="device address, e.g. tscp+serial:///dev/ttyUSB0 or sim://")
+    p.add_argument("--tracker", default=None, metavar="URL",
+                   help="a coil tracker apart from the stimulator (e.g. ndi+serial:///dev/ttyUSB1, "
+                        "localite+tcp://HOST:6666): the pose of each pulse comes from it")
     p.add_argument("--patient", required=True, metavar="CLINIC_ID", help="the patient's clinic id")
     p.add_argument("--course", type=int, default=None, metavar="ID",
                    help="record against this course (default: the patient's open course)")
@@ -170,7 +175,8 @@ def _record(args: argparse.Namespace) -> int:
                           "(use --create-patient to create a demo patient).")
         # The device before anything is written: a command that cannot record changes nothing.
         try:
-            adapter = create_adapter(args.device)
+            tracker = create_adapter(with_clinic_secrets(db, args.tracker)) if args.tracker else None
+            adapter = combine(create_adapter(with_clinic_secrets(db, args.device)), tracker)
             adapter.open()
         except DeviceError as exc:
             raise _Failed(str(exc)) from exc

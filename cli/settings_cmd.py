@@ -14,11 +14,12 @@ audited, exactly as console.clinic.settings.change_setting does it.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from typing import Any
 
 from cli.common import add_db_option, confirmed_admin, db_path_of, shown
-from console.clinic.settings import all_settings, change_setting, definitions
+from console.clinic.settings import all_settings, change_setting, definitions, is_secret
 from console.errors import ClinicError
 from db.database import DatabaseUnusable, open_database
 
@@ -32,7 +33,10 @@ def register(subparsers: Any) -> None:
     show = commands.add_parser("list", help="every clinic setting, its value and what it means")
     change = commands.add_parser("set", help="change one clinic setting (an admin types their password)")
     change.add_argument("key", metavar="KEY", help="the setting's name, as `settings list` shows it")
-    change.add_argument("value", metavar="VALUE", help="the new value (on/off for a yes-or-no setting)")
+    change.add_argument("value", metavar="VALUE", nargs="?", default=None,
+                        help="the new value (on/off for a yes-or-no setting); a secret one (a device's "
+                             "unlock code) is never given here: it is asked, or read after the password "
+                             "with --password-stdin")
     change.add_argument("--admin", required=True, help="the user name of the admin making the change")
     change.add_argument("--password-stdin", action="store_true",
                         help="read the admin's password from one line of standard input (for scripts)")
@@ -83,6 +87,8 @@ def run_list(args: argparse.Namespace) -> int:
             if specs[key].get("admin_editable") is False:
                 continue
             shown_value = ("on" if value else "off") if isinstance(value, bool) else value
+            if is_secret(key):
+                shown_value = "(set)" if value else ""
             print(f"{key:<24} {shown(str(shown_value)) or '(not set)':<24} {specs[key].get('label', '')}")
         return 0
     return _run(args, action)
@@ -90,10 +96,21 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_set(args: argparse.Namespace) -> int:
     def action(db) -> int:
-        value = typed_value(args.key, args.value)
-        if definitions()[args.key].get("admin_editable") is False:
+        secret = args.key in definitions() and is_secret(args.key)
+        if secret and args.value is not None:
+            raise ClinicError(f"{args.key} is a secret: it is not given on the command line, where other "
+                              "accounts can read it; leave VALUE out and type it when asked")
+        if not secret and args.value is None:
+            raise ClinicError(f"give the new value of {args.key}")
+        if definitions().get(args.key, {}).get("admin_editable") is False:
             raise ClinicError(f"{args.key} is not changed by hand.")
         admin = confirmed_admin(db, args.admin, password_stdin=args.password_stdin, purpose="change setting")
+        if secret:
+            text = (sys.stdin.readline().rstrip("\r\n") if args.password_stdin
+                    else getpass.getpass(f"{args.key}: "))
+        else:
+            text = args.value
+        value = typed_value(args.key, text)
         change_setting(db, admin, args.key, value)
         print(f"{args.key} set by {admin.username}.")
         return 0

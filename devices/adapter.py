@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
@@ -168,6 +169,17 @@ class EventQueue:
                 self._queue.put(None)  # later calls end at once too
                 return
             pending.extend(batch)
+
+
+SECRET_OPTIONS = ("unlock",)
+"""Address options that hold a secret (a Magstim Rapid's unlock code): never shown, logged,
+remembered or stored as typed (issue 16)."""
+_SECRET_VALUE = re.compile(r"(?<=[?&](?:" + "|".join(SECRET_OPTIONS) + r")=)[^&#'\"\s]+")
+
+
+def redact_url(text: str) -> str:
+    """``text`` (an address, or a message quoting one) with every secret option's value as ``***``."""
+    return _SECRET_VALUE.sub("***", text)
 
 
 def split_url(url: str, options: tuple[str, ...]) -> tuple[str, str, dict[str, str]]:

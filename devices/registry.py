@@ -18,7 +18,8 @@ from collections.abc import Callable
 from importlib import metadata
 
 from devices import replay, serial_adapter
-from devices.adapter import DeviceAdapter, DeviceError
+from devices.adapter import DeviceAdapter, DeviceError, redact_url
+from devices.magstim import adapter as magstim_adapter
 from devices.magventure import adapter as magventure_adapter
 from devices.sim import adapter as sim_adapter
 
@@ -90,7 +91,7 @@ def create_adapter(url: str) -> DeviceAdapter:
     """The adapter for ``url``, not yet opened; a bad address is a :class:`DeviceError`."""
     if "://" not in url:
         raise DeviceError(
-            f"{url!r} is not a device address: expected scheme://location, e.g. "
+            f"{redact_url(url)!r} is not a device address: expected scheme://location, e.g. "
             "tscp+serial:///dev/ttyUSB0 (known schemes: " + ", ".join(adapter_schemes()) + ")."
         )
     scheme = url.split("://", 1)[0].lower()
@@ -99,7 +100,7 @@ def create_adapter(url: str) -> DeviceAdapter:
         found = _schemes.get(scheme)
     if found is None:
         raise DeviceError(
-            f"Unknown kind of device address {scheme + '://'!r} in {url!r}; known schemes: "
+            f"Unknown kind of device address {scheme + '://'!r} in {redact_url(url)!r}; known schemes: "
             + ", ".join(f"{s}://" for s in adapter_schemes()) + "."
         )
     adapter = found[0](url)
@@ -120,3 +121,4 @@ register_scheme(
     "magventure+socket", magventure_adapter.from_url,
     "MagVenture MagPro simulator over TCP: magventure+socket://127.0.0.1:PORT[?control=1&layout=a|b&capture=FILE]",
 )
+register_scheme("magstim+serial", magstim_adapter.from_url, _describe(magstim_adapter.from_url))

@@ -84,6 +84,15 @@ def _stored(key: str, raw: str | None, specs: dict[str, dict]) -> Any:
         return spec["default"]
 
 
+def is_secret(key: str) -> bool:
+    """A setting whose value is never shown, listed or audited (a device's unlock code)."""
+    return bool(_definition(key).get("secret", False))
+
+
+def _masked(value: Any) -> str:
+    return "***" if value else ""
+
+
 def get_setting(db: sqlite_utils.Database, key: str) -> Any:
     """The clinic's value of ``key``, or its shipped default when the clinic has not chosen one."""
     specs = definitions()
@@ -137,6 +146,8 @@ def set_setting(db: sqlite_utils.Database, key: str, value: Any, changed_by: Use
             "changed_by = excluded.changed_by",
             [key, json.dumps(value), utc_now(), user.username],
         )
+        if is_secret(key):  # the audit says it changed, never what it is
+            old, value = _masked(old), _masked(value)
         audit(db, user, "change_setting", "setting", key, {"value": old}, {"value": value})
     log.info("clinic setting %s changed by %s", key, user.username)
 

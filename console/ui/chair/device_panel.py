@@ -32,6 +32,7 @@ from console.session.snapshot import LiveSnapshot
 from console.ui.chair.plain_words import GENERAL, DetailsFold, device_problem, place_words
 from console.ui.widgets.big_numbers import _set
 from console.ui.widgets.formatting import DASH
+from devices.adapter import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,7 @@ class DevicePanel(QFrame):
         if not url:
             self.status.setText("Type the device's address, e.g. tscp+serial:///dev/ttyUSB0")
             return
-        self.status.setText(f"Connecting to {url} …")
+        self.status.setText(f"Connecting to {redact_url(url)} …")
         self.url.setEnabled(False)
         self.connect_button.setEnabled(False)
         self._thread = threading.Thread(target=self._work, args=(self._opener, url), name="device-connect")
@@ -266,8 +267,8 @@ class DevicePanel(QFrame):
         try:
             runner = opener(url)
         except Exception as exc:  # every failure is shown as words, never a traceback
-            log.warning("connecting to %s failed: %s", url, exc)
-            self._relay.done.emit(None, str(exc) or type(exc).__name__)
+            log.warning("connecting to %s failed: %s", redact_url(url), redact_url(str(exc)))
+            self._relay.done.emit(None, redact_url(str(exc)) or type(exc).__name__)
             return
         self._relay.done.emit(runner, "")
 
@@ -281,7 +282,7 @@ class DevicePanel(QFrame):
             self.connect_button.setFocus()
             return
         self.is_connected = True
-        url = self.url.currentText().strip()
+        url = redact_url(self.url.currentText().strip())  # a secret (an unlock code) is never kept
         remember_url(url)
         # Connected: the choice gives way to what the device says (one device per session).
         self.connect_button.setVisible(False)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.clinic.device_address import clinic_secrets, complete_address
 from console.people.user import User
 from console.safety.start_gate import OverrideKind
 from console.session import entries as session_entries
@@ -269,9 +270,10 @@ class TechnicianWorkspace(QStackedWidget):
 
     def _opener(self, plan: SessionPlan):
         db_path = self.db_path
+        secrets = clinic_secrets(self.db)  # read here, in the GUI thread: a Magstim's unlock code
 
         def opener(url: str) -> SessionRunner:
-            return open_runner(db_path, plan, url)
+            return open_runner(db_path, plan, complete_address(url, secrets))
 
         return opener
 

@@ -79,6 +79,8 @@ class SettingsForm(QWidget):
                 field = QLineEdit(self)
                 if spec.get("max_length"):
                     field.setMaxLength(int(spec["max_length"]))
+                if spec.get("secret"):  # a device's unlock code: typed, never shown (issue 16)
+                    field.setEchoMode(QLineEdit.EchoMode.Password)
             field.setAccessibleName(label)
             field.setToolTip(spec.get("help", ""))
             self.fields[key] = field
