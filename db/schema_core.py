@@ -258,3 +258,17 @@ def m0004_session_coil_and_pulse_observation(db: Database) -> None:
         "ALTER TABLE sessions ADD COLUMN pulses_observed INTEGER NOT NULL DEFAULT 1 "
         "CHECK (pulses_observed IN (0, 1))",
     ])
+
+
+@migrations(name="0005_two_device_sessions")
+def m0005_two_device_sessions(db: Database) -> None:
+    _run(db, [
+        # Issue 17: how old the pose recorded with a pulse was when the pulse came (ms; NULL: no
+        # pose recorded with it, the last one being too old or none seen).
+        "ALTER TABLE pulses ADD COLUMN pose_age_ms INTEGER",
+        # Issue 17: the coil tracker, when it is a device of its own beside the stimulator.
+        "ALTER TABLE sessions ADD COLUMN tracker_url TEXT",
+        "ALTER TABLE sessions ADD COLUMN tracker_vendor TEXT",
+        "ALTER TABLE sessions ADD COLUMN tracker_model TEXT",
+        "ALTER TABLE sessions ADD COLUMN tracker_serial TEXT",
+    ])

@@ -103,6 +103,7 @@ def session_export(db: sqlite_utils.Database, ref: int | str) -> dict[str, Any]:
             "train": p["train"], "pose": _pose(p), "distance_mm": p["distance_mm"],
             "angle_deg": p["angle_deg"],
             "on_target": None if p["on_target"] is None else bool(p["on_target"]),
+            "pose_age_ms": p.get("pose_age_ms"),  # how old the pose was at the pulse (None: no pose)
         }
         for p in pulse_rows(db, sid)
     ]

@@ -139,6 +139,11 @@ class DeviceTime:
         if self.t_last is None or t > self.t_last:
             self.t_last = t
 
+    def at(self, raw: int) -> int:
+        """Device time ``raw`` on the unwrapped clock (an event read after a later one keeps its
+        own time here, where ``t_last`` does not go back)."""
+        return raw + self._offset
+
     def seconds(self, t: int | None) -> float:
         """Session seconds of device time ``t`` (from the first time seen)."""
         if t is None or self.t0 is None:

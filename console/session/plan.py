@@ -33,6 +33,7 @@ class _SettingTerms(TypedDict):
     pose_thin_mm: float
     pose_thin_deg: float
     pose_keep_hz: float
+    tracker_pose_max_age_ms: int
 
 
 def _setting_terms(db: sqlite_utils.Database) -> _SettingTerms:
@@ -43,6 +44,7 @@ def _setting_terms(db: sqlite_utils.Database) -> _SettingTerms:
         tol_distance_mm=value("tol_distance_mm"), tol_angle_deg=value("tol_angle_deg"),
         pose_thin_mm=value("pose_thin_mm"), pose_thin_deg=value("pose_thin_deg"),
         pose_keep_hz=value("pose_keep_hz"),
+        tracker_pose_max_age_ms=int(value("tracker_pose_max_age_ms")),
     )
 
 

@@ -7,12 +7,28 @@ passes through here; the recorder only asks where the coil is.
 
 from __future__ import annotations
 
-from typing import Any
+from collections import deque
+from typing import Any, NamedTuple
 
 from console.geometry import Deviation, PoseValue, deviation
 from console.session.pose_thinning import PoseThinner
 from console.session.recording_terms import RecorderConfig, rounded
 from devices import events as ev
+
+RECENT_POSES = 64
+"""Poses kept to find the one nearest before a pulse (at 60 Hz, about a second's worth): with a
+separate tracker, a pose may be read just after a pulse that came before it (issue 17)."""
+
+
+class PoseAtPulse(NamedTuple):
+    """The pose recorded with a pulse, its deviation from the target and its age at the pulse."""
+
+    pose: PoseValue | None
+    deviation: Deviation | None
+    age_ms: int | None
+
+
+NO_POSE = PoseAtPulse(None, None, None)
 
 
 class PoseTrack:
@@ -29,6 +45,7 @@ class PoseTrack:
         self._idx = 0
         self._trace_t: int | None = None
         self._trace_visible: bool | None = None
+        self._recent: deque[tuple[int, PoseValue | None, Deviation | None]] = deque(maxlen=RECENT_POSES)
 
     def see(self, e: ev.Pose, t: int | None) -> tuple[dict[str, Any] | None, float | None, bool]:
         """Take one pose frame at device time ``t``: the pose row to keep (or None when thinned
@@ -42,6 +59,8 @@ class PoseTrack:
             dev = deviation(pose, target) if target is not None else None
             self.had_pose = True
         self.pose, self.pose_t, self.quality, self.deviation = pose, t, e.quality, dev
+        if t is not None:
+            self._recent.append((t, pose, dev))
         row = self._row(e, pose, dev, t)
         distance = rounded(dev.distance_mm) if dev is not None else None
         return row, distance, self._trace_due(pose is not None, t)
@@ -50,12 +69,21 @@ class PoseTrack:
         """The device link is gone: nothing is known of the coil until the next frame."""
         self.pose = None
         self.deviation = None
+        self._recent.clear()
 
-    def pose_at_pulse(self, t: int | None) -> PoseValue | None:
-        """The pose to record with a pulse at ``t``; None when the last pose is too old to say."""
-        if self.pose is None or self.pose_t is None or t is None:
-            return None
-        return self.pose if t - self.pose_t <= self.config.pose_max_age_ms else None
+    def pose_at_pulse(self, t: int | None) -> PoseAtPulse:
+        """The pose nearest before a pulse at ``t``, with its deviation and age; :data:`NO_POSE`
+        when there is none, or it is older than ``pose_max_age_ms`` (never a guessed pose), or the
+        tracker could not see the coil then."""
+        if t is None:
+            return NO_POSE
+        for pose_t, pose, dev in reversed(self._recent):
+            if pose_t <= t:
+                age = t - pose_t
+                if pose is None or age > self.config.pose_max_age_ms:
+                    return NO_POSE
+                return PoseAtPulse(pose, dev, age)
+        return NO_POSE
 
     def _row(self, e: ev.Pose, pose: PoseValue | None, dev: Deviation | None, t: int | None
              ) -> dict[str, Any] | None:

@@ -101,6 +101,7 @@ class PulseTally:
 
     def row(
         self, e: ev.Pulse, train: int, pose: PoseValue | None, dev: Deviation | None, greetings: int,
+        pose_age_ms: int | None = None,
     ) -> dict[str, Any]:
         """Count pulse ``e`` (new, not after the end) with the pose it was fired at; its row."""
         self._remember(e.count, e.device_t)
@@ -127,6 +128,7 @@ class PulseTally:
             "qx": pose.qx if pose else None, "qy": pose.qy if pose else None,
             "qz": pose.qz if pose else None,
             "distance_mm": rounded(distance), "angle_deg": rounded(angle), "on_target": on_target,
+            "pose_age_ms": pose_age_ms if pose is not None else None,
         }
 
     def _remember(self, count: int, device_t: int) -> None:

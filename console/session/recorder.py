@@ -403,8 +403,10 @@ class SessionRecorder:
             self._missing(e.host_t, e.device_t, tally.max_count + 1, tally.offset + count - 1)
         self.device.outage_since_pulse = self.device.outage
         t = self.time.t_last
-        pose = self.track.pose_at_pulse(t)  # None when too old to say where the coil was
-        row = tally.row(e, self.train, pose, self.track.deviation if pose is not None else None, greetings)
+        # The pose nearest before the pulse's own time (a separate tracker's pose may be read just
+        # after it); no pose when too old to say where the coil was.
+        at = self.track.pose_at_pulse(min(t, self.time.at(e.device_t)) if t is not None else None)
+        row = tally.row(e, self.train, at.pose, at.deviation, greetings, at.age_ms)
         self._rows.pulses.append(row)
         self._n_rows += 1
         on = row["on_target"]

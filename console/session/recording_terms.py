@@ -36,6 +36,8 @@ class RecordingTerms:
     mt_mso: float | None = None
     percent_mt: float | None = None
     protocol: ProtocolSpec | None = None
+    tracker_pose_max_age_ms: int = 100
+    """With a separate coil tracker (issue 17): a pose older than this at a pulse is no pose."""
 
     def terms(self) -> dict[str, Any]:
         """Just the recording terms, e.g. to build a RecorderConfig from a plan."""

@@ -38,6 +38,7 @@ then in :attr:`SessionRunner.lost_rows`, per table.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import logging
 import threading
@@ -57,6 +58,7 @@ from db.database import connect, new_uuid, utc_now
 from db.session_lock import SessionLock, begin_locked_session
 from db.writer import FilesReplaced, Writer, storage_problem
 from devices.adapter import CommandError, DeviceAdapter
+from devices.combined import CombinedAdapter
 from devices.events import EndOfSession
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,15 @@ class SessionPlan(RecordingTerms):
     number_in_course: int | None = None
     technician: str | None = None
     load_protocol: bool = False  # send LOAD with ``protocol`` before START
+
+
+def _tracker_columns(adapter: DeviceAdapter) -> dict[str, Any]:
+    """The session row's tracker columns: the separate coil tracker, when there is one (issue 17)."""
+    if not isinstance(adapter, CombinedAdapter):
+        return {}
+    i = adapter.tracker_identity
+    return {"tracker_url": adapter.tracker.url, "tracker_vendor": i.vendor if i else None,
+            "tracker_model": i.model if i else None, "tracker_serial": i.serial if i else None}
 
 
 class SessionRunner:
@@ -157,6 +168,7 @@ class SessionRunner:
             "device_serial": identity.serial if identity else None,
             "device_firmware": identity.firmware if identity else None,
             "pulses_observed": int(self.adapter.observes_pulses),
+            **_tracker_columns(self.adapter),
             "protocol": plan.protocol.name if plan.protocol else None,
             "pulses_planned": plan.protocol.planned_pulses if plan.protocol else None,
             "mt_mso": plan.mt_mso,
@@ -173,8 +185,12 @@ class SessionRunner:
         finally:
             db.close()
         self.session_id, self.session_uuid, self._session_lock = session_id, row["uuid"], lock
-        config = RecorderConfig(session_id=session_id, ends_on_plan=not self.adapter.sends_end_of_session,
-                                pulses_observed=self.adapter.observes_pulses, **plan.terms())
+        config = RecorderConfig(
+            session_id=session_id, ends_on_plan=not self.adapter.sends_end_of_session,
+            pulses_observed=self.adapter.observes_pulses, **plan.terms(),
+        )
+        if isinstance(self.adapter, CombinedAdapter):  # a separate tracker: the clinic's pose age
+            config = dataclasses.replace(config, pose_max_age_ms=plan.tracker_pose_max_age_ms)
         self._recorder = SessionRecorder(config, clock)
         self._recorder.connected(clock.mono0, identity)
         writer = Writer(self.db_path, max_latency_s=0.1)
