@@ -37,6 +37,7 @@ from devices.adapter import redact_url
 log = logging.getLogger(__name__)
 
 RECENT_KEY = "device/recent_urls"
+TRACKER_KEY = "device/recent_tracker_urls"
 CONNECT_KEYS = "Ctrl+D"
 
 
@@ -58,14 +59,14 @@ def serial_port_urls() -> list[str]:
         return []
 
 
-def recent_urls() -> list[str]:
-    """The device addresses connected to last, newest first.
+def recent_urls(key: str = RECENT_KEY) -> list[str]:
+    """The device addresses connected to last, newest first (``key``: the trackers' list).
 
     After a restart QSettings reads a stored list of one back as a bare string
     (and may give None for none): iterating that string would remember its
     characters as addresses.
     """
-    value = QSettings().value(RECENT_KEY, [])
+    value = QSettings().value(key, [])
     if isinstance(value, str):
         return [value] if value else []
     if isinstance(value, list):
@@ -73,10 +74,10 @@ def recent_urls() -> list[str]:
     return []
 
 
-def remember_url(url: str) -> None:
+def remember_url(url: str, key: str = RECENT_KEY) -> None:
     """Put ``url`` first in the recent addresses (at most eight kept)."""
-    recent = [url] + [u for u in recent_urls() if u != url]
-    QSettings().setValue(RECENT_KEY, recent[:8])
+    recent = [url] + [u for u in recent_urls(key) if u != url]
+    QSettings().setValue(key, recent[:8])
 
 
 class _Relay(QObject):
@@ -144,6 +145,19 @@ class DevicePanel(QFrame):
         editor.setAccessibleName("Device address")
         self.url.setToolTip("scheme://location, e.g. tscp+serial:///dev/ttyUSB0")
         editor.returnPressed.connect(self.connect_device)
+        # A coil tracker of its own (NDI, Localite): optional, empty when the stimulator tracks
+        # (a TSCP device) or nothing does (issue 17).
+        self.tracker = QComboBox(self)
+        self.tracker.setEditable(True)
+        self.tracker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.tracker.setAccessibleName("Coil tracker address")
+        tracker_editor = self.tracker.lineEdit()
+        assert tracker_editor is not None
+        tracker_editor.setAccessibleName("Coil tracker address")
+        tracker_editor.setPlaceholderText("Coil tracker: none apart from the stimulator")
+        self.tracker.setToolTip("A coil tracker apart from the stimulator, e.g. ndi+serial:///dev/ttyUSB1 "
+                                "or localite+tcp://NAVIGATOR-PC:6666; leave empty when there is none")
+        tracker_editor.returnPressed.connect(self.connect_device)
         self.connect_button = QPushButton(f"Connect   {CONNECT_KEYS}", self)
         self.connect_button.setShortcut(QKeySequence(CONNECT_KEYS))
         self.connect_button.setAccessibleName("Connect to the device")
@@ -195,7 +209,18 @@ class DevicePanel(QFrame):
         heading.addWidget(self.status, 1)
         layout.addLayout(heading)
         layout.addWidget(self.url)
-        layout.addWidget(self.connect_button)
+        layout.addWidget(self.tracker)
+        # The tracker's field takes a line only where a tracker is used: shown when one was used
+        # before, or asked for with "+ Tracker" (the chair fits a 1280×720 screen: issue 20).
+        self.add_tracker = QPushButton("+ Tracker", self)
+        self.add_tracker.setAccessibleName("Add a coil tracker apart from the stimulator")
+        self.add_tracker.setToolTip(self.tracker.toolTip())
+        self.add_tracker.clicked.connect(self.show_tracker)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(self.connect_button, 1)
+        buttons.addWidget(self.add_tracker)
+        layout.addLayout(buttons)
         layout.addWidget(self.address)
         layout.addWidget(self.problem)
         layout.addWidget(self.details)
@@ -203,6 +228,7 @@ class DevicePanel(QFrame):
         self.expected_protocol: str | None = None
         self.prescribed_mso: int | None = None
         self.is_connected = False
+        self._tracker_wanted = False
         self._fill_urls()
 
     # ------------------------------------------------------------------ choices
@@ -215,6 +241,23 @@ class DevicePanel(QFrame):
         self.url.addItems(urls)
         if urls:
             self.url.setCurrentIndex(0)
+        trackers = [""] + [u for u in recent_urls(TRACKER_KEY) if u]
+        self.tracker.clear()
+        self.tracker.addItems(list(dict.fromkeys(trackers)))
+        self.tracker.setCurrentIndex(0)
+        self._tracker_wanted = len(trackers) > 1  # this chair used a tracker before
+        self._show_tracker_field()
+
+    def show_tracker(self) -> None:
+        """Ask for a coil tracker's address too (the "+ Tracker" button)."""
+        self._tracker_wanted = True
+        self._show_tracker_field()
+        self.tracker.setFocus()
+
+    def _show_tracker_field(self) -> None:
+        choosing = not self.is_connected
+        self.tracker.setVisible(choosing and self._tracker_wanted)
+        self.add_tracker.setVisible(choosing and not self._tracker_wanted)
 
     def set_url(self, url: str) -> None:
         """Put ``url`` first (the demo's simulator, the chair's usual device)."""
@@ -235,6 +278,8 @@ class DevicePanel(QFrame):
         self.is_connected = False
         self.url.setEnabled(True)
         self.url.setVisible(True)
+        self.tracker.setEnabled(True)
+        self._show_tracker_field()
         self.address.setVisible(False)
         self.details.setVisible(False)
         self.connect_button.setEnabled(True)
@@ -256,16 +301,20 @@ class DevicePanel(QFrame):
         if not url:
             self.status.setText("Type the device's address, e.g. tscp+serial:///dev/ttyUSB0")
             return
-        self.status.setText(f"Connecting to {redact_url(url)} …")
+        tracker = self.tracker.currentText().strip() or None
+        self.status.setText(f"Connecting to {redact_url(url)}" + (" and the coil tracker" if tracker else "")
+                            + " …")
         self.url.setEnabled(False)
+        self.tracker.setEnabled(False)
         self.connect_button.setEnabled(False)
-        self._thread = threading.Thread(target=self._work, args=(self._opener, url), name="device-connect")
+        self._thread = threading.Thread(target=self._work, args=(self._opener, url, tracker),
+                                        name="device-connect")
         self._thread.start()
 
-    def _work(self, opener: Callable[[str], Any], url: str) -> None:
+    def _work(self, opener: Callable[..., Any], url: str, tracker: str | None = None) -> None:
         """Worker thread: open, then hand the result to the GUI thread."""
         try:
-            runner = opener(url)
+            runner = opener(url, tracker) if tracker else opener(url)
         except Exception as exc:  # every failure is shown as words, never a traceback
             log.warning("connecting to %s failed: %s", redact_url(url), redact_url(str(exc)))
             self._relay.done.emit(None, redact_url(str(exc)) or type(exc).__name__)
@@ -278,15 +327,21 @@ class DevicePanel(QFrame):
             self.status.setText("Not connected")
             self.problem.show_text(device_problem(error) or GENERAL, error)
             self.url.setEnabled(True)
+            self.tracker.setEnabled(True)
             self.connect_button.setEnabled(True)
             self.connect_button.setFocus()
             return
         self.is_connected = True
         url = redact_url(self.url.currentText().strip())  # a secret (an unlock code) is never kept
         remember_url(url)
+        tracker = redact_url(self.tracker.currentText().strip())
+        if tracker:
+            remember_url(tracker, TRACKER_KEY)
+            url = f"{url} + {tracker}"
         # Connected: the choice gives way to what the device says (one device per session).
         self.connect_button.setVisible(False)
         self.url.setVisible(False)
+        self._show_tracker_field()
         place = place_words(url)
         self.address.setText(place[:1].upper() + place[1:])
         self.address.setWordWrap(True)

@@ -46,14 +46,17 @@ from console.ui.chair.session_dialogs import ReasonDialog, open_dialog
 from console.ui.chair.session_view import SessionView
 from console.ui.chair.start_of_day import StartOfDay
 from console.ui.note.note_view import NoteView
+from devices.combined import combine
 from devices.registry import create_adapter
 
 log = logging.getLogger(__name__)
 
 
-def open_runner(db_path: Path, plan: SessionPlan, url: str) -> SessionRunner:
-    """Worker thread: build the adapter, open the device and the session's record."""
-    adapter = create_adapter(url)
+def open_runner(db_path: Path, plan: SessionPlan, url: str, tracker_url: str | None = None) -> SessionRunner:
+    """Worker thread: build the adapter (the stimulator, with its separate coil tracker when one is
+    chosen: issue 17), open the devices and the session's record."""
+    tracker = create_adapter(tracker_url) if tracker_url else None
+    adapter = combine(create_adapter(url), tracker)
     runner = SessionRunner(db_path, adapter, plan)
     runner.wait_for_panel_stop = True  # a device stopped at its own panel: its last pulses are kept
     try:
@@ -272,8 +275,9 @@ class TechnicianWorkspace(QStackedWidget):
         db_path = self.db_path
         secrets = clinic_secrets(self.db)  # read here, in the GUI thread: a Magstim's unlock code
 
-        def opener(url: str) -> SessionRunner:
-            return open_runner(db_path, plan, complete_address(url, secrets))
+        def opener(url: str, tracker_url: str | None = None) -> SessionRunner:
+            tracker = complete_address(tracker_url, secrets) if tracker_url else None
+            return open_runner(db_path, plan, complete_address(url, secrets), tracker)
 
         return opener
 
