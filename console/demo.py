@@ -174,7 +174,10 @@ def _build(db_path: Path, speed: float, progress: Callable[[str], None] | None,
             for n, session in enumerate(spec.sessions):
                 _say(progress, f"demo:   recording {session.protocol} session {n + 1} "
                                f"{' '.join(session.scenarios)}".rstrip())
-                sid = _record(db, db_path, patient, session, tech, speed)
+                # One a day, the last one yesterday: a person opening the demo starts today's
+                # session without a physician's signature for a session beyond the day's plan.
+                day = _demo_day(len(spec.sessions) - n)
+                sid = _record(db, db_path, patient, session, tech, speed, day)
                 _after_session(db, sid, session, tech, supervisor)
                 session_ids.append(sid)
         return session_ids
@@ -230,15 +233,21 @@ def _enter_patient(db: sqlite_utils.Database, spec: DemoPatient, tech: User, sup
     return patient
 
 
+def _demo_day(days_ago: int) -> datetime:
+    """09:30 local time ``days_ago`` days before today, as a UTC time."""
+    day = datetime.now().astimezone() - timedelta(days=days_ago)
+    return day.replace(hour=9, minute=30, second=0, microsecond=0).astimezone(UTC)
+
+
 def _record(db: sqlite_utils.Database, db_path: Path, patient: Patient, session: DemoSession,
-            tech: User, speed: float) -> int:
+            tech: User, speed: float, started: datetime | None = None) -> int:
     plan = plan_session(db, patient, technician=tech.username)
     # A stable link path, like /dev/serial/by-id: the unplug scenario re-points it.
     link = Path(tempfile.mkdtemp(prefix="tms-demo-")) / "sim-device"
     with SimulatorProcess(session.protocol, speed=speed, seed=session.seed,
                           scenarios=session.scenarios, link=link) as sim:
         adapter = create_adapter(sim.url)
-        runner = SessionRunner(db_path, adapter, plan)
+        runner = SessionRunner(db_path, adapter, plan, wall_start=started)
         try:
             session_id = runner.open()
             session_entries.add_checklist(db, tech, session_id, _checklist_answers())

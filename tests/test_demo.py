@@ -51,7 +51,14 @@ def test_demo_patient_with_recorded_sessions_accounts_and_a_signature(tmp_path: 
         # blocks it (an MT older than the clinic's weekly re-measure did, for every patient).
         patient = find_patient(db, carter.clinic_id)
         assert patient is not None
-        assert gate_for_patient(db, patient.id).blocker_messages == []
+        gate = gate_for_patient(db, patient.id)
+        assert gate.blocker_messages == []
+        # ... nor a physician's signature: the demo's sessions were on earlier days, one a day, so
+        # today's is the day's planned one (they all had today's date, and each was "session 4
+        # today", beyond the plan).
+        assert gate.pending == [] and gate.can_start
+        days = [r[0][:10] for r in db.execute("SELECT started_at FROM sessions ORDER BY id")]
+        assert len(set(days)) == 3
     finally:
         db.close()
 

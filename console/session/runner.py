@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,12 +114,14 @@ class SessionRunner:
     def __init__(
         self, db_path: Path | str, adapter: DeviceAdapter, plan: SessionPlan, *,
         close_adapter: bool = True, monotonic: Callable[[], float] = time.monotonic,
+        wall_start: datetime | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.adapter = adapter
         self.plan = plan
         self.close_adapter = close_adapter
         self._monotonic = monotonic
+        self._wall_start = wall_start
         self.session_id: int | None = None
         self.session_uuid: str | None = None
         self._lock = threading.Lock()
@@ -153,7 +156,10 @@ class SessionRunner:
             raise RuntimeError("this runner has already opened its session")
         self.adapter.open()
         plan = self.plan
-        clock = WallClock.now(self._monotonic)
+        # The wall clock the record's times are stamped with: now, except for a demo's sessions
+        # of earlier days (``wall_start``), recorded the real way but dated when they would have been.
+        clock = (WallClock(self._monotonic(), self._wall_start) if self._wall_start is not None
+                 else WallClock.now(self._monotonic))
         identity = self.adapter.identity
         row: dict[str, Any] = {
             "uuid": new_uuid(),

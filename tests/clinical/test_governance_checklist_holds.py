@@ -116,7 +116,7 @@ def test_at_the_chair_hold_for_the_physician_keeps_the_checklist_and_the_card_sa
         assert not page.proceed.isVisible()
         assert page.hold.isVisible() and page.hold.isEnabled()
         assert QApplication.focusWidget() is page.hold
-        qtbot.keyClick(page.hold, Qt.Key.Key_Space)
+        qtbot.keyClick(page.hold, Qt.Key.Key_Return)  # Enter, as for Continue
         qtbot.waitUntil(lambda: ws.currentWidget() is ws.start_page, timeout=5000)
         ws.start_page.search.setText("P-1001")
         ws.start_page.refresh()

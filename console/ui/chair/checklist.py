@@ -233,7 +233,7 @@ class ChecklistPage(QWidget):
         self.proceed.setAccessibleName("Continue to the session")
         self.proceed.setAutoDefault(True)
         self.proceed.clicked.connect(self._proceed)
-        self.hold = QPushButton("Hold for the physician", self)
+        self.hold = QPushButton("Hold for the physician   Enter", self)
         self.hold.setObjectName("primary")
         self.hold.setAccessibleName("Hold for the physician")
         self.hold.setToolTip("Keeps this checklist with the patient's record; no session until a "
@@ -341,6 +341,9 @@ class ChecklistPage(QWidget):
         also after answering with the mouse, when the focus is still on an answer."""
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.proceed.isEnabled():
             self._proceed()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.hold.isVisible() and self.can_hold():
+            self._hold()
             return
         super().keyPressEvent(event)
 
