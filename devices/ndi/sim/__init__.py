@@ -1,0 +1,1 @@
+"""A simulated NDI Polaris/Aurora speaking the Combined API on a pseudo-terminal."""
