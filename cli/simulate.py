@@ -21,14 +21,15 @@ VENDORS = {
     "tscp": "devices.sim.cli",
     "magventure": "devices.magventure.sim.cli",
     "magstim": "devices.magstim.sim.cli",
+    "ndi": "devices.ndi.sim.cli",
 }
 """``--vendor`` -> the simulator's command-line module (``add_arguments``, ``run``, ``DESCRIPTION``)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "simulate", help="run a simulated stimulator (prints PORT <path>, then serves its protocol)",
-        description=sim_cli.DESCRIPTION + " With --vendor magventure|magstim (given first), that "
+        "simulate", help="run a simulated stimulator or tracker (prints PORT <path>, then serves it)",
+        description=sim_cli.DESCRIPTION + " With --vendor magventure|magstim|ndi (given first), that "
                     "vendor's simulator instead: its options follow the vendor's name.",
     )
     parser.add_argument("--vendor", nargs=argparse.REMAINDER, default=None, metavar="VENDOR",

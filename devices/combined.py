@@ -66,23 +66,26 @@ class CombinedAdapter(DeviceAdapter):
         self._first: tuple[int, float] | None = None  # the stimulator's clock: (device ms, host s)
         self._last: tuple[int, float] | None = None
         self._rate = 1.0  # stimulator ms per host ms
+        self._held: ev.Pose | None = None
         self._ended = 0
         self._pending: dict[str, deque[ev.DeviceEvent]] = {STIMULATOR: deque(), TRACKER: deque()}
         self._seen: dict[str, float] = {STIMULATOR: float("-inf"), TRACKER: float("-inf")}
 
     # -------------------------------------------------------------------------- lifecycle
     def open(self) -> None:
-        self.stimulator.open()
-        self.identity = self.stimulator.identity
+        """The tracker first, so the coil's pose is known before the stimulator's first pulse (a
+        tracker's set-up, an NDI's ROM upload, takes a second or more); then the stimulator."""
         try:
             self.tracker.open()
         except DeviceError as exc:
-            self.stimulator.close()
-            raise DeviceError(f"The stimulator answered, but the coil tracker did not: {exc}") from exc
-        except BaseException:
-            self.stimulator.close()
-            raise
+            raise DeviceError(f"The coil tracker did not answer: {exc}") from exc
         self.tracker_identity = self.tracker.identity
+        try:
+            self.stimulator.open()
+        except BaseException:
+            self.tracker.close()
+            raise
+        self.identity = self.stimulator.identity
         for name, adapter in ((STIMULATOR, self.stimulator), (TRACKER, self.tracker)):
             pump = threading.Thread(target=self._pump, args=(name, adapter), name=f"combined-{name}",
                                     daemon=True)
@@ -166,14 +169,18 @@ class CombinedAdapter(DeviceAdapter):
             yield from (self._from_stimulator(event) if name == STIMULATOR else self._from_tracker(event))
 
     def _from_stimulator(self, event: ev.DeviceEvent) -> list[ev.DeviceEvent]:
+        out: list[ev.DeviceEvent] = []
         if event.device_t is not None:
             self._clock(event.device_t, event.host_t)
+            if self._held is not None:  # the tracker's latest pose from before the stimulator's clock
+                held, self._held = self._held, None
+                out = self._from_tracker(held)
         kind = type(event)
         if kind is ev.Hello:
             self.identity = event  # type: ignore[assignment]
         elif kind is ev.Pose:
-            return []  # a stimulator with a tracker of its own: the separate tracker is the one used
-        return [event]
+            return out  # a stimulator with a tracker of its own: the separate tracker is the one used
+        return [*out, event]
 
     def _clock(self, device_t: int, host_t: float) -> None:
         """Follow the stimulator's clock against the host's: its latest reading, and its rate
@@ -187,10 +194,11 @@ class CombinedAdapter(DeviceAdapter):
             self._rate = (device_t - first[0]) / ((host_t - first[1]) * 1000.0)
 
     def _on_stimulator_clock(self, host_t: float) -> int:
-        """The stimulator's device time at host time ``host_t`` (host ms before it has one)."""
+        """The stimulator's device time at host time ``host_t`` (0 before it has one: a tracker's
+        fault then is at the start of the session)."""
         last = self._last
         if last is None:
-            return max(0, round(host_t * 1000.0))
+            return 0
         return max(0, round(last[0] + (host_t - last[1]) * 1000.0 * self._rate))
 
     def _from_tracker(self, event: ev.DeviceEvent) -> list[ev.DeviceEvent]:
@@ -210,6 +218,12 @@ class CombinedAdapter(DeviceAdapter):
             log.info("coil tracker answers again")
             return [ev.Cleared(self._on_stimulator_clock(event.host_t), event.host_t, TRACKER_LOST)]
         if kind in _PASSED_FROM_TRACKER:
+            if self._last is None:
+                # No time on the stimulator's clock yet to place it at: keep the latest until there is
+                # (its clock starts where the stimulator's does, never at the host's).
+                if kind is ev.Pose:
+                    self._held = event  # type: ignore[assignment]
+                    return []
             return [event._replace(device_t=self._on_stimulator_clock(event.host_t))]
         return []  # its pulses, intensity, status and run events are the stimulator's to say
 

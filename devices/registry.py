@@ -21,6 +21,7 @@ from devices import replay, serial_adapter
 from devices.adapter import DeviceAdapter, DeviceError, redact_url
 from devices.magstim import adapter as magstim_adapter
 from devices.magventure import adapter as magventure_adapter
+from devices.ndi import adapter as ndi_adapter
 from devices.sim import adapter as sim_adapter
 
 log = logging.getLogger(__name__)
@@ -122,3 +123,4 @@ register_scheme(
     "MagVenture MagPro simulator over TCP: magventure+socket://127.0.0.1:PORT[?control=1&layout=a|b&capture=FILE]",
 )
 register_scheme("magstim+serial", magstim_adapter.from_url, _describe(magstim_adapter.from_url))
+register_scheme("ndi+serial", ndi_adapter.from_url, _describe(ndi_adapter.from_url))

@@ -103,7 +103,8 @@ def test_a_magstim_10hz_session_fired_by_the_console_is_stored_pulse_by_pulse(tm
                        "FROM sessions").fetchone()
         assert MAGSTIM_CODE not in s[1] and s[2] == "Magstim" and s[4] == 1
         assert s[5] == spec.planned_pulses
-        rows = db.execute("SELECT count, mso FROM pulses WHERE session_id = ? ORDER BY count", [s[0]]).fetchall()
+        rows = db.execute("SELECT count, mso FROM pulses WHERE session_id = ? ORDER BY count",
+                          [s[0]]).fetchall()
         assert [r[0] for r in rows] == list(range(1, spec.planned_pulses + 1))
         assert {r[1] for r in rows} == {30}
         dump = "\n".join(str(r) for r in db.execute("SELECT * FROM audit_log").fetchall())
@@ -121,7 +122,8 @@ def test_a_magstim_itbs_from_its_trigger_input_is_pulses_not_observed_never_zero
     db_path = tmp_path / "clinic.db"
     _clinic_with_magstim_code(db_path, "itbs", 25.0)
     user, env = login_for(db_path)
-    with _magstim(tmp_path, "--speed", "20", "--mso", "30", "--protocol", "itbs", "--panel-start", "1") as sim:
+    with _magstim(tmp_path, "--speed", "20", "--mso", "30", "--protocol", "itbs",
+                  "--panel-start", "1") as sim:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py"), "record", "--device",
              f"magstim+serial://{sim.port}?model=rapid&speed=20", "--patient", "P-1", "--db", str(db_path),
@@ -129,7 +131,7 @@ def test_a_magstim_itbs_from_its_trigger_input_is_pulses_not_observed_never_zero
         try:
             time.sleep(3)  # the unit runs from its own trigger; the console can only watch
             proc.send_signal(signal.SIGTERM)
-            out, err = proc.communicate(timeout=60)
+            _out, err = proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:
                 proc.kill()
