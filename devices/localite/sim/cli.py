@@ -1,0 +1,134 @@
+"""Command line of the simulated TMS Navigator (``python -m devices.localite.sim``; the console's
+``simulate`` command can offer it with :data:`DESCRIPTION`, :func:`add_arguments` and :func:`run`).
+
+The first line on stdout is ``PORT localite+tcp://127.0.0.1:<port>`` (flushed): the address to type
+into the console. Everything else goes to the log on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from devices.localite.sim.navigator import SCENARIOS, SimNavigator, SimOptions
+from devices.localite.sim.server import SimServer
+from devices.sim.settings import SettingsError
+
+MAX_SPEED = 1000.0
+DESCRIPTION = (
+    "Simulated Localite TMS Navigator serving its JSON interface (bare JSON objects over TCP) on "
+    "127.0.0.1: the coil pose on the simulator's target, di/dt after each pulse, amplitude, "
+    "temperature. Prints 'PORT <address>' first, then serves until stopped (Ctrl-C or SIGTERM)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=0, metavar="N",
+                        help="TCP port on 127.0.0.1 (default 0: a free one; Navigator's own is 6666)")
+    parser.add_argument("--coil", type=int, default=0, choices=(0, 1),
+                        help="which of Navigator's two coils is tracked and pulsed (default 0)")
+    parser.add_argument("--amplitude", type=int, default=45, metavar="N",
+                        help="amplitude at start-up, %% of maximum output (default 45)")
+    parser.add_argument("--pulse-hz", type=float, default=1.0, metavar="HZ",
+                        help="pulses per second of device time, each followed by a di/dt message "
+                             "(default 1; 0 for none)")
+    parser.add_argument("--unregistered", action="store_true",
+                        help="the patient is not registered: no position is in the head frame")
+    parser.add_argument("--speed", type=float, default=1.0, metavar="X",
+                        help=f"device time runs X times faster than real time, 1..{MAX_SPEED:g}")
+    parser.add_argument("--seed", type=int, default=1, metavar="N",
+                        help="random seed: the same seed, options and requests give the same answers")
+    parser.add_argument("--scenario", action="append", default=[], choices=SCENARIOS, metavar="NAME",
+                        help="inject a scenario (repeatable): " + ", ".join(SCENARIOS))
+    parser.add_argument("--fault-log", type=Path, default=None, metavar="FILE",
+                        help="write one JSON line per injected fault or scenario moment to FILE")
+    parser.add_argument("--trace", type=Path, default=None, metavar="FILE",
+                        help="write one JSON line per message sent (monotonic time, text, true pose)")
+    parser.add_argument("--exit-with-stdin", action="store_true",
+                        help="exit once standard input is closed (the program that started it ended)")
+
+
+def _problem(args: argparse.Namespace) -> str | None:
+    if not 0 <= args.amplitude <= 100:
+        return f"--amplitude must be 0..100, got {args.amplitude}"
+    if not 1.0 <= args.speed <= MAX_SPEED:
+        return f"--speed must be between 1 and {MAX_SPEED:g}, got {args.speed:g}"
+    if not 0.0 <= args.pulse_hz <= 100.0:
+        return f"--pulse-hz must be 0..100, got {args.pulse_hz:g}"
+    if not 0 <= args.port < 65536:
+        return f"--port must be 0..65535, got {args.port}"
+    if args.seed < 0:
+        return f"--seed must be 0 or more, got {args.seed}"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until stopped; 2 with a one-line message when the options are unusable."""
+    files: list[IO[str]] = []
+    try:
+        problem = _problem(args)
+        if problem:
+            raise ValueError(problem)
+        options = SimOptions(seed=args.seed, coil=args.coil, amplitude=args.amplitude,
+                             pulse_hz=args.pulse_hz, registered=not args.unregistered,
+                             scenarios=tuple(dict.fromkeys(args.scenario)))
+        navigator = SimNavigator(options)
+        fault_file = args.fault_log.open("w", encoding="utf-8") if args.fault_log else None
+        trace_file = args.trace.open("w", encoding="utf-8") if args.trace else None
+    except (ValueError, OSError, SettingsError) as e:
+        print(f"simulate: error: {e}", file=sys.stderr)
+        return 2
+    files = [f for f in (fault_file, trace_file) if f is not None]
+
+    def record(rec: dict[str, Any]) -> None:
+        if fault_file is not None:
+            fault_file.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            fault_file.flush()
+
+    server = SimServer(navigator, port=args.port, speed=args.speed, record=record, trace=trace_file)
+    try:
+        port = server.open()
+    except OSError as e:
+        print(f"simulate: error: cannot listen on 127.0.0.1:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 2
+
+    def on_signal(signum: int, frame: object) -> None:
+        server.stop = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    if args.exit_with_stdin:
+        threading.Thread(target=_watch_stdin, args=(server,), name="sim-stdin", daemon=True).start()
+    print(f"PORT localite+tcp://127.0.0.1:{port}", flush=True)
+    try:
+        return server.run()
+    finally:
+        for f in files:
+            f.close()
+
+
+def _watch_stdin(server: SimServer) -> None:
+    """Stop when stdin ends: the parent holds its other end, closed by the OS however it ends."""
+    try:
+        while os.read(0, 4096):
+            pass
+    except OSError:
+        pass
+    server.stop = True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devices.localite.sim", description=DESCRIPTION)
+    add_arguments(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run(args)
