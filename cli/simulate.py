@@ -22,6 +22,7 @@ VENDORS = {
     "magventure": "devices.magventure.sim.cli",
     "magstim": "devices.magstim.sim.cli",
     "ndi": "devices.ndi.sim.cli",
+    "localite": "devices.localite.sim.cli",
 }
 """``--vendor`` -> the simulator's command-line module (``add_arguments``, ``run``, ``DESCRIPTION``)."""
 
@@ -29,8 +30,8 @@ VENDORS = {
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "simulate", help="run a simulated stimulator or tracker (prints PORT <path>, then serves it)",
-        description=sim_cli.DESCRIPTION + " With --vendor magventure|magstim|ndi (given first), that "
-                    "vendor's simulator instead: its options follow the vendor's name.",
+        description=sim_cli.DESCRIPTION + " With --vendor magventure|magstim|ndi|localite (given first), "
+                    "that vendor's simulator instead: its options follow the vendor's name.",
     )
     parser.add_argument("--vendor", nargs=argparse.REMAINDER, default=None, metavar="VENDOR",
                         help=f"which device to simulate: {', '.join(VENDORS)} (default tscp); the rest of "

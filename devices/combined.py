@@ -218,12 +218,11 @@ class CombinedAdapter(DeviceAdapter):
             log.info("coil tracker answers again")
             return [ev.Cleared(self._on_stimulator_clock(event.host_t), event.host_t, TRACKER_LOST)]
         if kind in _PASSED_FROM_TRACKER:
-            if self._last is None:
+            if self._last is None and kind is ev.Pose:
                 # No time on the stimulator's clock yet to place it at: keep the latest until there is
                 # (its clock starts where the stimulator's does, never at the host's).
-                if kind is ev.Pose:
-                    self._held = event  # type: ignore[assignment]
-                    return []
+                self._held = event  # type: ignore[assignment]
+                return []
             return [event._replace(device_t=self._on_stimulator_clock(event.host_t))]
         return []  # its pulses, intensity, status and run events are the stimulator's to say
 

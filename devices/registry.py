@@ -19,6 +19,7 @@ from importlib import metadata
 
 from devices import replay, serial_adapter
 from devices.adapter import DeviceAdapter, DeviceError, redact_url
+from devices.localite import adapter as localite_adapter
 from devices.magstim import adapter as magstim_adapter
 from devices.magventure import adapter as magventure_adapter
 from devices.ndi import adapter as ndi_adapter
@@ -124,3 +125,4 @@ register_scheme(
 )
 register_scheme("magstim+serial", magstim_adapter.from_url, _describe(magstim_adapter.from_url))
 register_scheme("ndi+serial", ndi_adapter.from_url, _describe(ndi_adapter.from_url))
+register_scheme("localite+tcp", localite_adapter.from_url, _describe(localite_adapter.from_url))

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 CHUNK = 65536
 CAPTURE_HEADER = b"TMSCAP1 "
 VENDOR_CAPTURES = {"magventure": "devices.magventure.capture", "magstim": "devices.magstim.capture",
-                   "ndi": "devices.ndi.capture"}
+                   "ndi": "devices.ndi.capture", "localite": "devices.localite.capture"}
 """The vendor named on a capture's first line -> the module whose ``CaptureReader`` plays it."""
 
 

@@ -57,3 +57,32 @@ def test_a_magventure_session_with_an_ndi_tracker_that_drifts(tmp_path) -> None:
         assert on_target == sum(r[1] for r in rows) and 0 < on_target < 600
     finally:
         db.close()
+
+
+def test_a_magventure_session_with_localite_navigator_as_the_tracker(tmp_path) -> None:
+    """The same with TMS Navigator over TCP: its poses are used, its own di/dt pulses are not
+    counted a second time (the stimulator's are the session's)."""
+    from devices.localite.sim.process import NavigatorProcess
+
+    db_path = tmp_path / "clinic.db"
+    clinic(db_path, "itbs")
+    user, env = login_for(db_path)
+    with NavigatorProcess("--pulse-hz", "5") as navigator, \
+            MagProProcess("--protocol", "itbs", "--speed", "20", "--autostart", "--mso", "62") as magpro:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "record", "--device", magpro.url,
+             # polled at 50 Hz: at the default 10 Hz a pose may be 100 ms old, the clinic's limit
+             "--tracker", f"{navigator.url}?poll_hz=50", "--patient", "P-1", "--db", str(db_path), *user],
+            capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "ENDED completed pulses 600/600" in done.stdout
+    db = open_database(db_path)
+    try:
+        sid, tracker_vendor, recorded = db.execute(
+            "SELECT id, tracker_vendor, pulses_recorded FROM sessions").fetchone()
+        assert tracker_vendor == "Localite" and recorded == 600  # not 600 + Navigator's di/dt
+        with_pose = db.execute("SELECT count(x) FROM pulses WHERE session_id = ?", [sid]).fetchone()[0]
+        assert with_pose == 600
+    finally:
+        db.close()
