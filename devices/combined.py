@@ -42,9 +42,9 @@ STIMULATOR, TRACKER = "stimulator", "tracker"
 TRACKER_LOST = "TRACKER_LOST"
 RATE_AFTER_S = 0.5
 """Host seconds of stimulator readings before its clock's rate is taken from them (1 until then)."""
-MERGE_WAIT_S = 0.05
-"""How long an event waits for the other device to say something earlier (host seconds): longer
-than a serial reader's chunk, far shorter than a pose's useful age."""
+MERGE_WAIT_S = 0.015
+"""How long a stimulator's event waits for the tracker to say something later (host seconds):
+longer than a serial reader's chunk, far shorter than a pose's useful age."""
 _PASSED_FROM_TRACKER = (ev.Pose, ev.Fault, ev.Cleared)
 """What the tracker says that the session records; the rest is the stimulator's to say."""
 
@@ -119,10 +119,11 @@ class CombinedAdapter(DeviceAdapter):
 
     # ------------------------------------------------------------------------------ events
     def events(self, idle_timeout: float | None = None) -> Iterator[ev.DeviceEvent]:
-        """Both devices' events merged by host time: an event waits until the other device has
-        said something later, or until :data:`MERGE_WAIT_S` has passed (a quiet or lost device
-        never holds the other back), so a pose read just after a pulse but taken before it is
-        still seen before it."""
+        """Both devices' events merged by host time. A stimulator's event waits until the tracker
+        has said something later, or until :data:`MERGE_WAIT_S` has passed (a quiet or lost tracker
+        never holds the stimulator back), so a pose read just after a pulse but taken before it is
+        still seen before it; the tracker's poses go out at once (a pose read before a pulse that
+        came earlier is placed after it by its time, and never taken for it)."""
         get = self._queue.get
         pending = self._pending
         deadline = None if idle_timeout is None else time.monotonic() + idle_timeout
@@ -157,12 +158,13 @@ class CombinedAdapter(DeviceAdapter):
             a, b = pending[STIMULATOR], pending[TRACKER]
             if a and b:
                 name = STIMULATOR if a[0].host_t <= b[0].host_t else TRACKER
-            elif a or b:
-                name = STIMULATOR if a else TRACKER
-                other = TRACKER if a else STIMULATOR
-                head = pending[name][0]
-                if head.host_t > seen[other] and now - head.host_t < MERGE_WAIT_S and self._ended < 2:
-                    return  # the other device may still have something older to say
+            elif b:
+                name = TRACKER  # a pose goes out at once: the view shows the coil as fresh as it is
+            elif a:
+                name = STIMULATOR
+                head = a[0]
+                if head.host_t > seen[TRACKER] and now - head.host_t < MERGE_WAIT_S and self._ended < 2:
+                    return  # the tracker may still have a pose taken before this pulse
             else:
                 return
             event = pending[name].popleft()

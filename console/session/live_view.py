@@ -129,6 +129,7 @@ def build_snapshot(rec: RecorderView) -> LiveSnapshot:
         pulses_repeated=rec.pulses.repeated,
         coil_temp_c=rec.coil_temp_c,
         pose_quality=rec.track.quality,
+        pose_host_t=rec.track.pose_host_t,
         target_tracked=cfg.target is not None,
         protocol_confirmed=rec.protocol_confirmed,
         stopping_at_panel=rec.stopping_at_panel,

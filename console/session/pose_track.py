@@ -38,6 +38,7 @@ class PoseTrack:
         self.config = config
         self.pose: PoseValue | None = None
         self.pose_t: int | None = None
+        self.pose_host_t: float | None = None  # when the host read the last pose (for latency figures)
         self.quality = 0.0
         self.deviation: Deviation | None = None
         self.had_pose = False  # the tracker has seen the coil this session
@@ -59,6 +60,7 @@ class PoseTrack:
             dev = deviation(pose, target) if target is not None else None
             self.had_pose = True
         self.pose, self.pose_t, self.quality, self.deviation = pose, t, e.quality, dev
+        self.pose_host_t = e.host_t
         if t is not None:
             self._recent.append((t, pose, dev))
         row = self._row(e, pose, dev, t)

@@ -90,6 +90,7 @@ class LiveSnapshot:
     pulses_repeated: int = 0  # counts the device reported again (kept once)
     coil_temp_c: float | None = None
     pose_quality: float = 0.0  # the tracker's quality of the last pose (0 = not seen)
+    pose_host_t: float | None = None  # host monotonic time the last pose was read (latency figures)
     target_tracked: bool = True  # False: the course has no target pose (placed by a rule, e.g. 5.5 cm)
     protocol_confirmed: bool = True  # the device has reported the course's protocol: Start may be pressed
     # (build_snapshot always says which; a snapshot built without a recorder has no protocol to wait for)
