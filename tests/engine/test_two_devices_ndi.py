@@ -86,3 +86,70 @@ def test_a_magventure_session_with_localite_navigator_as_the_tracker(tmp_path) -
         assert with_pose == 600
     finally:
         db.close()
+
+
+def test_the_tracker_lost_is_its_own_fault_and_the_stimulator_goes_on_recording(tmp_path) -> None:
+    """Either device lost is its own alarm; recording of the other goes on (issue 17). The camera
+    stops answering (its process paused) in the middle of a session: a TRACKER_LOST fault, pulses
+    still recorded, now "pose unknown"; it answers again: cleared."""
+    import os
+    import signal
+    import time
+
+    from console.clinic.records import find_patient
+    from console.session.plan import plan_session
+    from console.session.runner import SessionRunner
+    from devices.combined import CombinedAdapter
+    from devices.registry import create_adapter
+
+    db_path = tmp_path / "clinic.db"
+    clinic(db_path, "10hz")
+    db = open_database(db_path)
+    plan = plan_session(db, find_patient(db, "P-1"), technician="tina")
+    db.close()
+    with NdiProcess() as camera, \
+            MagProProcess("--protocol", "10hz", "--speed", "5", "--autostart", "--mso", "62") as magpro:
+        adapter = CombinedAdapter(create_adapter(magpro.url),
+                                  create_adapter(camera.url(rom_query(tmp_path))))
+        runner = SessionRunner(db_path, adapter, plan)
+        try:
+            sid = runner.open()
+
+            def pulses() -> int:
+                return runner.snapshot().pulses_delivered
+
+            deadline = time.monotonic() + 60
+            while pulses() < 50 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os.kill(camera.pid, signal.SIGSTOP)  # the camera falls silent
+            try:
+                deadline = time.monotonic() + 30
+                while "TRACKER_LOST" not in runner.snapshot().faults_active and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert "TRACKER_LOST" in runner.snapshot().faults_active
+                during = pulses()
+                deadline = time.monotonic() + 20  # the next train (trains 4 s apart in 30 s, at ×5)
+                while pulses() <= during and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert pulses() > during  # the stimulator's pulses are still recorded
+            finally:
+                os.kill(camera.pid, signal.SIGCONT)
+            deadline = time.monotonic() + 30
+            while "TRACKER_LOST" in runner.snapshot().faults_active and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert "TRACKER_LOST" not in runner.snapshot().faults_active
+            runner.stop("test ends here", by="tina")
+            runner.wait_until_ended(30)
+        finally:
+            runner.close()
+    db = open_database(db_path)
+    try:
+        kinds = [r[0] for r in db.execute(
+            "SELECT kind || ':' || coalesce(code, '') FROM session_events WHERE session_id = ? "
+            "AND code = 'TRACKER_LOST' ORDER BY id", [sid])]
+        assert kinds[:2] == ["fault:TRACKER_LOST", "clear:TRACKER_LOST"]
+        unknown = db.execute("SELECT count(*) FROM pulses WHERE session_id = ? AND x IS NULL",
+                             [sid]).fetchone()[0]
+        assert unknown > 0  # the pulses while it was silent: pose unknown, never the last one kept
+    finally:
+        db.close()

@@ -31,6 +31,8 @@ def test_a_session_with_a_separate_tracker_from_the_chair(qtbot, itbs_clinic) ->
             qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
             wait_connected(qtbot, ws)
             assert tracker.url in panel.address.toolTip() and not panel.tracker.isVisible()
+            qtbot.waitUntil(lambda: "Tracker: " in panel.identity.text(), timeout=WAIT_MS)
+            assert "SIM-1" in panel.identity.text()  # the stimulator, and under it the tracker
             qtbot.mouseClick(ws.session_view.controls.start, Qt.MouseButton.LeftButton)
             qtbot.waitUntil(lambda: ws.currentWidget() is ws.end_page, timeout=WAIT_MS)
             session_id = snapshot(ws).session_id

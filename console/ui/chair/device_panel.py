@@ -33,6 +33,7 @@ from console.ui.chair.plain_words import GENERAL, DetailsFold, device_problem, p
 from console.ui.widgets.big_numbers import _set
 from console.ui.widgets.formatting import DASH
 from devices.adapter import redact_url
+from devices.combined import TRACKER_LOST
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +229,7 @@ class DevicePanel(QFrame):
         self.expected_protocol: str | None = None
         self.prescribed_mso: int | None = None
         self.is_connected = False
+        self.tracker_label: str | None = None
         self._tracker_wanted = False
         self._fill_urls()
 
@@ -272,9 +274,14 @@ class DevicePanel(QFrame):
         self.expected_protocol = protocol_name
         self.prescribed_mso = prescribed_mso
 
+    def set_tracker(self, label: str | None) -> None:
+        """The session's separate coil tracker, as it named itself (None: there is none)."""
+        self.tracker_label = label
+
     def reset(self) -> None:
         """Ready for the next session's connection."""
         self.join()
+        self.tracker_label = None
         self.is_connected = False
         self.url.setEnabled(True)
         self.url.setVisible(True)
@@ -369,7 +376,11 @@ class DevicePanel(QFrame):
             _set(self.status, f"Connected{', ' + state if state else ''}")
         else:
             _set(self.status, "Connection lost: reconnecting …")
-        _set(self.identity, snap.device_label or DASH)
+        identity = snap.device_label or DASH
+        if self.tracker_label:  # a coil tracker of its own (issue 17): named, and said when lost
+            lost = TRACKER_LOST in snap.faults_active
+            identity += f"\nTracker: {self.tracker_label}" + (" — not answering" if lost else "")
+        _set(self.identity, identity)
         _set(self.protocol, protocol_words(snap, self.expected_protocol))
         if snap.mso is None:
             _set(self.intensity, "not reported yet")
