@@ -22,6 +22,7 @@ import cli.clinical_cmd
 import cli.demo_data
 import cli.devices_cmd
 import cli.export
+import cli.hub_cmd
 import cli.note
 import cli.patients_cmd
 import cli.record
@@ -38,6 +39,7 @@ from console.startup import StartupFailed, check_resources
 COMMANDS: tuple[ModuleType, ...] = (
     cli.audit,
     cli.backup,
+    cli.hub_cmd,
     cli.users,
     cli.settings_cmd,
     cli.record,

@@ -17,6 +17,9 @@ never be told apart by capitals alone.
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -272,3 +275,22 @@ def m0005_two_device_sessions(db: Database) -> None:
         "ALTER TABLE sessions ADD COLUMN tracker_model TEXT",
         "ALTER TABLE sessions ADD COLUMN tracker_serial TEXT",
     ])
+
+
+@migrations(name="0006_chair_identity")
+def m0006_chair_identity(db: Database) -> None:
+    # Issue 18: this chair's own id at the clinic hub ("origin"), made once with the file, never
+    # changed: the hub knows the chair's records by it.
+    _run(db, [
+        """CREATE TABLE chair_identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            origin TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER chair_identity_fixed BEFORE UPDATE ON chair_identity
+           BEGIN SELECT RAISE(ABORT, 'a chair''s id never changes: the hub knows its records by it'); END""",
+        """CREATE TRIGGER chair_identity_no_delete BEFORE DELETE ON chair_identity
+           BEGIN SELECT RAISE(ABORT, 'a chair''s id never changes: the hub knows its records by it'); END""",
+    ])
+    db.execute("INSERT INTO chair_identity (id, origin, created_at) VALUES (1, ?, ?)",
+               [str(uuid.uuid4()), datetime.now(UTC).isoformat(timespec="milliseconds")])
