@@ -58,7 +58,7 @@ from console.session.snapshot import LiveSnapshot, SeriesPoint
 from db.database import connect, new_uuid, utc_now
 from db.session_lock import SessionLock, begin_locked_session
 from db.writer import FilesReplaced, Writer, storage_problem
-from devices.adapter import CommandError, DeviceAdapter
+from devices.adapter import CommandError, DeviceAdapter, redact_url
 from devices.combined import CombinedAdapter
 from devices.events import EndOfSession
 
@@ -214,6 +214,16 @@ class SessionRunner:
         self._commands.start(f"session-{session_id}-commands")
         log.info("session %s recording from %s", session_id, self.adapter.url)
         return session_id
+
+    def tracker_label(self) -> str | None:
+        """The session's separate coil tracker as it named itself (its address, secrets masked,
+        before it did); None when there is no tracker apart from the stimulator (issue 17)."""
+        adapter = self.adapter
+        if not isinstance(adapter, CombinedAdapter):
+            return None
+        who = adapter.tracker_identity
+        named = " ".join(x for x in (who.vendor, who.model, who.serial) if x) if who else ""
+        return named or redact_url(adapter.tracker.url)
 
     def wait_until_ended(self, timeout: float | None = None) -> bool:
         """True once the session has ended and its end is committed."""

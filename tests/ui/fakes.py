@@ -38,6 +38,9 @@ class FakeRunner:
     def _record(self, name: str, *args: Any, **kwargs: Any) -> None:
         self.calls.append((name, args, kwargs))
 
+    def tracker_label(self) -> str | None:
+        return None  # one device: no coil tracker apart from the stimulator
+
     def start(self, by: str | None = None) -> None:
         self._record("start", by=by)
         self.update(state="running")

@@ -46,8 +46,7 @@ from console.ui.chair.session_dialogs import ReasonDialog, open_dialog
 from console.ui.chair.session_view import SessionView
 from console.ui.chair.start_of_day import StartOfDay
 from console.ui.note.note_view import NoteView
-from devices.adapter import redact_url
-from devices.combined import CombinedAdapter, combine
+from devices.combined import combine
 from devices.registry import create_adapter
 
 log = logging.getLogger(__name__)
@@ -286,11 +285,7 @@ class TechnicianWorkspace(QStackedWidget):
     def connected(self, runner: SessionRunner) -> None:
         """The device is open and the session's record exists: keep the checklist with it."""
         self.runner = runner
-        adapter = runner.adapter
-        if isinstance(adapter, CombinedAdapter):  # the panel names the tracker too (issue 17)
-            who = adapter.tracker_identity
-            self.device_panel.set_tracker(" ".join(x for x in (who.vendor, who.model, who.serial) if x)
-                                          if who else redact_url(adapter.tracker.url))
+        self.device_panel.set_tracker(runner.tracker_label())  # the panel names the tracker too
         session_id = runner.session_id
         try:
             if session_id is None:
