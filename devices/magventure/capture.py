@@ -1,110 +1,42 @@
 """Captures of a MagVenture link (``?capture=FILE``): what crossed the wire, to replay it exactly.
 
-The file starts with the line ``TMSCAP1 magventure`` and then holds records, each
-``DIR(1 byte: R = from the stimulator, W = from the console) HOST_T(float64, big-endian, monotonic
-seconds) LEN(uint32, big-endian) BYTES[LEN]``. The read chunks are kept as read, with the time they
-were read, so a replay feeds the same :class:`~devices.magventure.codec.Receiver` the same bytes at
-the same times: the same events (device_t is derived from those times), and the same counts. The
-console's own commands are kept too (for diagnosis) and skipped on replay. The file is private
-(0600): the traffic belongs to a patient's session.
+The file starts with the line ``TMSCAP1 magventure``; its records are the shared layout of
+:mod:`devices.capture_records`. The read chunks are kept as read, with the time they were read,
+so a replay feeds the same :class:`~devices.magventure.codec.Receiver` the same bytes at the same
+times: the same events (device_t is derived from those times), and the same counts. The
+console's own commands are kept too (for diagnosis) and skipped on replay.
 """
 
 from __future__ import annotations
 
-import struct
-from collections import deque
 from pathlib import Path
-from typing import IO
 
 from devices import events as ev
+from devices.capture_records import FROM_DEVICE, FROM_HOST, MAX_RECORD, RecordReader, RecordWriter, read_file
 from devices.magventure.codec import Receiver
-from devices.private_file import open_private
 
 HEADER = b"TMSCAP1 magventure\n"
-_RECORD = struct.Struct(">cdI")
-FROM_DEVICE = b"R"
-FROM_HOST = b"W"
-MAX_RECORD = 1 << 24
-"""A record longer than this is a broken file, not a read chunk."""
 
 
-class CaptureWriter:
-    """Appends records to a capture file (the header first when the file is new or empty)."""
+class CaptureWriter(RecordWriter):
+    """Appends records to a MagVenture capture file."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._file: IO[bytes] = open_private(self.path, "ab")
-        if self._file.tell() == 0:
-            self._file.write(HEADER)
-
-    def write(self, direction: bytes, host_t: float, data: bytes) -> None:
-        self._file.write(_RECORD.pack(direction, host_t, len(data)) + data)
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
+    HEADER = HEADER
 
 
-class CaptureReader:
-    """Chunks of a capture file after its header line (any split) -> the events of the session,
-    with the receiver's counters."""
+class CaptureReader(RecordReader):
+    """Chunks of a MagVenture capture after its header line -> the session's events and counts."""
 
     def __init__(self) -> None:
-        self._receiver = Receiver()
-        self._buf = bytearray()
-        self.broken = False
-        """True once a record could not be read (a file that is not a MagVenture capture)."""
-        self.host_bytes = 0
-
-    @property
-    def receiver(self) -> Receiver:
-        return self._receiver
-
-    @property
-    def received(self) -> int:
-        return self._receiver.received
-
-    @property
-    def rejected(self) -> int:
-        return self._receiver.rejected
-
-    @property
-    def missing(self) -> int:
-        return self._receiver.missing
-
-    @property
-    def rejected_lines(self) -> deque[bytes]:
-        return self._receiver.rejected_lines
-
-    def feed(self, data: bytes) -> list[ev.DeviceEvent]:
-        buf = self._buf
-        buf += data
-        out: list[ev.DeviceEvent] = []
-        i = 0
-        size = _RECORD.size
-        while not self.broken and len(buf) - i >= size:
-            direction, host_t, length = _RECORD.unpack_from(buf, i)
-            if direction not in (FROM_DEVICE, FROM_HOST) or length > MAX_RECORD:
-                self.broken = True
-                break
-            if len(buf) - i - size < length:
-                break
-            chunk = bytes(buf[i + size:i + size + length])
-            i += size + length
-            if direction == FROM_DEVICE:
-                out += self._receiver.feed(chunk, host_t)
-            else:
-                self.host_bytes += length
-        del buf[:i]
-        return out
+        super().__init__()
+        self.receiver = Receiver()
 
 
 def read_capture(path: str | Path) -> tuple[list[ev.DeviceEvent], CaptureReader]:
     """Every event of a capture file, and the reader with its counts (tests, analysis)."""
-    data = Path(path).read_bytes()
-    if not data.startswith(HEADER):
-        raise ValueError(f"{path} is not a MagVenture capture (no {HEADER!r} header line)")
     reader = CaptureReader()
-    return reader.feed(data[len(HEADER):]), reader
+    return read_file(path, HEADER, reader, "a MagVenture"), reader
+
+
+__all__ = ["FROM_DEVICE", "FROM_HOST", "HEADER", "MAX_RECORD", "CaptureReader", "CaptureWriter",
+           "read_capture"]
