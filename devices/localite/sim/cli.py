@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import IO, Any
 
 from devices.localite.sim.navigator import SCENARIOS, SimNavigator, SimOptions
 from devices.localite.sim.server import SimServer
+from devices.sim.lifeline import simulator_main, stop_when_stdin_ends
 from devices.sim.settings import SettingsError
 
 MAX_SPEED = 1000.0
@@ -105,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     if args.exit_with_stdin:
-        threading.Thread(target=_watch_stdin, args=(server,), name="sim-stdin", daemon=True).start()
+        stop_when_stdin_ends(lambda: setattr(server, "stop", True))
     print(f"PORT localite+tcp://127.0.0.1:{port}", flush=True)
     try:
         return server.run()
@@ -114,21 +112,5 @@ def run(args: argparse.Namespace) -> int:
             f.close()
 
 
-def _watch_stdin(server: SimServer) -> None:
-    """Stop when stdin ends: the parent holds its other end, closed by the OS however it ends."""
-    try:
-        while os.read(0, 4096):
-            pass
-    except OSError:
-        pass
-    server.stop = True
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devices.localite.sim", description=DESCRIPTION)
-    add_arguments(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return run(args)
+    return simulator_main("python -m devices.localite.sim", DESCRIPTION, add_arguments, run, argv)

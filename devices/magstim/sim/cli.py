@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +19,7 @@ from devices.magstim.rules import MODELS, Unit, parse_version
 from devices.magstim.sim.server import SCENARIOS, MagstimServer
 from devices.magstim.sim.unit import SimUnit
 from devices.sim.faultlog import FaultLog
+from devices.sim.lifeline import simulator_main, stop_when_stdin_ends
 from devices.sim.plan import load_presets
 from devices.sim.transport import PtyTransport, TcpTransport, ptys_available
 
@@ -133,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     server.install_signal_handlers()
     if args.exit_with_stdin:
-        _watch_stdin(server)
+        stop_when_stdin_ends(server.request_stop)
     _announce(address)
     try:
         return server.run()
@@ -147,23 +146,5 @@ def _announce(address: str) -> None:
     print(f"PORT {address}", flush=True)
 
 
-def _watch_stdin(server: MagstimServer) -> None:
-    def watch() -> None:
-        try:
-            while os.read(0, 4096):
-                pass
-        except OSError:
-            pass
-        server.request_stop()
-
-    threading.Thread(target=watch, name="sim-stdin-lifeline", daemon=True).start()
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devices.magstim.sim", description=DESCRIPTION)
-    add_arguments(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return run(args)
+    return simulator_main("python -m devices.magstim.sim", DESCRIPTION, add_arguments, run, argv)

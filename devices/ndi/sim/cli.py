@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import IO, Any
 
 from devices.ndi.sim.device import Identity, SimUnit
 from devices.ndi.sim.motion import Motion, MotionOptions
 from devices.ndi.sim.server import SimServer
+from devices.sim.lifeline import simulator_main, stop_when_stdin_ends
 from devices.sim.settings import SettingsError
 from devices.sim.transport import PtyTransport, ptys_available
 
@@ -115,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     if args.exit_with_stdin:
-        threading.Thread(target=_watch_stdin, args=(server,), name="sim-stdin", daemon=True).start()
+        stop_when_stdin_ends(lambda: setattr(server, "stop", True))
     _announce(address)
     try:
         return server.run()
@@ -128,21 +126,5 @@ def _announce(address: str) -> None:
     print(f"PORT {address}", flush=True)
 
 
-def _watch_stdin(server: SimServer) -> None:
-    """Stop when stdin ends: the parent holds its other end, closed by the OS however it ends."""
-    try:
-        while os.read(0, 4096):
-            pass
-    except OSError:
-        pass
-    server.stop = True
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devices.ndi.sim", description=DESCRIPTION)
-    add_arguments(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return run(args)
+    return simulator_main("python -m devices.ndi.sim", DESCRIPTION, add_arguments, run, argv)
