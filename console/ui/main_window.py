@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final, Literal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from console import __version__
 from console.clinic.clinic_setup import needs_clinic_setup
+from console.clinic.hub_sync import HubSync, hub_configured
 from console.clinic.idle_lock import IdleLock, idle_timeout_s
 from console.people.login import authenticate
 from console.people.user import User
@@ -139,10 +140,18 @@ class MainWindow(QMainWindow):
         bar.setContentsMargins(*TITLE_MARGINS)
         bar.addWidget(self.title)
         bar.addWidget(self.demo_mark)
+        # The clinic's hub (issue 18): this chair's sessions go there in the background; the line
+        # says when they last did, or since when the hub is out of reach. None without a hub.
+        self.hub_state = QLabel("", self.top)
+        self.hub_state.setObjectName("hint")
+        self.hub_state.setAccessibleName("Clinic hub")
+        self.hub_state.setVisible(False)
+        bar.addWidget(self.hub_state)
         bar.addStretch(1)
         bar.addWidget(self.who)
         bar.addWidget(self.lock_button)
         bar.addWidget(self.logout_button)
+        self._start_hub_sync()
 
         self.pages = QStackedWidget(self)
         self.welcome = self._welcome_page()
@@ -373,8 +382,35 @@ class MainWindow(QMainWindow):
         self._show_user_controls(False)
         self.ask_login()
 
+    def _start_hub_sync(self) -> None:
+        """Push this chair's ended sessions to the clinic's hub in the background, when it has one
+        (read at start: a hub set up later counts from the next start)."""
+        self.hub: HubSync | None = None
+        if self.db is None or self.db_path is None or not hub_configured(self.db):
+            return
+        self.hub = HubSync(self.db_path)
+        self.hub.start()
+        self._hub_timer = QTimer(self)
+        self._hub_timer.setInterval(2000)
+        self._hub_timer.timeout.connect(self._show_hub_state)
+        self._hub_timer.start()
+        self._show_hub_state()
+
+    def _show_hub_state(self) -> None:
+        if self.hub is None:
+            return
+        state = self.hub.status()
+        words = state.words()
+        self.hub_state.setText(words)
+        self.hub_state.setToolTip(state.problem or "")
+        self.hub_state.setVisible(bool(words))
+
     def shutdown(self, reason: str = "program closed") -> None:
         """Close every session and thread the window started."""
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            self._hub_timer.stop()
+            hub.stop()
         if self.idle is not None:
             self.idle.remove()
         if self.lock is not None:
