@@ -50,7 +50,7 @@ class HubState:
             return ""
         if self.problem:
             since = self.problem_since.astimezone().strftime("%H:%M") if self.problem_since else "now"
-            return f"Hub: not reached since {since}; sessions are kept here and sent later"
+            return f"Hub: out of reach since {since} (sessions kept here)"
         if self.pushing and self.last_ok_at is None:
             return "Hub: sending …"
         if self.last_ok_at is None:

@@ -70,7 +70,7 @@ def test_out_of_reach_it_says_since_when_and_catches_up_when_back(chair: Path, h
     sync.push_once()  # never raises: the chair records on
     state = sync.status()
     assert state.configured and state.problem and state.problem_since is not None
-    assert "not reached since" in state.words() and "kept here" in state.words()
+    assert "out of reach since" in state.words() and "kept here" in state.words()
     first_since = state.problem_since
     sync.push_once()
     assert sync.status().problem_since == first_since  # since the first failure, not the latest
