@@ -135,7 +135,7 @@ def run_status(args: argparse.Namespace) -> int:
         return 2
     print(f"chair {origin}: {status.at_hub} session(s) at the hub {describe(conninfo)}, "
           f"{status.waiting} waiting to be pushed, {status.still_recording} still recording; "
-          f"last push {status.last_push_at or 'never'}")
+          f"last push {status.last_push_at or 'never'}; {status.safety_waiting} safety record(s) waiting")
     if status.held_for_another_chair:
         print(f"hub status: WARNING: {status.held_for_another_chair} of the waiting sessions are at the hub "
               "from another chair id (a copy of this database pushed under another --origin?).",
@@ -158,7 +158,7 @@ def run_push(args: argparse.Namespace) -> int:
     print(f"pushed {len(result.pushed)} session(s) ({result.pulses} pulses) to {describe(conninfo)} "
           f"in {result.seconds:.1f} s; {result.already_at_hub} were there already, "
           f"{result.still_recording} still recording; {result.late_rows} later entries, "
-          f"{result.audit_rows} audit rows")
+          f"{result.audit_rows} audit rows, {sum(result.safety_rows.values())} safety records")
     if result.held_for_another_chair:
         print(f"hub push: WARNING: {len(result.held_for_another_chair)} session(s) of this database are at "
               "the hub from another chair id (a copy of this database pushed under another --origin?); "

@@ -2,5 +2,5 @@
 
 Storage only, like the rest of ``db``: it knows nothing of ``console`` or Qt.
 :mod:`db.hub.schema` makes the hub's tables; :mod:`db.hub.push` sends a chair's
-ended sessions there.
+ended sessions and its clinical safety records there.
 """

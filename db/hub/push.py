@@ -15,6 +15,12 @@ push: the hub's highest event, addendum and signature id per session is
 compared with the chair's. The chair's audit rows follow, in order, after the
 highest id the hub holds for this chair, so each chair's chain stays whole.
 
+The clinical safety records (screenings, outcomes, overrides, ...; see
+:data:`db.hub.schema.SAFETY_TABLES`) go at every push whether or not a session
+goes with them: the hub is asked which of this chair's rows it holds, and the
+rest go table by table, a batch per hub transaction, with the patients and
+courses they name.
+
 The chair's file is read through a read-only connection, one short read
 transaction per session: a push never takes the chair's write lock, and a
 recording going on meanwhile is not held up (WAL readers never block the writer).
@@ -35,7 +41,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from db.hub import schema
-from db.hub.schema import Column, names
+from db.hub.schema import SAFETY_TABLES, Column, names
 
 CONNECT_TIMEOUT_S = 10
 """How long a push waits for the hub to answer before saying it cannot be reached."""
@@ -68,6 +74,8 @@ class PushResult:
     pulses: int = 0
     late_rows: int = 0
     audit_rows: int = 0
+    safety_rows: dict[str, int] = field(default_factory=dict)
+    """Rows of each clinical safety table sent this time (screenings, outcomes, ...)."""
     seconds: float = 0.0
 
 
@@ -81,6 +89,8 @@ class HubStatus:
     """When this chair last pushed (the hub's clock, ISO-8601 UTC), None if never."""
     held_for_another_chair: int = 0
     """Of those waiting, how many the hub holds from another chair id (they will never go as this one's)."""
+    safety_waiting: int = 0
+    """Clinical safety rows (screenings, outcomes, ...) the next push would send."""
 
 
 def describe(conninfo: str) -> str:
@@ -376,6 +386,113 @@ def _send_audit(conn: psycopg.Connection, chair: sqlite3.Connection, origin: str
         after = rows[-1][0]
 
 
+SAFETY_BATCH = 1000
+"""Chair rows of one safety table per hub transaction (a cut push loses at most the batch it was in)."""
+
+
+def _safety_select(t: schema.SafetyTable) -> str:
+    """The chair's rows of ``t`` in the hub's column order (``_safety_columns``), parents by uuid."""
+    joins = " ".join(f"LEFT JOIN {parent} j{i} ON j{i}.id = t.{col}"
+                     for i, (col, parent, _) in enumerate(t.refs))
+    cols = [*(["t.uuid"] if t.has_uuid else []), "t.id",
+            *(f"j{i}.uuid" for i in range(len(t.refs))), _select(t.columns, "t")]
+    return f"SELECT {', '.join(cols)} FROM {t.table} t {joins}"
+
+
+def _safety_columns(t: schema.SafetyTable) -> list[str]:
+    return [*(["uuid"] if t.has_uuid else []), "local_id", *(hub for _, _, hub in t.refs),
+            *names(t.columns), "origin"]
+
+
+def _safety_write(t: schema.SafetyTable) -> sql.Composed:
+    columns = _safety_columns(t)
+    key = ["uuid"] if t.has_uuid else ["origin", "local_id"]
+    if t.linkable is None:
+        return _insert(t.table, columns, key)
+    link = sql.Identifier(t.linkable)
+    return sql.SQL("INSERT INTO {t} ({c}) VALUES ({v}) ON CONFLICT ({k}) DO UPDATE SET {l} = EXCLUDED.{l} "
+                   "WHERE {t}.{l} IS NULL AND EXCLUDED.{l} IS NOT NULL").format(
+        t=sql.Identifier(t.table), c=_ident_list(columns),
+        v=sql.SQL(", ").join(sql.Placeholder() * len(columns)), k=_ident_list(key), l=link)
+
+
+def _hub_safety_held(conn: psycopg.Connection, origin: str) -> dict[str, dict[int, bool]]:
+    """Per safety table, the chair ids the hub holds for this chair, each with whether its link is
+    still empty: one round trip for all the tables (a push with nothing waiting stays cheap)."""
+    parts = [sql.SQL("SELECT {name}, local_id, {unlinked} FROM {t} WHERE origin = {o}").format(
+        name=sql.Literal(t.table), t=sql.Identifier(t.table), o=sql.Literal(origin),
+        unlinked=sql.SQL("{} IS NULL").format(sql.Identifier(t.linkable)) if t.linkable else sql.SQL("false"))
+        for t in SAFETY_TABLES]
+    held: dict[str, dict[int, bool]] = {t.table: {} for t in SAFETY_TABLES}
+    if parts:
+        for table, local_id, unlinked in conn.execute(sql.SQL(" UNION ALL ").join(parts)):
+            held[str(table)][int(local_id)] = bool(unlinked)
+    return held
+
+
+def _safety_wanted(chair: sqlite3.Connection, t: schema.SafetyTable, held: dict[int, bool]) -> list[int]:
+    """The chair ids of ``t`` the hub lacks, or holds still unlinked while linked here."""
+    wanted = [int(i) for (i,) in chair.execute(f"SELECT id FROM {t.table} ORDER BY id") if int(i) not in held]
+    if t.linkable is not None:
+        chair_col = next(col for col, _, hub in t.refs if hub == t.linkable)
+        linked = {int(i) for (i,) in chair.execute(f"SELECT id FROM {t.table} WHERE {chair_col} IS NOT NULL")}
+        wanted = sorted({*wanted, *(i for i in linked if held.get(i))})
+    return wanted
+
+
+def _referred(chair: sqlite3.Connection, patient_uuids: set[str],
+              course_uuids: set[str]) -> tuple[list[Row], list[Row]]:
+    """The patients and courses rows name, read from the chair (a course's own patient too)."""
+    courses = [chair.execute(
+        f"SELECT c.uuid, c.id, p.uuid, {_select(schema.COURSE_COLUMNS, 'c')} FROM courses c "
+        "JOIN patients p ON p.id = c.patient_id WHERE c.uuid = ?", (u,)).fetchone()
+        for u in sorted(course_uuids)]
+    patient_uuids = patient_uuids | {str(c[2]) for c in courses}
+    patients = [chair.execute(
+        f"SELECT uuid, id, {_select(schema.PATIENT_COLUMNS, 'p')} FROM patients p WHERE uuid = ?",
+        (u,)).fetchone() for u in sorted(patient_uuids)]
+    return patients, courses
+
+
+def _named(columns: list[str], rows: list[Row], column: str) -> set[str]:
+    """The uuids ``rows`` hold in ``column`` (none when the table has no such column)."""
+    if column not in columns:
+        return set()
+    at = columns.index(column)
+    return {str(r[at]) for r in rows if r[at] is not None}
+
+
+def _send_safety(conn: psycopg.Connection, chair: sqlite3.Connection, origin: str) -> dict[str, int]:
+    """Every safety row the hub lacks, table by table, a batch per hub transaction, with the patients
+    and courses they name (upserted as for a session). Returns the rows sent per table."""
+    sent: dict[str, int] = {}
+    held = _hub_safety_held(conn, origin)
+    for t in SAFETY_TABLES:
+        wanted = _safety_wanted(chair, t, held[t.table])
+        sent[t.table] = 0
+        columns = _safety_columns(t)
+        for start in range(0, len(wanted), SAFETY_BATCH):
+            ids = wanted[start:start + SAFETY_BATCH]
+            chair.execute("BEGIN")
+            try:
+                rows = chair.execute(f"{_safety_select(t)} WHERE t.id IN ({', '.join('?' * len(ids))}) "
+                                     "ORDER BY t.id", ids).fetchall()
+                patients, courses = _referred(chair, _named(columns, rows, "patient_uuid"),
+                                              _named(columns, rows, "course_uuid"))
+            finally:
+                chair.execute("COMMIT")
+            with conn.transaction(), conn.cursor() as cur:
+                if patients:
+                    cur.executemany(_upsert("patients", _PATIENT, ["uuid"], ["origin", "local_id"]),
+                                    [(*p, origin) for p in patients])
+                if courses:
+                    cur.executemany(_upsert("courses", _COURSE, ["uuid"], ["origin", "local_id"]),
+                                    [(*c, origin) for c in courses])
+                cur.executemany(_safety_write(t), [(*r, origin) for r in rows])
+            sent[t.table] += len(rows)
+    return sent
+
+
 def hub_session_uuids(conn: psycopg.Connection, origin: str) -> set[str]:
     """Which of this chair's sessions the hub holds: asked of the hub, the one source of truth."""
     return {str(r[0]) for r in conn.execute("SELECT uuid FROM sessions WHERE origin = %s", (origin,))}
@@ -429,6 +546,7 @@ def push_ended_sessions(sqlite_path: Path | str, conninfo: str, *, origin: str) 
                         continue  # the hub keeps that chair's copy; nothing of it goes as this one's
                     at_hub.add(uuid)
                 result.late_rows = _send_late_rows(conn, chair, at_hub, origin)
+                result.safety_rows = _send_safety(conn, chair, origin)
                 result.audit_rows = _send_audit(conn, chair, origin)
             except psycopg.OperationalError as exc:
                 raise HubError(f"The connection to the hub at {describe(conninfo)} was lost after "
@@ -459,6 +577,8 @@ def hub_status(sqlite_path: Path | str, conninfo: str, *, origin: str) -> HubSta
                 waiting = [u for _, u in ended if u not in at_hub]
                 elsewhere = conn.execute("SELECT count(*) FROM sessions WHERE uuid = ANY(%s)",
                                          (waiting,)).fetchone()
+                held = _hub_safety_held(conn, origin)
+                safety_waiting = sum(len(_safety_wanted(chair, t, held[t.table])) for t in SAFETY_TABLES)
                 last = conn.execute("SELECT to_char(last_push_at AT TIME ZONE 'UTC', "
                                     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM chairs WHERE origin = %s",
                                     (origin,)).fetchone()
@@ -468,7 +588,8 @@ def hub_status(sqlite_path: Path | str, conninfo: str, *, origin: str) -> HubSta
         finally:
             conn.close()
     return HubStatus(origin, len(ended) - len(waiting), len(waiting), recording,
-                     str(last[0]) if last else None, int(elsewhere[0]) if elsewhere else 0)
+                     str(last[0]) if last else None, int(elsewhere[0]) if elsewhere else 0,
+                     safety_waiting)
 
 
 def _first_line(exc: BaseException) -> str:

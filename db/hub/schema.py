@@ -15,6 +15,9 @@ comparison. The append-only rules of the chair hold here too, as plpgsql
 triggers: ended sessions, pulses, poses, events, addenda, signatures and the
 audit log are never changed, deleted or truncated.
 
+Version 2 adds the clinical safety records (:data:`SAFETY_TABLES`), append-only
+too, save an override's link to its session, set once as on the chair.
+
 Column lists live here once; :mod:`db.hub.push` reads the chair by the same
 names, so a column added to both sides is a change in one place.
 """
@@ -22,6 +25,7 @@ names, so a column added to both sides is a change in one place.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import psycopg
 
@@ -87,6 +91,61 @@ AUDIT_COLUMNS: tuple[Column, ...] = (
     ("entity", "text NOT NULL"), ("entity_id", "text"), ("old_values", "text"), ("new_values", "text"),
     ("prev_hash", "text"), ("hash", "text NOT NULL"),
 )
+
+
+@dataclass(frozen=True)
+class SafetyTable:
+    """A clinical safety table the hub mirrors whole, not tied to a pushed session (hub schema v2).
+
+    ``refs``: (chair column, chair table it points to, hub column holding that row's uuid).
+    The hub row is keyed by the chair's ``uuid`` where the table has one, else by
+    (origin, local_id); every row also keeps ``local_id``, the chair's id, so the hub can
+    say which rows of a chair it holds. ``linkable``: the one hub column the chair may set
+    once, from NULL, after the row was made (an override linked to its session).
+    """
+
+    table: str
+    has_uuid: bool
+    refs: tuple[tuple[str, str, str], ...]
+    columns: tuple[Column, ...]
+    linkable: str | None = None
+
+
+_PATIENT_REF = ("patient_id", "patients", "patient_uuid")
+_COURSE_REF = ("course_id", "courses", "course_uuid")
+_SESSION_REF = ("session_id", "sessions", "session_uuid")
+_SIGNED = (("signed_by", "text NOT NULL"), ("signer_name", "text"), ("signer_role", "text NOT NULL"),
+           ("signed_at", "text NOT NULL"))
+
+SAFETY_TABLES: tuple[SafetyTable, ...] = (
+    SafetyTable("screenings", True, (_PATIENT_REF, _COURSE_REF), (
+        ("questionnaire_version", "text NOT NULL"), ("answers", "text NOT NULL"),
+        ("contraindications", "text NOT NULL"), ("notes", "text"), ("by_user", "text NOT NULL"),
+        ("at", "text NOT NULL"))),
+    SafetyTable("clearances", True, (_PATIENT_REF, ("screening_id", "screenings", "screening_uuid")), (
+        ("items", "text NOT NULL"), ("reason", "text NOT NULL"), *_SIGNED)),
+    SafetyTable("overrides", True, (_PATIENT_REF, _COURSE_REF, _SESSION_REF), (
+        ("kind", "text NOT NULL"), ("violations", "text NOT NULL"), ("reason", "text NOT NULL"),
+        ("by_user", "text NOT NULL"), ("by_role", "text NOT NULL"), ("signed", "bigint NOT NULL"),
+        ("at", "text NOT NULL")), linkable="session_uuid"),
+    SafetyTable("adverse_events", True, (_PATIENT_REF, _COURSE_REF, _SESSION_REF), (
+        ("kind", "text NOT NULL"), ("occurred_at", "text NOT NULL"), ("description", "text NOT NULL"),
+        ("actions_taken", "text"), ("by_user", "text NOT NULL"), ("recorded_at", "text NOT NULL"))),
+    # No uuid on the chair: keyed by (origin, local_id); a safety notification names its outcome so.
+    SafetyTable("outcomes", False, (_PATIENT_REF, _COURSE_REF, _SESSION_REF), (
+        ("instrument", "text NOT NULL"), ("total", "bigint NOT NULL"), ("items", "text"),
+        ("taken_at", "text NOT NULL"), ("entered_by", "text"))),
+    SafetyTable("safety_notifications", False, (), (
+        ("outcome_id", "bigint NOT NULL"), ("told_whom", "text NOT NULL"), ("told_at", "text NOT NULL"),
+        ("note", "text"), ("by_user", "text NOT NULL"), ("recorded_at", "text NOT NULL"))),
+    # subject_id: the chair's id of the adverse event or motor threshold the review is of (same origin).
+    SafetyTable("physician_holds_lifted", True, (_PATIENT_REF, _COURSE_REF), (
+        ("kind", "text NOT NULL"), ("subject_id", "bigint"), ("reason", "text NOT NULL"), *_SIGNED)),
+    SafetyTable("pre_session_checklists", True, (_PATIENT_REF, _COURSE_REF), (
+        ("at", "text NOT NULL"), ("by_user", "text NOT NULL"), ("answers", "text NOT NULL"),
+        ("holds", "text NOT NULL"))),
+)
+"""In push order: a clearance after its screening, a notification after its outcome."""
 
 APPEND_ONLY = ("sessions", "pulses", "poses", "session_events", "addenda", "signatures", "audit_log")
 """Tables whose rows the hub never changes or deletes, as on the chair."""
@@ -201,7 +260,49 @@ _V1: list[str] = [
        FOR EACH ROW EXECUTE FUNCTION hub_events_locked_when_signed()""",
 ]
 
-MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1),)
+
+def _safety_table(t: SafetyTable) -> list[str]:
+    key = "uuid text PRIMARY KEY, origin text NOT NULL, local_id bigint NOT NULL" if t.has_uuid else \
+        "origin text NOT NULL, local_id bigint NOT NULL"
+    # Patients and courses go to the hub with the rows that name them; a session may not be there
+    # yet (still recording, or held from another chair), so session_uuid is not a foreign key.
+    refs = [f"{hub} text" + (f" REFERENCES {parent}(uuid)" if parent in ("patients", "courses") else "")
+            for _, parent, hub in t.refs]
+    body = ",\n    ".join([key, *refs, _cols(t.columns)])
+    tail = "" if t.has_uuid else ",\n    PRIMARY KEY (origin, local_id)"
+    made = [f"CREATE TABLE {t.table} (\n    {body}{tail}\n    )"]
+    if t.has_uuid:
+        made.append(f"CREATE UNIQUE INDEX {t.table}_origin_local ON {t.table} (origin, local_id)")
+    if ("patient_id", "patients", "patient_uuid") in t.refs:
+        made.append(f"CREATE INDEX {t.table}_patient ON {t.table} (patient_uuid)")
+    if t.linkable is None:
+        return made + _append_only(t.table)
+    # As on the chair: only setting the link once, from NULL; nothing else changes, nothing is deleted.
+    others = [n for n in ("uuid", "origin", "local_id", *(h for _, _, h in t.refs), *names(t.columns))
+              if n != t.linkable]
+    same = " AND ".join(f"NEW.{n} IS NOT DISTINCT FROM OLD.{n}" for n in others)
+    message = f"{t.table} at the hub are append-only (only linking to its session is allowed)"
+    return [
+        *made,
+        f"""CREATE FUNCTION hub_{t.table}_link_once() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             IF TG_OP = 'UPDATE' AND OLD.{t.linkable} IS NULL AND NEW.{t.linkable} IS NOT NULL
+                AND {same} THEN
+               RETURN NEW;
+             END IF;
+             RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
+           END $$""",
+        f"""CREATE TRIGGER {t.table}_append_only BEFORE UPDATE OR DELETE ON {t.table}
+            FOR EACH ROW EXECUTE FUNCTION hub_{t.table}_link_once()""",
+        f"""CREATE TRIGGER {t.table}_no_truncate BEFORE TRUNCATE ON {t.table}
+            FOR EACH STATEMENT EXECUTE FUNCTION hub_refuse('{message}')""",
+    ]
+
+
+# Version 2 (issue 18, second part): the clinical safety records, pushed whole at every push.
+_V2: list[str] = [statement for t in SAFETY_TABLES for statement in _safety_table(t)]
+
+MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2))
 """(version, statements), in order; a version that has landed is never edited, only followed."""
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -17,9 +17,14 @@ _RENAMED = {"session_events": {"id": "event_id"}, "addenda": {"id": "addendum_id
             "signatures": {"id": "signature_id"}, "motor_thresholds": {"id": "local_id"},
             "sessions": {"id": "local_id"}, "patients": {"id": "local_id"}, "courses": {"id": "local_id"}}
 _PARENT = {"patient_id": ("patients", "patient_uuid"), "course_id": ("courses", "course_uuid"),
-           "session_id": ("sessions", "session_uuid"), "user_id": ("users", "user_uuid")}
+           "session_id": ("sessions", "session_uuid"), "user_id": ("users", "user_uuid"),
+           "screening_id": ("screenings", "screening_uuid")}
+SAFETY = ("screenings", "clearances", "overrides", "adverse_events", "outcomes", "safety_notifications",
+          "physician_holds_lifted", "pre_session_checklists")
+"""Pushed whole, every row, whatever session (if any) it belongs to."""
+_RENAMED.update({table: {"id": "local_id"} for table in SAFETY})
 TABLES = ("patients", "courses", "motor_thresholds", "sessions", "pulses", "poses", "session_events",
-          "addenda", "signatures", "audit_log")
+          "addenda", "signatures", "audit_log", *SAFETY)
 
 
 def chair_rows(chair_path: Path, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -41,7 +46,7 @@ def chair_rows(chair_path: Path, table: str) -> tuple[list[str], list[tuple[Any,
         where = ""
         if table == "sessions":
             where = "WHERE t.status != 'recording'"
-        elif "session_id" in columns:
+        elif "session_id" in columns and table not in SAFETY:
             where = "WHERE t.session_id IN (SELECT id FROM sessions WHERE status != 'recording')"
         rows = conn.execute(f"SELECT {', '.join(select)} FROM {table} t {' '.join(joins)} {where}").fetchall()
     finally:
@@ -56,10 +61,11 @@ def hub_rows(conninfo: str, table: str, columns: list[str], origin: str) -> list
     return sorted(rows, key=repr)
 
 
-def differences(chair_path: Path, conninfo: str, origin: str) -> dict[str, str]:
+def differences(chair_path: Path, conninfo: str, origin: str,
+                tables: tuple[str, ...] = TABLES) -> dict[str, str]:
     """Each table where the hub does not hold exactly the chair's rows, with a short description."""
     found = {}
-    for table in TABLES:
+    for table in tables:
         columns, expected = chair_rows(chair_path, table)
         got = hub_rows(conninfo, table, columns, origin)
         if got != expected:

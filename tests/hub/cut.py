@@ -12,17 +12,19 @@ LOCK = 4242
 
 
 class PulseGate:
-    """The ``nth`` INSERT into the hub's pulses waits until the test lets go (or cuts the push)."""
+    """The ``nth`` INSERT into the hub's ``table`` (pulses unless told) waits until the test lets go
+    (or cuts the push)."""
 
-    def __init__(self, conninfo: str, nth: int) -> None:
+    def __init__(self, conninfo: str, nth: int, table: str = "pulses") -> None:
         self.conninfo = conninfo
+        self.table = table
         self.holder = psycopg.connect(conninfo, autocommit=True)
         self.holder.execute("CREATE SEQUENCE cut_seq")
         self.holder.execute(f"""CREATE FUNCTION cut_here() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN IF nextval('cut_seq') = {int(nth)} THEN PERFORM pg_advisory_xact_lock({LOCK}); END IF;
             RETURN NULL; END $$""".encode())
-        self.holder.execute("CREATE TRIGGER cut_here BEFORE INSERT ON pulses FOR EACH STATEMENT "
-                            "EXECUTE FUNCTION cut_here()")
+        self.holder.execute(f"CREATE TRIGGER cut_here BEFORE INSERT ON {table} FOR EACH STATEMENT "
+                            "EXECUTE FUNCTION cut_here()".encode())
         self.holder.execute("SELECT pg_advisory_lock(%s)", (LOCK,))
 
     def wait_for_push(self, timeout: float = 120.0) -> int:
@@ -43,5 +45,5 @@ class PulseGate:
     def open(self) -> None:
         """Let go, and take the gate away (the next push runs freely)."""
         self.holder.execute("SELECT pg_advisory_unlock(%s)", (LOCK,))
-        self.holder.execute("DROP TRIGGER cut_here ON pulses")
+        self.holder.execute(f"DROP TRIGGER cut_here ON {self.table}".encode())
         self.holder.close()
