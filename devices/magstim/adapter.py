@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +45,7 @@ from devices.adapter import (
     EventQueue,
     LinkCounters,
     parse_flag,
+    redact_url,
     split_url,
 )
 from devices.magstim.capture import CaptureWriter
@@ -424,13 +424,10 @@ class MagstimAdapter(ProtocolRun, DeviceAdapter):
             self._note("restored")
 
 
-def redact(text: str) -> str:
-    """``text`` (an address, or a message quoting one) with the unlock code replaced by ``***``:
-    the console stores the adapter's url in the session record and shows messages to people."""
-    return _UNLOCK_VALUE.sub("***", text)
-
-
-_UNLOCK_VALUE = re.compile(r"(?<=[?&]unlock=)[^&#'\"\s]+")
+redact = redact_url
+"""``text`` (an address, or a message quoting one) with the unlock code replaced by ``***``: the
+console stores the adapter's url in the session record and shows messages to people. The one
+redaction every address goes through (devices.adapter.SECRET_OPTIONS names ``unlock``)."""
 
 
 OPTIONS = ("model", "unlock", "control", "capture", "speed")
