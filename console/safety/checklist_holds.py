@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,12 +54,15 @@ class KeptChecklist:
     holds: tuple[HeldAnswer, ...]
 
 
-def _clean(answers: list[dict[str, Any]]) -> list[dict[str, str]]:
+def clean_answers(answers: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The checklist as answered, checked: every item answered yes or no, each with its id,
+    question and note. The one check for a checklist, kept before the session exists (here) and
+    with the session's record (console.session.entries.add_checklist)."""
     clean = []
     for a in answers:
         answer = str(a.get("answer", "")).strip().lower()
         if answer not in ("yes", "no"):
-            raise ClinicError("Every checklist question is answered yes or no.")
+            raise ClinicError(f"Checklist item {a.get('id')!r} is not answered yes or no.")
         clean.append({"id": str(a.get("id", "")), "question": str(a.get("question", "")), "answer": answer,
                       "note": str(a.get("note", "") or "").strip()})
     if not clean:
@@ -76,7 +80,7 @@ def keep_checklist(
     answers, so a later edit of the checklist cannot lift or add a hold after the fact.
     """
     require(user, "record_session")
-    clean = _clean(answers)
+    clean = clean_answers(answers)
     physician_on = {item["id"]: set(item.get("physician_on", [])) for item in checklist_items()}
     holds = [a["id"] for a in clean if a["answer"] in physician_on.get(a["id"], set())]
     at = utc_now()

@@ -28,6 +28,7 @@ from console.errors import ClinicError
 from console.people.permissions import require
 from console.people.user import User
 from console.review.signoff import is_signed
+from console.safety.checklist_holds import clean_answers
 from console.session.live_entries import side_effect_detail
 from console.session.recording_terms import InvalidAction
 from db.database import inserted_id, utc_now
@@ -35,7 +36,6 @@ from db.database import inserted_id, utc_now
 log = logging.getLogger(__name__)
 
 OBSERVATION_FIELDS = ("mood", "patient_said", "technician_saw", "wants_to_work_on")
-ANSWERS = ("yes", "no")
 
 
 def _session_exists(db: sqlite_utils.Database, session_id: int) -> None:
@@ -64,16 +64,7 @@ def _append(db: sqlite_utils.Database, user: User, session_id: int, kind: str, c
 def add_checklist(db: sqlite_utils.Database, user: User, session_id: int,
                   answers: Sequence[Mapping[str, str]]) -> int:
     """The pre-session checklist as answered: a list of {id, question, answer, note}."""
-    clean = []
-    for a in answers:
-        answer = str(a.get("answer", "")).strip().lower()
-        if answer not in ANSWERS:
-            raise ClinicError(f"Checklist item {a.get('id')!r} is not answered yes or no.")
-        clean.append({"id": str(a["id"]), "question": str(a.get("question", "")), "answer": answer,
-                      "note": str(a.get("note") or "").strip()})
-    if not clean:
-        raise ClinicError("The checklist has no answers.")
-    return _append(db, user, session_id, "checklist", None, {"answers": clean})
+    return _append(db, user, session_id, "checklist", None, {"answers": clean_answers(answers)})
 
 
 def add_side_effect(db: sqlite_utils.Database, user: User, session_id: int, kind: str, rating: int,
