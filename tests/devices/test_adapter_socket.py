@@ -24,6 +24,8 @@ class TcpDevice:
         self.seq = 0
         self.conn: socket.socket | None = None
         self._stop = threading.Event()
+        self._drop_asked = threading.Event()
+        self._dropped = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="tcp-device")
         self._thread.start()
 
@@ -33,7 +35,16 @@ class TcpDevice:
         self.seq += 1
 
     def drop(self) -> None:
-        """The far end goes away (a hub restarted): the adapter must notice and reconnect."""
+        """The far end goes away (a hub restarted): the adapter must notice and reconnect.
+
+        The serving thread closes the socket itself: closing it from the test's thread while that thread
+        sits in select() on it killed the device with EBADF on a loaded machine (CI), so nothing answered
+        the reconnect."""
+        self._dropped.clear()
+        self._drop_asked.set()
+        assert self._dropped.wait(10), "the device's thread did not drop the connection"
+
+    def _drop(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
             conn.shutdown(socket.SHUT_RDWR)
@@ -41,9 +52,13 @@ class TcpDevice:
 
     def _serve(self) -> None:
         while not self._stop.is_set():
+            if self._drop_asked.is_set():
+                self._drop_asked.clear()
+                self._drop()
+                self._dropped.set()
             ready, _, _ = select.select([self.server] + ([self.conn] if self.conn else []), [], [], 0.02)
             if self.server in ready:
-                self.drop()
+                self._drop()
                 self.conn, _ = self.server.accept()
                 self.connections += 1
                 self.seq = 0
@@ -51,7 +66,7 @@ class TcpDevice:
             elif ready and self.conn is not None:
                 data = self.conn.recv(4096)
                 if not data:
-                    self.drop()
+                    self._drop()
                     continue
                 for frame in self.host.feed(data):
                     name = frame.value.command
@@ -65,7 +80,7 @@ class TcpDevice:
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
-        self.drop()
+        self._drop()
         self.server.close()
 
 
