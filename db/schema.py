@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlite_utils.migrations import Migrations
 
-from db import schema_accounts, schema_clinical, schema_core
+from db import schema_accounts, schema_clinical, schema_core, schema_sync
 from db.schema_core import SIDE_EFFECT_RATING
 
 __all__ = ["SIDE_EFFECT_RATING", "migration_sets"]
@@ -17,4 +17,5 @@ __all__ = ["SIDE_EFFECT_RATING", "migration_sets"]
 
 def migration_sets() -> list[Migrations]:
     """Every migration set, in the order they are applied."""
-    return [schema_core.migrations, schema_accounts.migrations, schema_clinical.migrations]
+    return [schema_core.migrations, schema_accounts.migrations, schema_clinical.migrations,
+            schema_sync.migrations]

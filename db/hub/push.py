@@ -41,6 +41,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from db.hub import schema
+from db.hub.reference import ident_list as _ident_list
+from db.hub.reference import send_reference, upsert
 from db.hub.schema import SAFETY_TABLES, Column, names
 
 CONNECT_TIMEOUT_S = 10
@@ -174,9 +176,8 @@ class _Session:
     row: Row
     pulses: list[Row]
     poses: list[Row]
-    events: list[Row]
-    addenda: list[Row]
-    signatures: list[Row]
+    children: dict[str, list[Row]]
+    """Its events, addenda and signatures, by kind (the keys of ``_CHILD_SQL``), in that order."""
 
 
 def _read_session(chair: sqlite3.Connection, session_id: int) -> _Session:
@@ -207,14 +208,12 @@ def _read_session(chair: sqlite3.Connection, session_id: int) -> _Session:
         poses = chair.execute(
             f"SELECT ?, {_select(schema.POSE_COLUMNS, 'x')} FROM poses x WHERE session_id = ? ORDER BY idx",
             (uuid, session_id)).fetchall()
-        events = _late_rows(chair, "events", session_id, uuid, 0)
-        addenda = _late_rows(chair, "addenda", session_id, uuid, 0)
-        signatures = _late_rows(chair, "signatures", session_id, uuid, 0)
+        children = {kind: _late_rows(chair, kind, session_id, uuid, 0) for kind in _CHILD_SQL}
     finally:
         chair.execute("COMMIT")
     return _Session(uuid, local_id, patient, course, thresholds,
                     (uuid, local_id, patient_uuid, course_uuid, *s[6:]),
-                    pulses, poses, events, addenda, signatures)
+                    pulses, poses, children)
 
 
 _CHILD_SQL = {
@@ -223,10 +222,10 @@ _CHILD_SQL = {
                "session_events", "event_id", ["event_id", *names(schema.EVENT_COLUMNS)]),
     "addenda": (f"x.id, {_select(schema.ADDENDUM_COLUMNS, 'x')} FROM addenda x",
                 "addenda", "addendum_id", ["addendum_id", *names(schema.ADDENDUM_COLUMNS)]),
-    "signatures": (f"x.id, u.uuid, {_select(schema.SIGNATURE_COLUMNS, 'x')} FROM signatures x "
-                   "LEFT JOIN users u ON u.id = x.user_id",
+    "signatures": (f"x.id, u.uuid, x.hub_signoff_uuid, {_select(schema.SIGNATURE_COLUMNS, 'x')} "
+                   "FROM signatures x LEFT JOIN users u ON u.id = x.user_id",
                    "signatures", "signature_id",
-                   ["signature_id", "user_uuid", *names(schema.SIGNATURE_COLUMNS)]),
+                   ["signature_id", "user_uuid", "hub_signoff_uuid", *names(schema.SIGNATURE_COLUMNS)]),
 }
 _CHAIR_TABLE = {"events": "session_events", "addenda": "addenda", "signatures": "signatures"}
 
@@ -239,32 +238,12 @@ def _late_rows(chair: sqlite3.Connection, kind: str, session_id: int, uuid: str,
 
 # --- writing the hub -----------------------------------------------------------------------------
 
-def _ident_list(columns: Sequence[str]) -> sql.Composed:
-    return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-
-
 def _insert(table: str, columns: Sequence[str], conflict: Sequence[str]) -> sql.Composed:
     return sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING").format(
         sql.Identifier(table), _ident_list(columns), sql.SQL(", ").join(sql.Placeholder() * len(columns)),
         _ident_list(conflict))
 
 
-def _upsert(table: str, columns: Sequence[str], conflict: Sequence[str],
-            fixed: Sequence[str]) -> sql.Composed:
-    """Insert, or bring the hub's row up to the chair's (only when it differs, so no row churns)."""
-    changing = [c for c in columns if c not in conflict and c not in fixed]
-    return sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET ({chg}) = "
-                   "ROW({exc}) WHERE ({cur}) IS DISTINCT FROM ({exc})").format(
-        t=sql.Identifier(table), cols=_ident_list(columns),
-        vals=sql.SQL(", ").join(sql.Placeholder() * len(columns)), key=_ident_list(conflict),
-        chg=_ident_list(changing),
-        exc=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in changing),
-        cur=sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(table), sql.Identifier(c))
-                               for c in changing))
-
-
-_PATIENT = ["uuid", "local_id", *names(schema.PATIENT_COLUMNS), "origin"]
-_COURSE = ["uuid", "local_id", "patient_uuid", *names(schema.COURSE_COLUMNS), "origin"]
 _MT = ["local_id", "patient_uuid", *names(schema.MT_COLUMNS), "origin"]
 _SESSION = ["uuid", "local_id", "patient_uuid", "course_uuid", *names(schema.SESSION_COLUMNS), "origin"]
 _PULSE = ["session_uuid", *names(schema.PULSE_COLUMNS), "origin"]
@@ -309,12 +288,10 @@ def _insert_children(conn: psycopg.Connection, kind: str, rows: list[Row], origi
 def _send_session(conn: psycopg.Connection, s: _Session, origin: str) -> bool:
     """The session whole, in one transaction; False when the hub had it already (nothing changed)."""
     with conn.transaction():
-        conn.execute(_upsert("patients", _PATIENT, ["uuid"], ["origin", "local_id"]), (*s.patient, origin))
-        if s.course is not None:
-            conn.execute(_upsert("courses", _COURSE, ["uuid"], ["origin", "local_id"]), (*s.course, origin))
+        send_reference(conn, [s.patient], [s.course] if s.course is not None else [], origin)
         if s.thresholds:
             with conn.cursor() as cur:
-                cur.executemany(_upsert("motor_thresholds", _MT, ["origin", "local_id"], []),
+                cur.executemany(upsert("motor_thresholds", _MT, ["origin", "local_id"], []),
                                 [(*row, origin) for row in s.thresholds])
         inserted = conn.execute(
             _insert("sessions", _SESSION, ["uuid"]) + sql.SQL(" RETURNING uuid"), (*s.row, origin)).fetchone()
@@ -322,7 +299,7 @@ def _send_session(conn: psycopg.Connection, s: _Session, origin: str) -> bool:
             return False  # delivered before (or by a push running beside this one)
         _copy_in(conn, "pulses", s.pulses, origin)
         _copy_in(conn, "poses", s.poses, origin)
-        for kind, rows in (("events", s.events), ("addenda", s.addenda), ("signatures", s.signatures)):
+        for kind, rows in s.children.items():
             _insert_children(conn, kind, rows, origin)
     return True
 
@@ -350,7 +327,8 @@ def _send_late_rows(conn: psycopg.Connection, chair: sqlite3.Connection, at_hub:
     sent = 0
     chair.execute("BEGIN")
     try:
-        for kind, table in _CHAIR_TABLE.items():
+        for kind in _CHILD_SQL:
+            table = _CHAIR_TABLE[kind]
             chair_max = chair.execute(
                 f"SELECT s.uuid, s.id, max(x.id) FROM {table} x JOIN sessions s ON s.id = x.session_id "
                 "WHERE s.status != 'recording' GROUP BY s.id").fetchall()
@@ -481,14 +459,10 @@ def _send_safety(conn: psycopg.Connection, chair: sqlite3.Connection, origin: st
                                               _named(columns, rows, "course_uuid"))
             finally:
                 chair.execute("COMMIT")
-            with conn.transaction(), conn.cursor() as cur:
-                if patients:
-                    cur.executemany(_upsert("patients", _PATIENT, ["uuid"], ["origin", "local_id"]),
-                                    [(*p, origin) for p in patients])
-                if courses:
-                    cur.executemany(_upsert("courses", _COURSE, ["uuid"], ["origin", "local_id"]),
-                                    [(*c, origin) for c in courses])
-                cur.executemany(_safety_write(t), [(*r, origin) for r in rows])
+            with conn.transaction():
+                send_reference(conn, patients, courses, origin)
+                with conn.cursor() as cur:
+                    cur.executemany(_safety_write(t), [(*r, origin) for r in rows])
             sent[t.table] += len(rows)
     return sent
 

@@ -29,6 +29,9 @@ from dataclasses import dataclass
 
 import psycopg
 
+from db.hub.schema_pull import V4
+from db.hub.schema_review import V3
+
 Column = tuple[str, str]
 """A column's name (the same on the chair) and its PostgreSQL type."""
 
@@ -302,7 +305,7 @@ def _safety_table(t: SafetyTable) -> list[str]:
 # Version 2 (issue 18, second part): the clinical safety records, pushed whole at every push.
 _V2: list[str] = [statement for t in SAFETY_TABLES for statement in _safety_table(t)]
 
-MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2))
+MIGRATIONS: tuple[tuple[int, Sequence[str]], ...] = ((1, _V1), (2, _V2), (3, V3), (4, V4))
 """(version, statements), in order; a version that has landed is never edited, only followed."""
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
