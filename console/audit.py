@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -118,7 +118,10 @@ def audit(
     log.debug("audit %s %s %s/%s", actor_text, action, entity, entity_text)
 
 
-def _check_rows(cursor: sqlite3.Cursor, highest_id: int) -> VerifyResult:
+def check_rows(cursor: Iterable[Sequence[Any]], highest_id: int) -> VerifyResult:
+    """Walk one chain's rows in id order (id, at, actor, action, entity, entity_id, old_values,
+    new_values, prev_hash, hash), wherever they are kept: the chair's file, or one chair's rows at
+    the clinic hub (console.audit_hub)."""
     count = 0
     prev_id = 0
     prev_hash: str | None = None
@@ -159,7 +162,7 @@ def verify(db: sqlite_utils.Database) -> VerifyResult:
                 "SELECT id, at, actor, action, entity, entity_id, old_values, new_values, "
                 "prev_hash, hash FROM audit_log ORDER BY id"
             )
-            result = _check_rows(cursor, int(seq[0]) if seq else 0)
+            result = check_rows(cursor, int(seq[0]) if seq else 0)
         finally:
             if own_transaction and db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
