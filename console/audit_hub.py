@@ -39,7 +39,7 @@ def verify_hub(conn: psycopg.Connection) -> list[ChairChain]:
     (:func:`matches_chair`) finds that.
     """
     origins = [str(r[0]) for r in conn.execute("SELECT DISTINCT origin FROM audit_log ORDER BY origin")]
-    names = dict(conn.execute("SELECT origin, name FROM chairs").fetchall())
+    names: dict[str, str | None] = {str(o): n for o, n in conn.execute("SELECT origin, name FROM chairs")}
     chains = []
     for origin in origins:
         with conn.cursor() as cur:
