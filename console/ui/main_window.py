@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
             if screen == CHAIR:
                 self.chair = TechnicianWorkspace(*self._store(), user, device_url=self.device_url)
                 self.chair.session_view.bridge.updated.connect(self._session_frame)
+                self.chair.after_close = self._session_closed
                 tabs.append((name, self.chair))
                 continue
             try:
@@ -395,6 +396,13 @@ class MainWindow(QMainWindow):
         self._hub_timer.timeout.connect(self._show_hub_state)
         self._hub_timer.start()
         self._show_hub_state()
+
+    def _session_closed(self) -> None:
+        """A session's record is final (called on its closing thread): the hub gets it now, not at
+        the next interval. Only sets the sync thread's event: nothing here waits on the network."""
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            hub.push_now()
 
     def _show_hub_state(self) -> None:
         if self.hub is None:

@@ -99,6 +99,10 @@ def test_the_window_shows_the_hub_and_pushes_in_the_background(qtbot, chair: Pat
         assert hub not in window.hub_state.text() + window.hub_state.toolTip()  # the address is a secret
         with psycopg.connect(hub) as conn:
             assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 3
+        # A session ending at the chair pushes at once, not at the next interval (a minute away).
+        first = window.hub.status().last_ok_at
+        window._session_closed()
+        qtbot.waitUntil(lambda: window.hub.status().last_ok_at != first, timeout=60_000)
     finally:
         window.shutdown()
         db.close()

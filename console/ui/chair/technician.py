@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +93,9 @@ class TechnicianWorkspace(QStackedWidget):
         self.runner: SessionRunner | None = None
         self.dialog = None
         self._closers: list[threading.Thread] = []
+        self.after_close: Callable[[], None] | None = None
+        """Called on the closing thread once a session's record is final (the window asks the
+        clinic hub's sync to push at once): it must not block, and must not touch widgets."""
         self._probing = False
         self._relay = _Relay(self)
         self._relay.done.connect(self._probed)
@@ -500,7 +504,16 @@ class TechnicianWorkspace(QStackedWidget):
         self.setCurrentWidget(self.end_page)
 
     def _close_in_background(self, runner: Any, reason: str) -> None:
-        thread = threading.Thread(target=runner.close, args=(reason,), name="session-close")
+        def close() -> None:
+            runner.close(reason)
+            hook = self.after_close
+            if hook is not None:
+                try:
+                    hook()
+                except Exception:  # the record is final and safe; the hub's sync retries by itself
+                    log.exception("after-close hook failed")
+
+        thread = threading.Thread(target=close, name="session-close")
         thread.start()
         self._closers = [t for t in self._closers if t.is_alive()] + [thread]
 
