@@ -36,11 +36,13 @@ from PySide6.QtWidgets import (
 
 from console import __version__
 from console.clinic.clinic_setup import needs_clinic_setup
-from console.clinic.hub_sync import HubSync, hub_configured
 from console.clinic.idle_lock import IdleLock, idle_timeout_s
+from console.clinic.settings import get_setting
 from console.people.login import authenticate
 from console.people.user import User
 from console.store import Store
+from console.sync.hub_sync import SETTING as HUB_SETTING
+from console.sync.hub_sync import HubSync, hub_configured
 from console.ui.chair.technician import TechnicianWorkspace
 from console.ui.clinic.clinic_setup import ClinicSetupDialog
 from console.ui.clinic.patients import PatientsPage
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.device_url = device_url
         self.user: User | None = None
         self.chair: TechnicianWorkspace | None = None
+        self._hub_pages: list = []  # the review station's hub lists open now (their worker threads)
         self.login: LoginDialog | None = None
         self.clinic_setup: ClinicSetupDialog | None = None
         self.screens: list[tuple[str, QWidget]] = []
@@ -288,6 +291,9 @@ class MainWindow(QMainWindow):
                 # The other screens (the chair above all) stay usable; the person is told, not left guessing.
                 log.exception("screen %s failed to open", name)
                 self.show_notice(f"The {name} screen could not open (the log says why).")
+        hub_page = self._hub_review_page(user)
+        if hub_page is not None:
+            tabs.insert(1, ("All chairs", hub_page))
         self.screens = tabs
         if len(tabs) == 1:
             workspace: QWidget = tabs[0][1]
@@ -311,7 +317,32 @@ class MainWindow(QMainWindow):
             self.chair.show_day()
         log.info("%s (%s) works at the console", user.username, user.role)
 
+    def _hub_review_page(self, user: User) -> QWidget | None:
+        """The review station's list of every chair's sessions, for those who review, when this
+        computer has the clinic's hub set up (else None: a lone chair shows nothing of it)."""
+        if user.role not in ("supervisor", "physician") or self.db is None or self.db_path is None:
+            return None
+        try:
+            conninfo = str(get_setting(self.db, HUB_SETTING) or "").strip()
+            if not conninfo:
+                return None
+            from console.review.flags import flag_config
+            from console.review.hub_station import station_id
+            from console.ui.review.hub_review import HubReviewPage  # psycopg only when a hub is set
+
+            page = HubReviewPage(conninfo, Path(self.db_path), station_id(self.db_path), user,
+                                 flag_config(self.db))
+        except Exception:
+            log.exception("the hub's review list could not open")
+            self.show_notice("The list of all chairs could not open (the log says why).")
+            return None
+        self._hub_pages.append(page)
+        return page
+
     def _clear_workspace(self) -> None:
+        for page in self._hub_pages:
+            page.shutdown()
+        self._hub_pages.clear()
         if self.clinic_setup is not None:  # log-out or closing: the set-up is asked again next time
             self.clinic_setup.reject()
         if self.chair is not None:
@@ -415,6 +446,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self, reason: str = "program closed") -> None:
         """Close every session and thread the window started."""
+        for page in self._hub_pages:
+            page.shutdown()
+        self._hub_pages.clear()
         hub = getattr(self, "hub", None)
         if hub is not None:
             self._hub_timer.stop()

@@ -1,7 +1,8 @@
 """Hub schema version 3: what review stations need beside the chairs' records.
 
 - ``chairs`` gets the chair's ``name`` and ``site`` (the clinic settings ``chair_name`` and
-  ``site``, sent with every push), so a review station filters by chair and by site;
+  ``site``, sent with every push), so a review station filters by chair and by site, and how far
+  the chair's clock was from the hub's at its last push (``clock_offset_s``);
 - ``hub_signoffs``: a session signed off at a review station (the hub), by a person who
   authenticated there. Append-only. The chair that recorded the session takes it back on its next
   pull (db.hub.pull) as a signature of its own, keeping ``uuid`` so it is one sign-off, not two.
@@ -12,9 +13,14 @@
 
 from __future__ import annotations
 
+from db.hub.review_indexes import V3_INDEXES
+
 V3: list[str] = [
     "ALTER TABLE chairs ADD COLUMN name text",
     "ALTER TABLE chairs ADD COLUMN site text",
+    # The hub's clock minus the chair's, in seconds, at the chair's last push: times in a chair's
+    # records are as its clock said (never corrected); a clock hours off is said, not guessed away.
+    "ALTER TABLE chairs ADD COLUMN clock_offset_s double precision",
     """CREATE TABLE hub_signoffs (
     uuid text PRIMARY KEY,
     session_uuid text NOT NULL REFERENCES sessions(uuid),
@@ -36,4 +42,6 @@ V3: list[str] = [
         FOR EACH ROW EXECUTE FUNCTION hub_refuse('hub_signoffs at the hub are append-only')""",
     """CREATE TRIGGER hub_signoffs_no_truncate BEFORE TRUNCATE ON hub_signoffs
         FOR EACH STATEMENT EXECUTE FUNCTION hub_refuse('hub_signoffs at the hub are append-only')""",
+    # The review queue's reading of a side effect's rating and its indexes (db.hub.review_indexes).
+    *V3_INDEXES,
 ]

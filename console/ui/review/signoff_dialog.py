@@ -46,6 +46,39 @@ MEANING_WORDS = {
 }
 
 
+class SignOffMeanings(QButtonGroup):
+    """What a sign-off means, one radio button each, the first chosen; with the comment box that goes
+    beside it. Shared by the chair's sign-off and the review station's (at the hub)."""
+
+    def __init__(self, parent: QWidget, meanings: tuple[str, ...], words: dict[str, str]) -> None:
+        super().__init__(parent)
+        self.meanings = meanings
+        self.layout = QVBoxLayout()
+        for i, meaning in enumerate(meanings):
+            button = QRadioButton(words.get(meaning, meaning), parent)
+            button.setProperty("meaning", meaning)
+            button.setChecked(i == 0)
+            self.addButton(button, i)
+            self.layout.addWidget(button)
+
+    @property
+    def meaning(self) -> str:
+        checked = self.checkedButton()
+        return str(checked.property("meaning")) if checked else self.meanings[0]
+
+    def choose(self, meaning: str) -> None:
+        for button in self.buttons():
+            button.setChecked(button.property("meaning") == meaning)
+
+    @staticmethod
+    def comment_box(parent: QWidget) -> QPlainTextEdit:
+        comment = QPlainTextEdit(parent)
+        comment.setPlaceholderText("Optional comment (printed with the signature)")
+        comment.setFixedHeight(80)
+        comment.setAccessibleName("Comment")
+        return comment
+
+
 class _SignatureDialog(QDialog):
     def __init__(self, title: str, intro: str, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -108,19 +141,9 @@ class SignOffDialog(_SignatureDialog):
             "Once signed, the session is locked: later remarks become addenda.", parent)
         self.db, self.user, self.session_id = db, user, session_id
         self.signature: Signature | None = None
-        self.meanings = QButtonGroup(self)
-        row = QVBoxLayout()
-        for i, meaning in enumerate(MEANINGS):
-            button = QRadioButton(MEANING_WORDS.get(meaning, meaning), self)
-            button.setProperty("meaning", meaning)
-            button.setChecked(i == 0)
-            self.meanings.addButton(button, i)
-            row.addWidget(button)
-        self.comment = QPlainTextEdit(self)
-        self.comment.setPlaceholderText("Optional comment (printed with the signature)")
-        self.comment.setFixedHeight(80)
-        self.comment.setAccessibleName("Comment")
-        self.form.addRow("Meaning", row)
+        self.meanings = SignOffMeanings(self, MEANINGS, MEANING_WORDS)
+        self.comment = self.meanings.comment_box(self)
+        self.form.addRow("Meaning", self.meanings.layout)
         self.form.addRow("Comment", self.comment)
         self.form.addRow(f"Password of {user.full_name}", self.password)
         self.finish("Sign")
@@ -128,12 +151,10 @@ class SignOffDialog(_SignatureDialog):
 
     @property
     def meaning(self) -> str:
-        checked = self.meanings.checkedButton()
-        return str(checked.property("meaning")) if checked else MEANINGS[0]
+        return self.meanings.meaning
 
     def choose(self, meaning: str) -> None:
-        for button in self.meanings.buttons():
-            button.setChecked(button.property("meaning") == meaning)
+        self.meanings.choose(meaning)
 
     def submit(self) -> None:
         self.signature = sign_session(self.db, self.user, self.session_id, self.password.text(), self.meaning,
