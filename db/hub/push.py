@@ -21,6 +21,11 @@ goes with them: the hub is asked which of this chair's rows it holds, and the
 rest go table by table, a batch per hub transaction, with the patients and
 courses they name.
 
+Patients, courses and accounts made or edited on the chair go first, at every push, under the hub's
+rule for mutable reference data (db.hub.reference: the hub decides, a losing edit is kept in
+``conflicts``). Rows that came to this chair from another one through the hub (db.hub.pull; the
+chair's ``hub_pulled``) are never pushed as this chair's.
+
 The chair's file is read through a read-only connection, one short read
 transaction per session: a push never takes the chair's write lock, and a
 recording going on meanwhile is not held up (WAL readers never block the writer).
@@ -28,11 +33,13 @@ recording going on meanwhile is not held up (WAL readers never block the writer)
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +48,24 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from db.hub import schema
+from db.hub.link import KEEPALIVE, WatchedConnection, lost_reason
+from db.hub.reference import (
+    ENTITIES,
+    Base,
+    agreed_at_hub,
+    base_of,
+    chair_books,
+    chair_pulled,
+    chair_row,
+    chair_select,
+    reconcile,
+    send_reference,
+    upsert,
+    values_hash,
+)
 from db.hub.reference import ident_list as _ident_list
-from db.hub.reference import send_reference, upsert
 from db.hub.schema import SAFETY_TABLES, Column, names
+from db.hub.schema_pull import REVISIONS_FROM
 
 CONNECT_TIMEOUT_S = 10
 """How long a push waits for the hub to answer before saying it cannot be reached."""
@@ -78,6 +100,12 @@ class PushResult:
     audit_rows: int = 0
     safety_rows: dict[str, int] = field(default_factory=dict)
     """Rows of each clinical safety table sent this time (screenings, outcomes, ...)."""
+    thresholds: int = 0
+    """Motor thresholds sent by themselves (not with a session of their patient)."""
+    reference: dict[str, int] = field(default_factory=dict)
+    """Patients, courses and accounts made or edited here, by what the hub did with them: 'new',
+    'taken' (an edit), 'lost' (another chair's edit came first: kept in the hub's conflicts), 'same',
+    'behind' (the hub's are newer; the next pull brings them)."""
     seconds: float = 0.0
 
 
@@ -93,6 +121,8 @@ class HubStatus:
     """Of those waiting, how many the hub holds from another chair id (they will never go as this one's)."""
     safety_waiting: int = 0
     """Clinical safety rows (screenings, outcomes, ...) the next push would send."""
+    clock_offset_s: float | None = None
+    """The hub's clock minus this chair's at its last push, in seconds (None: never pushed)."""
 
 
 def describe(conninfo: str) -> str:
@@ -111,8 +141,8 @@ PUSH_ADVICE = "the chair keeps recording, and the next push sends what waits"
 def connect_hub(conninfo: str, advice: str = PUSH_ADVICE) -> psycopg.Connection:
     """An autocommit connection to the hub, or :class:`HubError` in one sentence ending in ``advice``."""
     try:
-        return psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name="tms-console hub")
+        return WatchedConnection.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                         application_name="tms-console hub", **KEEPALIVE)
     except psycopg.ProgrammingError as exc:
         raise HubError(f"The hub address {conninfo!r} cannot be read ({exc}); "
                        "give it as postgresql://user@host:port/database.") from exc
@@ -285,10 +315,11 @@ def _insert_children(conn: psycopg.Connection, kind: str, rows: list[Row], origi
         return max(cur.rowcount, 0)
 
 
-def _send_session(conn: psycopg.Connection, s: _Session, origin: str) -> bool:
+def _send_session(conn: psycopg.Connection, s: _Session, origin: str,
+                  books: dict[tuple[str, str], Base]) -> bool:
     """The session whole, in one transaction; False when the hub had it already (nothing changed)."""
     with conn.transaction():
-        send_reference(conn, [s.patient], [s.course] if s.course is not None else [], origin)
+        send_reference(conn, [s.patient], [s.course] if s.course is not None else [], origin, books)
         if s.thresholds:
             with conn.cursor() as cur:
                 cur.executemany(upsert("motor_thresholds", _MT, ["origin", "local_id"], []),
@@ -408,9 +439,12 @@ def _hub_safety_held(conn: psycopg.Connection, origin: str) -> dict[str, dict[in
     return held
 
 
-def _safety_wanted(chair: sqlite3.Connection, t: schema.SafetyTable, held: dict[int, bool]) -> list[int]:
-    """The chair ids of ``t`` the hub lacks, or holds still unlinked while linked here."""
-    wanted = [int(i) for (i,) in chair.execute(f"SELECT id FROM {t.table} ORDER BY id") if int(i) not in held]
+def _safety_wanted(chair: sqlite3.Connection, t: schema.SafetyTable, held: dict[int, bool],
+                   pulled: set[int]) -> list[int]:
+    """The chair ids of ``t`` the hub lacks, or holds still unlinked while linked here; never a row
+    pulled from another chair (``pulled``)."""
+    wanted = [int(i) for (i,) in chair.execute(f"SELECT id FROM {t.table} ORDER BY id")
+              if int(i) not in held and int(i) not in pulled]
     if t.linkable is not None:
         chair_col = next(col for col, _, hub in t.refs if hub == t.linkable)
         linked = {int(i) for (i,) in chair.execute(f"SELECT id FROM {t.table} WHERE {chair_col} IS NOT NULL")}
@@ -440,13 +474,14 @@ def _named(columns: list[str], rows: list[Row], column: str) -> set[str]:
     return {str(r[at]) for r in rows if r[at] is not None}
 
 
-def _send_safety(conn: psycopg.Connection, chair: sqlite3.Connection, origin: str) -> dict[str, int]:
+def _send_safety(conn: psycopg.Connection, chair: sqlite3.Connection, origin: str,
+                 books: dict[tuple[str, str], Base], pulled: dict[str, set[int]]) -> dict[str, int]:
     """Every safety row the hub lacks, table by table, a batch per hub transaction, with the patients
     and courses they name (upserted as for a session). Returns the rows sent per table."""
     sent: dict[str, int] = {}
     held = _hub_safety_held(conn, origin)
     for t in SAFETY_TABLES:
-        wanted = _safety_wanted(chair, t, held[t.table])
+        wanted = _safety_wanted(chair, t, held[t.table], pulled.get(t.table, set()))
         sent[t.table] = 0
         columns = _safety_columns(t)
         for start in range(0, len(wanted), SAFETY_BATCH):
@@ -460,11 +495,71 @@ def _send_safety(conn: psycopg.Connection, chair: sqlite3.Connection, origin: st
             finally:
                 chair.execute("COMMIT")
             with conn.transaction():
-                send_reference(conn, patients, courses, origin)
+                send_reference(conn, patients, courses, origin, books)
                 with conn.cursor() as cur:
                     cur.executemany(_safety_write(t), [(*r, origin) for r in rows])
             sent[t.table] += len(rows)
     return sent
+
+
+def _send_thresholds(conn: psycopg.Connection, chair: sqlite3.Connection, origin: str,
+                     books: dict[tuple[str, str], Base], pulled: set[int]) -> int:
+    """Motor thresholds of this chair the hub lacks, whether or not a session of the patient went
+    yet (a patient measured on this chair is treated on another): a batch per hub transaction, with
+    the patients they name. Never one pulled from another chair (``pulled``)."""
+    held = {int(i) for (i,) in conn.execute("SELECT local_id FROM motor_thresholds WHERE origin = %s",
+                                            (origin,))}
+    wanted = [int(i) for (i,) in chair.execute("SELECT id FROM motor_thresholds ORDER BY id")
+              if int(i) not in held and int(i) not in pulled]
+    for start in range(0, len(wanted), SAFETY_BATCH):
+        ids = wanted[start:start + SAFETY_BATCH]
+        chair.execute("BEGIN")
+        try:
+            rows = chair.execute(f"SELECT m.id, p.uuid, {_select(schema.MT_COLUMNS, 'm')} "
+                                 "FROM motor_thresholds m JOIN patients p ON p.id = m.patient_id "
+                                 f"WHERE m.id IN ({', '.join('?' * len(ids))}) ORDER BY m.id", ids).fetchall()
+            patients, _ = _referred(chair, {str(r[1]) for r in rows}, set())
+        finally:
+            chair.execute("COMMIT")
+        with conn.transaction():
+            send_reference(conn, patients, [], origin, books)
+            with conn.cursor() as cur:
+                cur.executemany(upsert("motor_thresholds", _MT, ["origin", "local_id"], []),
+                                [(*row, origin) for row in rows])
+    return len(wanted)
+
+
+REFERENCE_BATCH = 200
+"""Patients, courses or accounts judged per hub transaction."""
+
+
+def push_reference(conn: psycopg.Connection, chair: sqlite3.Connection, origin: str,
+                   books: dict[tuple[str, str], Base]) -> dict[str, int]:
+    """Every account, patient and course made or edited on this chair since it last agreed with the
+    hub, judged by :func:`db.hub.reference.reconcile`; returns how many of each outcome.
+
+    A row whose values still hash to what the chair last agreed (at its pull, or when the hub took it
+    from this chair) is not sent: a push with nothing edited costs one query of the hub.
+    """
+    agreed = agreed_at_hub(conn, origin)
+    outcomes: dict[str, int] = {}
+    for e in ENTITIES:
+        chair.execute("BEGIN")
+        try:
+            rows = [chair_row(r) for r in chair.execute(f"{chair_select(e)} ORDER BY t.id")]
+        finally:
+            chair.execute("COMMIT")
+        waiting = []  # in uuid order: pushes from two chairs lock shared rows in one order, never a deadlock
+        for row in sorted(rows, key=lambda r: r.uuid):
+            base = base_of(books.get((e.name, row.uuid)), agreed.get((e.name, row.uuid)))
+            if base is None or base[1] != values_hash(row.values):
+                waiting.append(row)
+        for start in range(0, len(waiting), REFERENCE_BATCH):
+            with conn.transaction():
+                for row in waiting[start:start + REFERENCE_BATCH]:
+                    outcome = reconcile(conn, e, row, origin, books.get((e.name, row.uuid)))
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def hub_session_uuids(conn: psycopg.Connection, origin: str) -> set[str]:
@@ -484,17 +579,46 @@ def _chair_sessions(chair: sqlite3.Connection) -> tuple[list[tuple[int, str]], i
     return ended, int(recording)
 
 
-def _mark_chair(conn: psycopg.Connection, origin: str) -> None:
-    conn.execute("INSERT INTO chairs (origin) VALUES (%s) ON CONFLICT (origin) DO UPDATE "
-                 "SET last_push_at = now()", (origin,))
+def _chair_setting(chair: sqlite3.Connection, key: str) -> str | None:
+    """A clinic setting of this chair as text (settings hold JSON values), None when unset or empty."""
+    try:
+        row = chair.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    if row is None or row[0] is None:
+        return None
+    try:
+        value = json.loads(row[0])
+    except ValueError:
+        value = row[0]
+    text = str(value).strip() if value is not None else ""
+    return text or None
 
 
-def push_ended_sessions(sqlite_path: Path | str, conninfo: str, *, origin: str) -> PushResult:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _mark_chair(conn: psycopg.Connection, chair: sqlite3.Connection, origin: str,
+                chair_now: datetime) -> None:
+    """The chair's name, site and clock, as of this push (what review stations show and filter by)."""
+    conn.execute(
+        "INSERT INTO chairs (origin, name, site, clock_offset_s) "
+        "VALUES (%(o)s, %(n)s, %(s)s, extract(epoch FROM now() - %(t)s)) "
+        "ON CONFLICT (origin) DO UPDATE SET last_push_at = now(), name = EXCLUDED.name, "
+        "site = EXCLUDED.site, clock_offset_s = EXCLUDED.clock_offset_s",
+        {"o": origin, "n": _chair_setting(chair, "chair_name"), "s": _chair_setting(chair, "site"),
+         "t": chair_now})
+
+
+def push_ended_sessions(sqlite_path: Path | str, conninfo: str, *, origin: str,
+                        clock: Callable[[], datetime] | None = None) -> PushResult:
     """Send every ended session the hub lacks (whole, one transaction each), then late rows and audit rows.
 
     Raises :class:`HubError` when the hub cannot be reached or is cut off
     mid-push (the sessions committed before stay; the next push sends the
-    rest) and :class:`ChairDatabaseError` when the chair's file cannot be read.
+    rest) and :class:`ChairDatabaseError` when the chair's file cannot be read. ``clock``: the chair's
+    clock (tests give one hours off); nothing pushed depends on it, the hub only notes how far off it is.
     """
     started = time.perf_counter()
     result = PushResult(origin)
@@ -504,7 +628,10 @@ def push_ended_sessions(sqlite_path: Path | str, conninfo: str, *, origin: str) 
             try:
                 require_schema(conn, conninfo)
                 _prepare(conn)
-                _mark_chair(conn, origin)
+                _mark_chair(conn, chair, origin, (clock or _utc_now)())
+                books, pulled = chair_books(chair), chair_pulled(chair)
+                if schema.SCHEMA_VERSION >= REVISIONS_FROM:
+                    result.reference = push_reference(conn, chair, origin, books)
                 at_hub = hub_session_uuids(conn, origin)
                 ended, result.still_recording = _chair_sessions(chair)
                 result.already_at_hub = sum(1 for _, u in ended if u in at_hub)
@@ -512,7 +639,10 @@ def push_ended_sessions(sqlite_path: Path | str, conninfo: str, *, origin: str) 
                     if uuid in at_hub:
                         continue
                     session = _read_session(chair, session_id)
-                    if _send_session(conn, session, origin):
+                    # a motor threshold pulled from another chair is that chair's, never this one's
+                    session.thresholds = [t for t in session.thresholds
+                                          if int(t[0]) not in pulled.get("motor_thresholds", set())]
+                    if _send_session(conn, session, origin, books):
                         result.pushed.append(uuid)
                         result.pulses += len(session.pulses)
                     elif _holder(conn, uuid) != origin:
@@ -520,11 +650,13 @@ def push_ended_sessions(sqlite_path: Path | str, conninfo: str, *, origin: str) 
                         continue  # the hub keeps that chair's copy; nothing of it goes as this one's
                     at_hub.add(uuid)
                 result.late_rows = _send_late_rows(conn, chair, at_hub, origin)
-                result.safety_rows = _send_safety(conn, chair, origin)
+                result.safety_rows = _send_safety(conn, chair, origin, books, pulled)
+                result.thresholds = _send_thresholds(conn, chair, origin, books,
+                                                     pulled.get("motor_thresholds", set()))
                 result.audit_rows = _send_audit(conn, chair, origin)
             except psycopg.OperationalError as exc:
                 raise HubError(f"The connection to the hub at {describe(conninfo)} was lost after "
-                               f"{len(result.pushed)} session(s) ({_first_line(exc)}); the next push "
+                               f"{len(result.pushed)} session(s) ({lost_reason(conn, exc)}); the next push "
                                "sends the rest.") from exc
             except psycopg.Error as exc:
                 raise HubError(f"The hub at {describe(conninfo)} refused the push after "
@@ -551,11 +683,12 @@ def hub_status(sqlite_path: Path | str, conninfo: str, *, origin: str) -> HubSta
                 waiting = [u for _, u in ended if u not in at_hub]
                 elsewhere = conn.execute("SELECT count(*) FROM sessions WHERE uuid = ANY(%s)",
                                          (waiting,)).fetchone()
-                held = _hub_safety_held(conn, origin)
-                safety_waiting = sum(len(_safety_wanted(chair, t, held[t.table])) for t in SAFETY_TABLES)
+                held, pulled = _hub_safety_held(conn, origin), chair_pulled(chair)
+                safety_waiting = sum(len(_safety_wanted(chair, t, held[t.table], pulled.get(t.table, set())))
+                                     for t in SAFETY_TABLES)
                 last = conn.execute("SELECT to_char(last_push_at AT TIME ZONE 'UTC', "
-                                    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM chairs WHERE origin = %s",
-                                    (origin,)).fetchone()
+                                    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), clock_offset_s FROM chairs "
+                                    "WHERE origin = %s", (origin,)).fetchone()
             except psycopg.OperationalError as exc:
                 raise HubError(f"The connection to the hub at {describe(conninfo)} was lost "
                                f"({_first_line(exc)}).") from exc
@@ -563,7 +696,7 @@ def hub_status(sqlite_path: Path | str, conninfo: str, *, origin: str) -> HubSta
             conn.close()
     return HubStatus(origin, len(ended) - len(waiting), len(waiting), recording,
                      str(last[0]) if last else None, int(elsewhere[0]) if elsewhere else 0,
-                     safety_waiting)
+                     safety_waiting, float(last[1]) if last and last[1] is not None else None)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -165,6 +165,11 @@ def test_two_chairs_keep_their_safety_rows_apart(chair_a: Path, chair_b: Path, h
         assert count(hub, table) == _chair_count(chair_a, table) + _chair_count(chair_b, table), table
 
 
+def _mark_chair_v1(conn: psycopg.Connection, _chair: object, origin: str, _now: object) -> None:
+    conn.execute("INSERT INTO chairs (origin) VALUES (%s) ON CONFLICT (origin) DO UPDATE "
+                 "SET last_push_at = now()", (origin,))
+
+
 def test_a_hub_made_by_version_1_is_upgraded_in_place_and_keeps_what_it_held(
         chair_a: Path, empty_hub: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as old:  # the program as it was: version 1, no safety tables
@@ -173,6 +178,7 @@ def test_a_hub_made_by_version_1_is_upgraded_in_place_and_keeps_what_it_held(
         old.setattr(push, "SAFETY_TABLES", ())
         # Version 3 added the link of a chair's signature to a sign-off made at the hub: the old
         # program sent no signatures in that form, so here it sends none (the new one sends them late).
+        old.setattr(push, "_mark_chair", _mark_chair_v1)  # v3 added the chair's name, site and clock
         old.setattr(push, "_CHILD_SQL", {k: v for k, v in push._CHILD_SQL.items() if k != "signatures"})
         with psycopg.connect(empty_hub, autocommit=True) as conn:
             assert schema.init(conn) == [1]
