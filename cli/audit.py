@@ -82,7 +82,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_verify_hub(args: argparse.Namespace) -> int:
     """Each chair's chain at the hub, one line per chair; then this chair's against the hub's copy."""
-    from cli.hub_cmd import HUB_ENV
+    from cli.hub_args import HUB_ENV
     from console.audit_hub import verify_hub
     from db.hub.push import HubError, connect_hub, require_schema
 

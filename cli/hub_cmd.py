@@ -16,63 +16,35 @@ chair without a hub starts no slower for it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import uuid
-from pathlib import Path
 
-from cli.common import add_db_option, db_path_of
-
-HUB_ENV = "TMS_HUB"
+from cli.common import add_db_option
+from cli.hub_args import add_hub_option, hub_of, run_with_chair
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("hub", help="the clinic's PostgreSQL hub: set it up, push ended sessions")
+    parser = subparsers.add_parser("hub", help="the clinic's PostgreSQL hub: set it up, push, pull, review, "
+                                                  "list conflicts")
     actions = parser.add_subparsers(dest="hub_action", metavar="ACTION", required=True)
     init = actions.add_parser("init", help="create or update the hub's tables (safe to run again)")
-    _add_hub_option(init)
+    add_hub_option(init)
     init.set_defaults(func=run_init)
     for name, func, text in (("status", run_status, "how many of this chair's sessions the hub holds, "
                                                     "how many wait"),
-                             ("push", run_push, "send this chair's ended sessions the hub lacks")):
+                             ("push", run_push, "send this chair's ended sessions the hub lacks"),
+                             ("sync", run_sync, "push, pull, take back sign-offs made at a review "
+                                                "station: what the chair does every minute")):
         p = actions.add_parser(name, help=text)
-        _add_hub_option(p)
+        add_hub_option(p)
         add_db_option(p)
         p.add_argument("--origin", default=None, metavar="UUID",
                        help="this chair's id (default: the one kept in its database)")
         p.set_defaults(func=func)
+    from cli.hub_pull_cmd import add_pull_commands  # reference data back from the hub, conflicts
+    from cli.hub_review_cmd import add_review_commands  # the review station's list and sign-off
 
-
-def _add_hub_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hub", default=None, metavar="URL",
-                        help=f"the hub, postgresql://user@host:port/database (default: ${HUB_ENV})")
-
-
-def _hub_of(args: argparse.Namespace, command: str) -> str | None:
-    conninfo = args.hub or os.environ.get(HUB_ENV)
-    if not conninfo:
-        print(f"hub {command}: no hub given; use --hub postgresql://user@host:port/database "
-              f"or set {HUB_ENV}.", file=sys.stderr)
-    return conninfo
-
-
-def _origin_of(args: argparse.Namespace, path: Path, command: str) -> str | None:
-    from db.hub.push import chair_origin, open_chair
-
-    given = args.origin
-    if given is None:
-        with open_chair(path) as chair:
-            given = chair_origin(chair)
-        if given is None:
-            print(f"hub {command}: the database {path} keeps no chair id yet; give this chair's id "
-                  "with --origin UUID (the same one every time).", file=sys.stderr)
-            return None
-    try:
-        return str(uuid.UUID(given))
-    except ValueError:
-        print(f"hub {command}: {given!r} is not a chair id (a UUID such as "
-              "3f2b8c1e-0d4a-4c8e-9a1b-2c3d4e5f6a7b).", file=sys.stderr)
-        return None
+    add_pull_commands(actions)
+    add_review_commands(actions)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -81,7 +53,7 @@ def run_init(args: argparse.Namespace) -> int:
     from db.hub import schema
     from db.hub.push import HubError, connect_hub, describe
 
-    conninfo = _hub_of(args, "init")
+    conninfo = hub_of(args, "init")
     if conninfo is None:
         return 1
     try:
@@ -104,27 +76,10 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_with_chair(args: argparse.Namespace, command: str) -> tuple[str, Path, str] | int:
-    from db.hub.push import ChairDatabaseError
-
-    conninfo = _hub_of(args, command)
-    if conninfo is None:
-        return 1
-    path = db_path_of(args)
-    try:
-        origin = _origin_of(args, path, command)
-    except ChairDatabaseError as exc:
-        print(f"hub {command}: {exc}", file=sys.stderr)
-        return 2
-    if origin is None:
-        return 1
-    return conninfo, path, origin
-
-
 def run_status(args: argparse.Namespace) -> int:
     from db.hub.push import ChairDatabaseError, HubError, describe, hub_status
 
-    found = _run_with_chair(args, "status")
+    found = run_with_chair(args, "status")
     if isinstance(found, int):
         return found
     conninfo, path, origin = found
@@ -136,6 +91,9 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"chair {origin}: {status.at_hub} session(s) at the hub {describe(conninfo)}, "
           f"{status.waiting} waiting to be pushed, {status.still_recording} still recording; "
           f"last push {status.last_push_at or 'never'}; {status.safety_waiting} safety record(s) waiting")
+    clock = clock_words(status.clock_offset_s)
+    if clock:
+        print(f"hub status: WARNING: {clock}", file=sys.stderr)
     if status.held_for_another_chair:
         print(f"hub status: WARNING: {status.held_for_another_chair} of the waiting sessions are at the hub "
               "from another chair id (a copy of this database pushed under another --origin?).",
@@ -146,7 +104,7 @@ def run_status(args: argparse.Namespace) -> int:
 def run_push(args: argparse.Namespace) -> int:
     from db.hub.push import ChairDatabaseError, HubError, describe, push_ended_sessions
 
-    found = _run_with_chair(args, "push")
+    found = run_with_chair(args, "push")
     if isinstance(found, int):
         return found
     conninfo, path, origin = found
@@ -159,8 +117,55 @@ def run_push(args: argparse.Namespace) -> int:
           f"in {result.seconds:.1f} s; {result.already_at_hub} were there already, "
           f"{result.still_recording} still recording; {result.late_rows} later entries, "
           f"{result.audit_rows} audit rows, {sum(result.safety_rows.values())} safety records")
+    if result.reference.get("lost"):
+        print(f"hub push: NOTE: {result.reference['lost']} edit(s) made here lost to edits made elsewhere "
+              "first; the hub keeps them (hub conflicts) and the next pull shows the hub's values.",
+              file=sys.stderr)
     if result.held_for_another_chair:
         print(f"hub push: WARNING: {len(result.held_for_another_chair)} session(s) of this database are at "
               "the hub from another chair id (a copy of this database pushed under another --origin?); "
               f"they were left as they are, first {result.held_for_another_chair[0]}.", file=sys.stderr)
     return 0
+
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """One exchange, as the chair's window makes every minute (console.sync.hub_exchange)."""
+    from console.sync.hub_exchange import exchange
+    from db.hub.push import ChairDatabaseError, HubError, describe
+
+    found = run_with_chair(args, "sync")
+    if isinstance(found, int):
+        return found
+    conninfo, path, _origin = found
+    try:
+        done = exchange(path, conninfo)
+    except (HubError, ChairDatabaseError) as exc:
+        print(f"hub sync: {exc}", file=sys.stderr)
+        return 2
+    pulled = (sum(done.pull.inserted.values()) + sum(done.pull.updated.values())) if done.pull else 0
+    print(f"synced with {describe(conninfo)}: pushed {done.sessions_pushed} session(s), took {pulled} "
+          f"reference row(s) from the hub, {done.signoffs_taken} sign-off(s) made at a review station"
+          + (f"; {done.signoffs_waiting} sign-off(s) wait for their signer's account" if done.signoffs_waiting
+             else ""))
+    if done.signoffs_differing:
+        print(f"hub sync: NOTE: {len(done.signoffs_differing)} sign-off(s) made at a review station were not "
+              "taken: this chair's record of the session changed after the hub's copy was signed; "
+              "it stays unsigned here until someone signs what it holds.", file=sys.stderr)
+    return 0
+
+
+CLOCK_TOLERANCE_S = 120.0
+"""A chair clock further than this from the hub's is said (a session's times are as the chair's clock
+said: they are never corrected, so a reviewer must know)."""
+
+
+def clock_words(offset_s: float | None) -> str | None:
+    """'this chair's clock is 3 h 05 min behind the hub's ...', or None when it is close enough."""
+    if offset_s is None or abs(offset_s) <= CLOCK_TOLERANCE_S:
+        return None
+    minutes = round(abs(offset_s) / 60)
+    amount = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    side = "behind" if offset_s > 0 else "ahead of"
+    return (f"this chair's clock was {amount} {side} the hub's at its last push; the times in its "
+            "records are as its clock said: set the clock right (the records keep the times they have).")

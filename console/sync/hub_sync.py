@@ -67,14 +67,10 @@ Push = Callable[[Path, str], int]
 """(chair file, hub address) -> sessions pushed; raises with one sentence when it cannot."""
 
 
-def _push_with_db_hub(db_path: Path, conninfo: str) -> int:
-    from db.hub.push import chair_origin, open_chair, push_ended_sessions  # psycopg only when used
+def _exchange_with_db_hub(db_path: Path, conninfo: str) -> int:
+    from console.sync.hub_exchange import exchange  # psycopg only when a hub is set up
 
-    with open_chair(db_path) as chair:
-        origin = chair_origin(chair)
-    if not origin:
-        raise RuntimeError("this chair's database has no chair id (run python main.py hub status)")
-    return len(push_ended_sessions(db_path, conninfo, origin=origin).pushed)
+    return exchange(db_path, conninfo).sessions_pushed
 
 
 class HubSync:
@@ -84,7 +80,7 @@ class HubSync:
                  push: Push | None = None) -> None:
         self.db_path = Path(db_path)
         self.interval_s = interval_s
-        self._push = push or _push_with_db_hub
+        self._push = push or _exchange_with_db_hub
         self._state = HubState()
         self._lock = threading.Lock()
         self._wake = threading.Event()

@@ -15,10 +15,10 @@ import pytest
 
 psycopg = pytest.importorskip("psycopg")
 
-from console.clinic.hub_sync import HubSync  # noqa: E402
 from console.clinic.settings import set_setting  # noqa: E402
 from console.demo import PATIENTS, build_demo_database  # noqa: E402
 from console.people.user import get_user  # noqa: E402
+from console.sync.hub_sync import HubSync  # noqa: E402
 from db.database import open_database  # noqa: E402
 from db.hub import schema  # noqa: E402
 
