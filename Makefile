@@ -21,11 +21,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) main.py --demo $(if $(DB),--db "$(DB)")
 
+# The hub's tests and benchmarks need PostgreSQL: tools/test_postgres.sh does nothing when a server
+# answers on 127.0.0.1:5432, else starts a throwaway one and prints the export lines that name it.
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+	eval "$$(bash tools/test_postgres.sh)"; QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m bench $(BENCH_ARGS)
+	eval "$$(bash tools/test_postgres.sh)"; QT_QPA_PLATFORM=offscreen $(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
