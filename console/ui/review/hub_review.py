@@ -37,7 +37,7 @@ from console.people.permissions import allowed
 from console.people.user import User
 from console.review.flags import FlagConfig
 from console.review.hub_queue import HubChoices, HubQueueRow, HubReviewFilter, HubReviewList
-from console.ui.review.review_queue import SEVERE, cell_text
+from console.ui.review.review_queue import QUEUE_STYLE, SEVERE, cell_text
 from console.ui.review.signoff_dialog import MEANING_WORDS
 from console.ui.widgets import theme
 
@@ -58,7 +58,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("On target", "on_target", "Share of the recorded pulses on target"),
     ("Technician", "technician", ""),
 )
-WIDTHS = (130, 70, 200, 100, 100, 140, 90, 230, 90, 85, 120)
+WIDTHS = (150, 80, 215, 100, 105, 165, 100, 200, 100, 95, 120)
 ALL = ""
 
 
@@ -134,6 +134,8 @@ class HubQueueModel(QAbstractTableModel):
             return "…" if role == Qt.ItemDataRole.DisplayRole else None
         if role == Qt.ItemDataRole.DisplayRole:
             return hub_cell_text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column == "flags" and row.flags:
+            return "\n".join(row.flags)  # the whole list, where the column cuts it
         if role == Qt.ItemDataRole.ToolTipRole and column == "review" and row.signatures:
             return "\n".join(s.words() + (f" — {s.comment}" if s.comment else "") for s in row.signatures)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -196,6 +198,7 @@ class HubReviewPage(QWidget):
         self.state.setWordWrap(True)
         self.table = QTableView(self)
         self.table.setObjectName("hubQueue")
+        self.table.setStyleSheet(QUEUE_STYLE)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -41,6 +41,9 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("Duration", "duration", ""),
 )
 WIDTHS = (215, 165, 125, 80, 100, 330, 100, 95, 140, 190, 85)
+QUEUE_STYLE = ("QTableView { background: #141a20; alternate-background-color: #182028; "
+               "selection-background-color: #3b6ea5; border: 1px solid #2f3a45; gridline-color: #232b34; }")
+"""A review list's table on the dark theme (its alternate rows stay dark: light text stays readable)."""
 SEVERE = 50  # a flag weight from which the row is marked as an alarm rather than a warning
 _QRole = Qt.ItemDataRole
 

@@ -44,7 +44,7 @@ from console.review.queue import ReviewFilter, choices, tune_connection
 from console.store import Store
 from console.ui.note import save_place
 from console.ui.review.review_filters import ReviewFilterBar
-from console.ui.review.review_queue import COLUMNS, ReviewQueueModel, ReviewQueueView
+from console.ui.review.review_queue import COLUMNS, QUEUE_STYLE, ReviewQueueModel, ReviewQueueView
 from console.ui.review.session_detail import SessionDetailWidget
 from console.ui.widgets.screen_fit import fit_to_screen
 
@@ -68,9 +68,7 @@ class ReviewWindow(QMainWindow):
         self.filters = ReviewFilterBar(self.config, choices(db), self)
         self.model = ReviewQueueModel(db, self)
         self.queue = ReviewQueueView(self.model, self)
-        self.queue.setStyleSheet(
-            "QTableView { background: #141a20; alternate-background-color: #182028; "
-            "selection-background-color: #3b6ea5; border: 1px solid #2f3a45; gridline-color: #232b34; }")
+        self.queue.setStyleSheet(QUEUE_STYLE)
         self.detail = SessionDetailWidget(db, user, self)
         self.count = QLabel("", self)
         self.count.setObjectName("hint")
