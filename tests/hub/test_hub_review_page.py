@@ -91,6 +91,8 @@ def test_all_chairs_filters_and_a_sign_off_at_the_station(qtbot, chair_a: Path, 
         assert signed == [(chosen.uuid, "supervisor", "station-1")]
         assert page.model.rowCount() == _unsigned_at_hub(hub, _origin(chair_b))
         assert chosen.uuid not in page.model.listed.uuids
+        assert page.chosen.text().startswith(f"Signed off (reviewed): {chosen.clinic_id}")
+        assert "at Room 7" in page.chosen.text() and "the chairs at Harbour" in page.state.text()
     finally:
         page.shutdown()
         station.close()

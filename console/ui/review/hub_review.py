@@ -172,6 +172,7 @@ class HubReviewPage(QWidget):
         self.model = HubQueueModel(self)
         self.model.page_wanted = self._read_page
         self._asked = 0  # the number of the latest list asked for: older answers are dropped
+        self.done_words = ""  # what the last sign-off made here was, until another session is chosen
 
         self.review = self._combo("Review", [("Not signed", "unsigned"), ("Signed", "signed"),
                                              ("All", "all")])
@@ -279,8 +280,12 @@ class HubReviewPage(QWidget):
         self.worker.submit(job, done)
 
     def _chair_count(self) -> str:
-        n = self.chair.count() - 1
-        return f"{n} chair(s)" if not self.chair.currentData() else self.chair.currentText()
+        """Where the listed sessions come from: the chosen chair, the chosen site, or how many chairs."""
+        if self.chair.currentData():
+            return self.chair.currentText()
+        if self.site.currentData():
+            return f"the chairs at {self.site.currentText()}"
+        return f"{self.chair.count() - 1} chair(s)"
 
     def _read_page(self, page: int) -> None:
         from console.review.hub_queue import hub_rows_for
@@ -336,7 +341,7 @@ class HubReviewPage(QWidget):
     def _chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = self.model.row_at(current.row()) if current.isValid() else None
         if row is None:
-            self.chosen.setText("Choose a session to sign it off.")
+            self.chosen.setText(self.done_words or "Choose a session to sign it off.")
             self.sign.setEnabled(False)
             return
         flags = "; ".join(row.flags) if row.flags else "no flags"
@@ -352,8 +357,15 @@ class HubReviewPage(QWidget):
         from console.ui.review.hub_signoff_dialog import HubSignOffDialog
 
         dialog = HubSignOffDialog(self, row)
-        dialog.signed.connect(lambda _uuid: self.reload())
+        dialog.signed.connect(lambda _uuid: self._signed(row, dialog.meanings.meaning))
         dialog.open()
+
+    def _signed(self, row: HubQueueRow, meaning: str) -> None:
+        self.reload()
+        self.done_words = (f"Signed off ({meaning}): {row.clinic_id} ({row.initials}), session "
+                           f"{hub_cell_text(row, 'session')} at {row.chair_words}. It goes to that chair at "
+                           "its next exchange with the hub.")
+        self.chosen.setText(self.done_words)
 
     def submit_sign_off(self, session_uuid: str, password: str, meaning: str, comment: str,
                         done: Any) -> None:
