@@ -93,3 +93,12 @@ def chair_a(_demo_chair: Path, tmp_path: Path) -> Path:
 def chair_b(_small_chair: Path, tmp_path: Path) -> Path:
     """Another chair: one patient, one accelerated iTBS session, its own uuids."""
     return copy_db(_small_chair, tmp_path / "chair-b.db")
+
+
+def origin_of(chair: Path) -> str:
+    """The chair id a chair's file keeps (table chair_identity): what its rows carry at the hub."""
+    conn = sqlite3.connect(chair)
+    try:
+        return str(conn.execute("SELECT origin FROM chair_identity").fetchone()[0])
+    finally:
+        conn.close()

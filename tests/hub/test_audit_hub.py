@@ -10,8 +10,8 @@ import psycopg
 
 from console.audit import audit
 from db.database import connect, write_transaction
-from db.hub.push import chair_origin, open_chair, push_ended_sessions
-from tests.hub.conftest import copy_db
+from db.hub.push import push_ended_sessions
+from tests.hub.conftest import copy_db, origin_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,11 +21,6 @@ def verify(hub: str, chair: Path) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, capture_output=True, text=True, timeout=180)
 
 
-def _origin(chair: Path) -> str:
-    with open_chair(chair) as raw:
-        origin = chair_origin(raw)
-    assert origin is not None
-    return origin
 
 
 def _note(chair: Path, action: str) -> None:
@@ -38,7 +33,7 @@ def _note(chair: Path, action: str) -> None:
 
 
 def _push(chair: Path, hub: str) -> None:
-    push_ended_sessions(chair, hub, origin=_origin(chair))
+    push_ended_sessions(chair, hub, origin=origin_of(chair))
 
 
 def test_every_chairs_chain_holds_at_the_hub_and_a_row_changed_there_is_named(
@@ -48,17 +43,17 @@ def test_every_chairs_chain_holds_at_the_hub_and_a_row_changed_there_is_named(
     ok = verify(hub, chair_a)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert sorted(line.split(":")[0] for line in ok.stdout.splitlines()) == sorted(
-        f"ok chair {_origin(c)}" for c in (chair_a, chair_b))
+        f"ok chair {origin_of(c)}" for c in (chair_a, chair_b))
 
     with psycopg.connect(hub, autocommit=True) as conn:  # someone with the server's keys edits a row
         conn.execute("SET session_replication_role = replica")  # past the append-only triggers
         conn.execute("UPDATE audit_log SET actor = 'nobody' WHERE origin = %s AND id = 3",
-                     (_origin(chair_b),))
+                     (origin_of(chair_b),))
     broken = verify(hub, chair_a)
     assert broken.returncode == 1
-    assert (f"BROKEN chair {_origin(chair_b)} at row 3: row 3 was changed after it was written"
+    assert (f"BROKEN chair {origin_of(chair_b)} at row 3: row 3 was changed after it was written"
             in broken.stdout)
-    assert f"ok chair {_origin(chair_a)}" in broken.stdout
+    assert f"ok chair {origin_of(chair_a)}" in broken.stdout
 
 
 def test_a_chair_whose_history_differs_from_the_hubs_copy_is_named(chair_a: Path, hub: str,

@@ -14,15 +14,7 @@ from console.people.user import get_user
 from console.review.queue import ReviewFilter, find_sessions
 from console.sync.hub_sync import HubSync
 from db.database import open_database
-from tests.hub.conftest import copy_db
-
-
-def _origin(path: Path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return str(conn.execute("SELECT origin FROM chair_identity").fetchone()[0])
-    finally:
-        conn.close()
+from tests.hub.conftest import copy_db, origin_of
 
 
 def _patients(chair: Path) -> set[tuple[str, str]]:
@@ -61,7 +53,7 @@ def test_a_sign_off_at_the_station_reaches_the_chair_and_the_hub_shows_it_once(
     try:
         unsigned_before = find_sessions(chair, ReviewFilter()).ids
         with psycopg.connect(hub, autocommit=True) as conn:
-            listed = hub_find_sessions(conn, HubReviewFilter(chair=_origin(chair_a)))
+            listed = hub_find_sessions(conn, HubReviewFilter(chair=origin_of(chair_a)))
             target = hub_rows_for(conn, listed, 0, 1)[0]
             user = authenticate(station, "supervisor", "demo-supervisor")
             sign_at_hub(conn, station, user, target.uuid, "demo-supervisor", "reviewed", "fine",

@@ -45,17 +45,12 @@ from console.review.queue import ReviewFilter, find_sessions
 from console.review.signoff import SignOffError, record_hash
 from db.database import open_database
 from db.hub.push import push_ended_sessions
+from tests.hub.conftest import origin_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPERVISOR_PASSWORD = "demo-supervisor"
 
 
-def _origin(path: Path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return str(conn.execute("SELECT origin FROM chair_identity").fetchone()[0])
-    finally:
-        conn.close()
 
 
 def _copy_session(conn: sqlite3.Connection, source: int, started_at: str, **summary: object) -> int:
@@ -144,7 +139,7 @@ def clinic(hub: str, chair_a: Path, chair_b: Path) -> Iterator[Clinic]:
     """Chair A (enriched) and chair B pushed to a hub made by `hub init` (schema.init)."""
     _enrich(chair_a)
     for path in (chair_a, chair_b):
-        result = push_ended_sessions(path, hub, origin=_origin(path))
+        result = push_ended_sessions(path, hub, origin=origin_of(path))
         assert result.pushed
     with psycopg.connect(hub, autocommit=True) as conn:
         yield conn, chair_a, chair_b
@@ -170,8 +165,8 @@ def _config(path: Path) -> FlagConfig:
 
 def _name_chairs(conn: psycopg.Connection, a: Path, b: Path) -> None:
     """What the push will send later (the chairs' names and sites), set by hand for now."""
-    conn.execute("UPDATE chairs SET name = 'Chair A', site = 'North' WHERE origin = %s", (_origin(a),))
-    conn.execute("UPDATE chairs SET name = 'Chair B', site = 'South' WHERE origin = %s", (_origin(b),))
+    conn.execute("UPDATE chairs SET name = 'Chair A', site = 'North' WHERE origin = %s", (origin_of(a),))
+    conn.execute("UPDATE chairs SET name = 'Chair B', site = 'South' WHERE origin = %s", (origin_of(b),))
 
 
 def test_every_session_has_the_chairs_flags_at_the_hub(clinic: Clinic) -> None:
@@ -196,12 +191,12 @@ def test_the_queue_of_one_chair_is_in_the_chairs_order(clinic: Clinic) -> None:
                              ("protocol", False), ("on_target", True)):
         f = ReviewFilter(sort=sort, descending=descending)
         chair_uuids, chair_masks = _chair_list(a, f)
-        hub = hub_find_sessions(conn, HubReviewFilter(chair=_origin(a), sort=sort, descending=descending),
+        hub = hub_find_sessions(conn, HubReviewFilter(chair=origin_of(a), sort=sort, descending=descending),
                                 cfg)
         assert hub.uuids == chair_uuids, (sort, descending)
         assert hub.masks == chair_masks
     for flag in ("adverse", "mt_old", "any", "none"):
-        assert hub_find_sessions(conn, HubReviewFilter(chair=_origin(a), flag=flag),
+        assert hub_find_sessions(conn, HubReviewFilter(chair=origin_of(a), flag=flag),
                                  cfg).uuids == _chair_list(a, ReviewFilter(flag=flag))[0]
 
 
@@ -218,7 +213,7 @@ def test_rows_show_the_chairs_columns_with_chair_and_site(clinic: Clinic) -> Non
     finally:
         db.close()
     for row in rows:
-        if row.origin != _origin(a):
+        if row.origin != origin_of(a):
             assert (row.chair_name, row.site) == ("Chair B", "South")
             continue
         assert (row.chair_name, row.site) == ("Chair A", "North")
@@ -230,7 +225,7 @@ def test_rows_show_the_chairs_columns_with_chair_and_site(clinic: Clinic) -> Non
     choices = hub_choices(conn)
     assert choices.sites == ["North", "South"]
     assert [name for _, name, _ in choices.chairs] == ["Chair A", "Chair B"]
-    assert find_chair(conn, "chair b") == _origin(b) and find_chair(conn, "Chair C") is None
+    assert find_chair(conn, "chair b") == origin_of(b) and find_chair(conn, "Chair C") is None
 
 
 def test_chair_and_site_filter_the_queue(clinic: Clinic) -> None:
@@ -240,7 +235,7 @@ def test_chair_and_site_filter_the_queue(clinic: Clinic) -> None:
     everything = hub_find_sessions(conn, HubReviewFilter(), cfg)
     north = hub_find_sessions(conn, HubReviewFilter(site="North"), cfg)
     south = hub_find_sessions(conn, HubReviewFilter(site="South"), cfg)
-    only_b = hub_find_sessions(conn, HubReviewFilter(chair=_origin(b)), cfg)
+    only_b = hub_find_sessions(conn, HubReviewFilter(chair=origin_of(b)), cfg)
     assert north.uuids == _chair_list(a, ReviewFilter())[0]
     assert south.uuids == only_b.uuids == _chair_list(b, ReviewFilter())[0] and only_b.uuids
     assert sorted(everything.uuids) == sorted(north.uuids + south.uuids)
@@ -280,9 +275,9 @@ def test_signing_at_the_hub(clinic: Clinic) -> None:
     assert target in _unsigned(conn, cfg)
 
     signed = sign_at_hub(conn, station, _user(station, "supervisor"), target, SUPERVISOR_PASSWORD, "reviewed",
-                         " looks right ", station=_origin(b))
+                         " looks right ", station=origin_of(b))
     assert (signed.session_uuid, signed.meaning, signed.comment, signed.station) == \
-        (target, "reviewed", "looks right", _origin(b))
+        (target, "reviewed", "looks right", origin_of(b))
     assert signed.hub_record_hash == hub_record_hash(conn, target)
     assert target not in _unsigned(conn, cfg)
     assert target in hub_find_sessions(conn, HubReviewFilter(review="signed"), cfg).uuids
@@ -292,9 +287,9 @@ def test_signing_at_the_hub(clinic: Clinic) -> None:
 
     with pytest.raises(SignOffError, match="already signed"):
         sign_at_hub(conn, station, _user(station, "supervisor"), target, SUPERVISOR_PASSWORD, "reviewed",
-                    station=_origin(b))
+                    station=origin_of(b))
     sign_at_hub(conn, station, _user(station, "supervisor"), target, SUPERVISOR_PASSWORD, "approved",
-                station=_origin(b))
+                station=origin_of(b))
     assert len(hub_signoffs_for(conn, target)) == 2
     for statement in ("UPDATE hub_signoffs SET meaning = 'approved'", "DELETE FROM hub_signoffs",
                       "TRUNCATE hub_signoffs"):
@@ -321,16 +316,16 @@ def test_a_hub_signoff_goes_back_to_its_chair_once(clinic: Clinic) -> None:
     conn, a, b = clinic
     station = _station(b)
     cfg = _config(a)
-    origin_a = _origin(a)
+    origin_a = origin_of(a)
     target = hub_find_sessions(conn, HubReviewFilter(chair=origin_a), cfg).uuids[0]
     signed = sign_at_hub(conn, station, _user(station, "supervisor"), target, SUPERVISOR_PASSWORD, "reviewed",
-                         "seen at the station", station=_origin(b))
+                         "seen at the station", station=origin_of(b))
     # Someone the chair does not know (yet) signs another of its sessions: it waits.
     create_user(station, _user(station, "admin"), "visiting", "Vera Visiting", "supervisor",
                 "Visiting-pass-123")
     other = hub_find_sessions(conn, HubReviewFilter(chair=origin_a), cfg).uuids[0]
     sign_at_hub(conn, station, _user(station, "visiting"), other, "Visiting-pass-123", "reviewed",
-                station=_origin(b))
+                station=origin_of(b))
     station.close()
 
     chair = open_database(a)
@@ -347,7 +342,7 @@ def test_a_hub_signoff_goes_back_to_its_chair_once(clinic: Clinic) -> None:
         assert line == ("supervisor", "reviewed", "seen at the station", signed.signed_at)
         audit = chair.execute("SELECT actor, entity_id, new_values FROM audit_log "
                               "WHERE action = 'sign_session' ORDER BY id DESC LIMIT 1").fetchone()
-        assert audit[:2] == ("supervisor", str(sid)) and _origin(b) in audit[2] and signed.uuid in audit[2]
+        assert audit[:2] == ("supervisor", str(sid)) and origin_of(b) in audit[2] and signed.uuid in audit[2]
     finally:
         chair.close()
     assert target not in _chair_list(a, ReviewFilter())[0]  # the chair's own queue: signed now
@@ -418,7 +413,7 @@ def test_hub_review_and_hub_sign_commands(clinic: Clinic, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert f"session {target} signed (reviewed) at the hub by Sam Super (demo)" in done.stdout
     station = conn.execute("SELECT station FROM hub_signoffs WHERE session_uuid = %s", (target,)).fetchone()
-    assert station == (_origin(b),)
+    assert station == (origin_of(b),)
     again = _cli("sign", "--hub", hub, "--db", str(b), "--user", "supervisor", "--session", target,
                  "--meaning", "reviewed", password=SUPERVISOR_PASSWORD)
     assert again.returncode == 1 and "already signed" in again.stderr
@@ -434,10 +429,10 @@ def test_a_record_changed_on_the_chair_after_the_hub_signoff_is_not_signed_for(c
 
     conn, a, b = clinic
     station = _station(b)
-    origin_a = _origin(a)
+    origin_a = origin_of(a)
     target = hub_find_sessions(conn, HubReviewFilter(chair=origin_a), _config(a)).uuids[0]
     signed = sign_at_hub(conn, station, _user(station, "supervisor"), target, SUPERVISOR_PASSWORD, "reviewed",
-                         station=_origin(b))
+                         station=origin_of(b))
     station.close()
     chair = open_database(a)
     try:

@@ -3,7 +3,6 @@ unsigned sessions, the chair and site filters, and a sign-off made there (a wron
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import psycopg
@@ -14,18 +13,12 @@ from console.people.login import authenticate
 from console.review.flags import flag_config
 from db.database import open_database
 from db.hub.push import push_ended_sessions
-from tests.hub.conftest import copy_db
+from tests.hub.conftest import copy_db, origin_of
 
 pytestmark = pytest.mark.slow
 WAIT_MS = 60_000
 
 
-def _origin(path: Path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return str(conn.execute("SELECT origin FROM chair_identity").fetchone()[0])
-    finally:
-        conn.close()
 
 
 def _unsigned_at_hub(hub: str, origin: str | None = None) -> int:
@@ -43,11 +36,11 @@ def test_all_chairs_filters_and_a_sign_off_at_the_station(qtbot, chair_a: Path, 
     from console.ui.review.hub_review import HubReviewPage, hub_cell_text
 
     for chair in (chair_a, chair_b):
-        push_ended_sessions(chair, hub, origin=_origin(chair))
+        push_ended_sessions(chair, hub, origin=origin_of(chair))
     with psycopg.connect(hub, autocommit=True) as conn:
         for chair, name, site in ((chair_a, "Room 1", "Northside"), (chair_b, "Room 7", "Harbour")):
             conn.execute("UPDATE chairs SET name = %s, site = %s WHERE origin = %s",
-                         (name, site, _origin(chair)))
+                         (name, site, origin_of(chair)))
     station_path = copy_db(chair_a, tmp_path / "station.db")  # a supervisor's own computer, its accounts
     station = open_database(station_path)
     user = authenticate(station, "supervisor", "demo-supervisor")
@@ -64,7 +57,7 @@ def test_all_chairs_filters_and_a_sign_off_at_the_station(qtbot, chair_a: Path, 
 
         with qtbot.waitSignal(page.list_shown, timeout=WAIT_MS):
             page.site.setCurrentIndex(page.site.findText("Harbour"))
-        assert page.model.rowCount() == _unsigned_at_hub(hub, _origin(chair_b)) > 0
+        assert page.model.rowCount() == _unsigned_at_hub(hub, origin_of(chair_b)) > 0
         shown = {hub_cell_text(page.model.row_at(r), "chair") for r in range(page.model.rowCount())}
         assert shown == {"Room 7"}
 
@@ -89,7 +82,7 @@ def test_all_chairs_filters_and_a_sign_off_at_the_station(qtbot, chair_a: Path, 
             signed = conn.execute("SELECT session_uuid, signer_username, station FROM hub_signoffs")
             signed = signed.fetchall()
         assert signed == [(chosen.uuid, "supervisor", "station-1")]
-        assert page.model.rowCount() == _unsigned_at_hub(hub, _origin(chair_b))
+        assert page.model.rowCount() == _unsigned_at_hub(hub, origin_of(chair_b))
         assert chosen.uuid not in page.model.listed.uuids
         assert page.chosen.text().startswith(f"Signed off (reviewed): {chosen.clinic_id}")
         assert "at Room 7" in page.chosen.text() and "the chairs at Harbour" in page.state.text()

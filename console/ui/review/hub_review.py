@@ -37,6 +37,7 @@ from console.people.permissions import allowed
 from console.people.user import User
 from console.review.flags import FlagConfig
 from console.review.hub_queue import HubChoices, HubQueueRow, HubReviewFilter, HubReviewList
+from console.ui.review.review_queue import COLUMNS as QUEUE_COLUMNS
 from console.ui.review.review_queue import QUEUE_STYLE, SEVERE, cell_text
 from console.ui.review.signoff_dialog import MEANING_WORDS
 from console.ui.widgets import theme
@@ -44,20 +45,14 @@ from console.ui.widgets import theme
 log = logging.getLogger(__name__)
 
 PAGE = 200
-# (header, what the cell shows / sorts by, tooltip)
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("Patient", "patient", "Clinic id (initials)"),
-    ("Session", "session", "Session number in the course"),
-    ("Flags", "flags", "What to look at, most serious first (click to sort problems first)"),
-    ("Chair", "chair", "The chair that recorded the session"),
-    ("Site", "site", "Where that chair stands"),
-    ("Started", "started", "When the session started (local time; as the chair's clock said)"),
-    ("Status", "status", "How the session ended"),
-    ("Review", "review", "Sign-off: meaning, by whom, when (at the chair or at a review station)"),
-    ("Pulses", "pulses", "Delivered / planned"),
-    ("On target", "on_target", "Share of the recorded pulses on target"),
-    ("Technician", "technician", ""),
-)
+# (header, what the cell shows, tooltip): a chair's review columns, with the chair and its site.
+_CHAIR_COLUMNS = {key: (header, key, tip) for header, key, tip in QUEUE_COLUMNS}
+_HUB_ONLY = {"chair": ("Chair", "chair", "The chair that recorded the session"),
+             "site": ("Site", "site", "Where that chair stands")}
+COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
+    _HUB_ONLY.get(key) or _CHAIR_COLUMNS[key]
+    for key in ("patient", "session", "flags", "chair", "site", "started", "status", "review", "pulses",
+                "on_target", "technician"))
 WIDTHS = (150, 80, 215, 100, 105, 165, 100, 200, 100, 95, 120)
 ALL = ""
 
