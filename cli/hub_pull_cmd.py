@@ -2,12 +2,13 @@
 what the hub did not take as a chair sent it.
 
 ``hub pull`` brings accounts, patients, courses, motor thresholds, screenings and their clearances
-(db.hub.pull). A row that cannot go into this chair as it is (a clinic id or user name another row
+(db.hub.pull), and the clinic's settings (db.hub.settings_sync; never a chair's own, such as its name or
+hub address). A row that cannot go into this chair as it is (a clinic id or user name another row
 has here) is held back and listed, never forced. An edit made on this chair that lost to one made
 elsewhere first is kept at the hub; this chair then shows the hub's values and says so.
 
-``hub conflicts`` lists what the hub kept for an admin: losing edits with both values, and patients
-(accounts) made on two chairs with one clinic id (user name), both kept.
+``hub conflicts`` lists what the hub kept for an admin: losing edits (of a clinic setting too) with both
+values, and patients (accounts) made on two chairs with one clinic id (user name), both kept.
 
 Registered under ``hub`` by :func:`add_pull_commands` (cli.hub_cmd.register); its arguments are cli.hub_args'.
 """
@@ -33,8 +34,8 @@ def add_pull_commands(sub: argparse._SubParsersAction) -> None:
     from cli.common import add_db_option
     from cli.hub_args import add_hub_option
 
-    pull = sub.add_parser("pull", help="take into this chair the accounts, patients, courses, MTs and "
-                                       "screenings other chairs sent to the hub")
+    pull = sub.add_parser("pull", help="take into this chair the accounts, patients, courses, MTs, "
+                                       "screenings and clinic settings other chairs sent to the hub")
     add_hub_option(pull)
     add_db_option(pull)
     pull.add_argument("--origin", default=None, metavar="UUID",
@@ -87,7 +88,8 @@ def _show(value: Any) -> str:
 def _lines(c: Conflict) -> list[str]:
     label_key = "clinic_id" if c.entity == "patient" else "username" if c.entity == "account" else None
     known = (c.winner or c.loser or {}).get(label_key) if label_key else None
-    head = (f"#{c.id} {c.at} {c.entity} {c.uuid}" + (f" ({_WORDS.get(label_key or '', label_key)} {known})"
+    thing = "clinic setting" if c.entity == "setting" else c.entity  # a setting's uuid is its key
+    head = (f"#{c.id} {c.at} {thing} {c.uuid}" + (f" ({_WORDS.get(label_key or '', label_key)} {known})"
                                                    if known else "")
             + f": {c.kind}, from chair {c.losing_chair or c.losing_origin}")
     if c.kind == "edit":

@@ -89,6 +89,15 @@ def is_secret(key: str) -> bool:
     return bool(_definition(key).get("secret", False))
 
 
+def is_per_chair(key: str) -> bool:
+    """A setting about this computer or its devices (its hub address, its name): it never travels
+    through the clinic hub (db.hub.settings_sync: the file's ``per_chair`` mark and a fixed few)."""
+    from db.hub.settings_sync import per_chair_keys
+
+    _definition(key)
+    return key in per_chair_keys()
+
+
 def _masked(value: Any) -> str:
     return "***" if value else ""
 

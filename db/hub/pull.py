@@ -51,6 +51,7 @@ from db.hub.reference import (
     values_hash,
 )
 from db.hub.schema import names
+from db.hub.settings_sync import pull_settings
 
 AuditHook = Callable[[sqlite_utils.Database, str, str, str, Any, Mapping[str, Any] | None,
                       Mapping[str, Any] | None], None]
@@ -367,6 +368,7 @@ def pull_reference(sqlite_path: Path | str, conninfo: str, *, origin: str, audit
             require_schema(conn, conninfo)
             for e in ENTITIES:
                 _pull_entity(conn, db, e, origin, audit, result)
+            pull_settings(conn, db, origin, audit, result)
             _pull_thresholds(conn, db, origin, audit, result)
             by_name = {t.table: t for t in schema.SAFETY_TABLES}
             for table in PULLED_SAFETY:

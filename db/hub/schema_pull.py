@@ -14,6 +14,9 @@
   elsewhere first (``kind`` 'edit': the loser's and the winner's values as JSON), or a patient (an
   account) made on two chairs with the same clinic id (user name), both kept (``kind`` 'same clinic
   id' / 'same user name'; ``other_uuid`` the row already there). Append-only.
+- ``clinic_settings``: the clinic's settings (db.hub.settings_sync; never a chair's own, such as its
+  hub address or name), the JSON value as the chair stores it, with a revision judged like a patient's
+  (``changed_by`` the chair whose value the hub holds).
 """
 
 from __future__ import annotations
@@ -61,4 +64,9 @@ V4: list[str] = [
         FOR EACH ROW EXECUTE FUNCTION hub_refuse('conflicts at the hub are append-only')""",
     """CREATE TRIGGER conflicts_no_truncate BEFORE TRUNCATE ON conflicts
         FOR EACH STATEMENT EXECUTE FUNCTION hub_refuse('conflicts at the hub are append-only')""",
+    """CREATE TABLE clinic_settings (
+    key text PRIMARY KEY, value text NOT NULL,
+    revision bigint NOT NULL DEFAULT 1, changed_by text NOT NULL,
+    changed_at timestamptz NOT NULL DEFAULT now()
+    )""",
 ]
