@@ -25,7 +25,7 @@ from pathlib import Path
 import sqlite_utils
 
 from console.clinic.settings import get_setting
-from db.database import open_database
+from db.database import connect
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,9 @@ class HubSync:
             self._thread.join(timeout)
 
     def _address(self) -> str:
-        db = open_database(self.db_path)
+        # A plain connection: the window opened (checked and migrated) the file at start; a
+        # PRAGMA quick_check reads every page of a clinic-year file, not something to do every minute.
+        db = connect(self.db_path)
         try:
             return str(get_setting(db, SETTING) or "").strip()
         finally:
