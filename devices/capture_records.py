@@ -52,6 +52,8 @@ class RecordReader:
     (:meth:`sent`)."""
 
     receiver: Any
+    OTHER: tuple[bytes, ...] = ()
+    """Record kinds of this vendor's beside R and W (handed to :meth:`other`)."""
 
     def __init__(self) -> None:
         self._buf = bytearray()
@@ -79,6 +81,13 @@ class RecordReader:
     def sent(self, chunk: bytes) -> None:
         """What the console sent (kept for diagnosis; a stimulator's replay needs nothing of it)."""
 
+    def device(self, chunk: bytes, host_t: float) -> list[ev.DeviceEvent]:
+        """Bytes from the device, as read at ``host_t``: the receiver's events."""
+        return list(self.receiver.feed(chunk, host_t))
+
+    def other(self, direction: bytes, chunk: bytes) -> None:
+        """A record of one of this vendor's own kinds (:data:`OTHER`); set ``broken`` if it is bad."""
+
     def feed(self, data: bytes) -> list[ev.DeviceEvent]:
         buf = self._buf
         buf += data
@@ -87,7 +96,7 @@ class RecordReader:
         size = RECORD.size
         while not self.broken and len(buf) - i >= size:
             direction, host_t, length = RECORD.unpack_from(buf, i)
-            if direction not in (FROM_DEVICE, FROM_HOST) or length > MAX_RECORD:
+            if direction not in (FROM_DEVICE, FROM_HOST, *self.OTHER) or length > MAX_RECORD:
                 self.broken = True
                 break
             if len(buf) - i - size < length:
@@ -95,10 +104,12 @@ class RecordReader:
             chunk = bytes(buf[i + size:i + size + length])
             i += size + length
             if direction == FROM_DEVICE:
-                out += self.receiver.feed(chunk, host_t)
-            else:
+                out += self.device(chunk, host_t)
+            elif direction == FROM_HOST:
                 self.host_bytes += length
                 self.sent(chunk)
+            else:
+                self.other(direction, chunk)
         del buf[:i]
         return out
 

@@ -14,103 +14,48 @@ counts. The file is private (0600): the traffic belongs to a patient's session.
 from __future__ import annotations
 
 import json
-import struct
-from collections import deque
 from pathlib import Path
-from typing import IO
 
 from devices import events as ev
+from devices.capture_records import FROM_DEVICE, FROM_HOST, MAX_RECORD, RecordReader, RecordWriter, read_file
 from devices.localite.codec import Receiver
-from devices.private_file import open_private
 
 HEADER = b"TMSCAP1 localite\n"
-_RECORD = struct.Struct(">cdI")
-FROM_DEVICE = b"R"
-FROM_HOST = b"W"
 SETTINGS = b"C"
 NEW_CONNECTION = b"N"
-MAX_RECORD = 1 << 24
-"""A record longer than this is a broken file, not a read chunk."""
 
 
-class CaptureWriter:
-    """Appends records to a capture file (the header first when the file is new or empty)."""
+class CaptureWriter(RecordWriter):
+    """Appends records to a Localite capture file; the adapter's settings first (a replay reads the
+    same coil's keys)."""
+
+    HEADER = HEADER
 
     def __init__(self, path: str | Path, coil: int) -> None:
-        self.path = Path(path)
-        self._file: IO[bytes] = open_private(self.path, "ab")
-        if self._file.tell() == 0:
-            self._file.write(HEADER)
+        super().__init__(path)
         self.write(SETTINGS, 0.0, json.dumps({"coil": coil}).encode("ascii"))
 
-    def write(self, direction: bytes, host_t: float, data: bytes) -> None:
-        self._file.write(_RECORD.pack(direction, host_t, len(data)) + data)
 
-    def flush(self) -> None:
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-class CaptureReader:
+class CaptureReader(RecordReader):
     """Chunks of a capture file after its header line (any split) -> the events of the session,
     with the receiver's counters."""
 
+    OTHER = (SETTINGS, NEW_CONNECTION)
+
     def __init__(self) -> None:
-        self._receiver = Receiver()
-        self._buf = bytearray()
+        super().__init__()
+        self.receiver = Receiver()
         self._fed = False
-        self.broken = False
-        """True once a record could not be read (a file that is not a Localite capture)."""
-        self.host_bytes = 0
 
-    @property
-    def receiver(self) -> Receiver:
-        return self._receiver
+    def device(self, chunk: bytes, host_t: float) -> list[ev.DeviceEvent]:
+        self._fed = True
+        return super().device(chunk, host_t)
 
-    @property
-    def received(self) -> int:
-        return self._receiver.received
-
-    @property
-    def rejected(self) -> int:
-        return self._receiver.rejected
-
-    @property
-    def missing(self) -> int:
-        return self._receiver.missing
-
-    @property
-    def rejected_lines(self) -> deque[bytes]:
-        return self._receiver.rejected_lines
-
-    def feed(self, data: bytes) -> list[ev.DeviceEvent]:
-        buf = self._buf
-        buf += data
-        out: list[ev.DeviceEvent] = []
-        i = 0
-        size = _RECORD.size
-        while not self.broken and len(buf) - i >= size:
-            direction, host_t, length = _RECORD.unpack_from(buf, i)
-            if direction not in (FROM_DEVICE, FROM_HOST, SETTINGS, NEW_CONNECTION) or length > MAX_RECORD:
-                self.broken = True
-                break
-            if len(buf) - i - size < length:
-                break
-            chunk = bytes(buf[i + size:i + size + length])
-            i += size + length
-            if direction == FROM_DEVICE:
-                self._fed = True
-                out += self._receiver.feed(chunk, host_t)
-            elif direction == SETTINGS:
-                self._settings(chunk)
-            elif direction == NEW_CONNECTION:
-                self._new_connection(chunk)
-            else:
-                self.host_bytes += length
-        del buf[:i]
-        return out
+    def other(self, direction: bytes, chunk: bytes) -> None:
+        if direction == SETTINGS:
+            self._settings(chunk)
+        else:
+            self._new_connection(chunk)
 
     def _new_connection(self, chunk: bytes) -> None:
         try:
@@ -118,7 +63,7 @@ class CaptureReader:
         except (ValueError, AttributeError):
             self.broken = True
             return
-        self._receiver.new_connection(forget_visibility=forget)
+        self.receiver.new_connection(forget_visibility=forget)
 
     def _settings(self, chunk: bytes) -> None:
         try:
@@ -128,15 +73,16 @@ class CaptureReader:
             return
         if coil not in (0, 1):
             self.broken = True
-        elif not self._fed and coil != self._receiver.coil:
-            self._receiver = Receiver(coil)  # before any byte: nothing is lost
+        elif not self._fed and coil != self.receiver.coil:
+            self.receiver = Receiver(coil)  # before any byte: nothing is lost
         # a later settings record (a second session appended to the file) keeps the receiver
 
 
 def read_capture(path: str | Path) -> tuple[list[ev.DeviceEvent], CaptureReader]:
     """Every event of a capture file, and the reader with its counts (tests, analysis)."""
-    data = Path(path).read_bytes()
-    if not data.startswith(HEADER):
-        raise ValueError(f"{path} is not a Localite capture (no {HEADER!r} header line)")
     reader = CaptureReader()
-    return reader.feed(data[len(HEADER):]), reader
+    return read_file(path, HEADER, reader, "a Localite"), reader
+
+
+__all__ = ["FROM_DEVICE", "FROM_HOST", "HEADER", "MAX_RECORD", "NEW_CONNECTION", "SETTINGS", "CaptureReader",
+           "CaptureWriter", "read_capture"]
