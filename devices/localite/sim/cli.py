@@ -8,15 +8,12 @@ into the console. Everything else goes to the log on stderr.
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
 from pathlib import Path
-from typing import IO, Any
 
 from devices.localite.sim.navigator import SCENARIOS, SimNavigator, SimOptions
 from devices.localite.sim.server import SimServer
-from devices.sim.lifeline import simulator_main, stop_when_stdin_ends
+from devices.sim.lifeline import json_lines, open_logs, serve_until_stopped, simulator_main
 from devices.sim.settings import SettingsError
 
 MAX_SPEED = 1000.0
@@ -69,7 +66,6 @@ def _problem(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until stopped; 2 with a one-line message when the options are unusable."""
-    files: list[IO[str]] = []
     try:
         problem = _problem(args)
         if problem:
@@ -78,38 +74,19 @@ def run(args: argparse.Namespace) -> int:
                              pulse_hz=args.pulse_hz, registered=not args.unregistered,
                              scenarios=tuple(dict.fromkeys(args.scenario)))
         navigator = SimNavigator(options)
-        fault_file = args.fault_log.open("w", encoding="utf-8") if args.fault_log else None
-        trace_file = args.trace.open("w", encoding="utf-8") if args.trace else None
+        fault_file, trace_file = open_logs(args.fault_log, args.trace)
     except (ValueError, OSError, SettingsError) as e:
         print(f"simulate: error: {e}", file=sys.stderr)
         return 2
-    files = [f for f in (fault_file, trace_file) if f is not None]
-
-    def record(rec: dict[str, Any]) -> None:
-        if fault_file is not None:
-            fault_file.write(json.dumps(rec, separators=(",", ":")) + "\n")
-            fault_file.flush()
-
-    server = SimServer(navigator, port=args.port, speed=args.speed, record=record, trace=trace_file)
+    server = SimServer(navigator, port=args.port, speed=args.speed, record=json_lines(fault_file),
+                       trace=trace_file)
     try:
         port = server.open()
     except OSError as e:
         print(f"simulate: error: cannot listen on 127.0.0.1:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 2
-
-    def on_signal(signum: int, frame: object) -> None:
-        server.stop = True
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    if args.exit_with_stdin:
-        stop_when_stdin_ends(lambda: setattr(server, "stop", True))
-    print(f"PORT localite+tcp://127.0.0.1:{port}", flush=True)
-    try:
-        return server.run()
-    finally:
-        for f in files:
-            f.close()
+    return serve_until_stopped(server.run, lambda: setattr(server, "stop", True), args.exit_with_stdin,
+                               f"localite+tcp://127.0.0.1:{port}", (fault_file, trace_file))
 
 
 def main(argv: list[str] | None = None) -> int:

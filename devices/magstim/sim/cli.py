@@ -19,7 +19,7 @@ from devices.magstim.rules import MODELS, Unit, parse_version
 from devices.magstim.sim.server import SCENARIOS, MagstimServer
 from devices.magstim.sim.unit import SimUnit
 from devices.sim.faultlog import FaultLog
-from devices.sim.lifeline import simulator_main, stop_when_stdin_ends
+from devices.sim.lifeline import announce, simulator_main, stop_when_stdin_ends
 from devices.sim.plan import load_presets
 from devices.sim.transport import PtyTransport, TcpTransport, ptys_available
 
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         TcpTransport(args.tcp) if args.tcp is not None else PtyTransport(link))
     server = MagstimServer(sim, transport, speed=args.speed, scenarios=tuple(args.scenario),
                            scenario_at=args.scenario_at, seed=args.seed, fault_log=fault_log,
-                           announce=_announce, exit_after=args.exit_after, wire=wire)
+                           announce=announce, exit_after=args.exit_after, wire=wire)
     if spec is not None:
         server.panel_start = lambda at: sim.start_panel_run(spec, at)
         server.panel_at = args.panel_start
@@ -133,17 +133,13 @@ def run(args: argparse.Namespace) -> int:
     server.install_signal_handlers()
     if args.exit_with_stdin:
         stop_when_stdin_ends(server.request_stop)
-    _announce(address)
+    announce(address)
     try:
         return server.run()
     finally:
         for file in (pulse_file, wire_file):
             if file is not None:
                 file.close()
-
-
-def _announce(address: str) -> None:
-    print(f"PORT {address}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

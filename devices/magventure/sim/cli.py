@@ -9,16 +9,14 @@ same way. Everything else goes to the log on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import signal
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from devices.magventure.sim.device import MODEL_NAMES, SCENARIOS, SimMagPro, SimOptions
 from devices.magventure.sim.server import SimServer, Trace
-from devices.sim.lifeline import simulator_main, stop_when_stdin_ends
+from devices.sim.lifeline import announce, json_lines, open_logs, serve_until_stopped, simulator_main
 from devices.sim.plan import load_presets
 from devices.sim.transport import PtyTransport, TcpTransport, ptys_available
 
@@ -94,55 +92,35 @@ def _options(args: argparse.Namespace) -> SimOptions:
                       scenarios=tuple(dict.fromkeys(args.scenario)))
 
 
-def _announce(address: str) -> None:
-    print(f"PORT {address}", flush=True)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the simulated MagPro until stopped; 2 with a one-line message when options are unusable."""
     problem = _problem(args)
-    files: list[IO[str]] = []
     try:
         if problem:
             raise ValueError(problem)
         options = _options(args)
-        fault_file = args.fault_log.open("w", encoding="utf-8") if args.fault_log else None
-        trace_file = args.trace.open("w", encoding="utf-8") if args.trace else None
+        fault_file, trace_file = open_logs(args.fault_log, args.trace)
     except (ValueError, OSError) as e:
         print(f"simulate: error: {e}", file=sys.stderr)
         return 2
-    files = [f for f in (fault_file, trace_file) if f is not None]
+    write = json_lines(fault_file)
 
     def record(rec: dict[str, Any]) -> None:
-        if fault_file is not None:
-            rec.setdefault("rejected", 0)
-            rec.setdefault("missing", 0)
-            fault_file.write(json.dumps(rec, separators=(",", ":")) + "\n")
-            fault_file.flush()
+        rec.setdefault("rejected", 0)
+        rec.setdefault("missing", 0)
+        write(rec)
 
     transport = TcpTransport(args.tcp) if args.tcp is not None else PtyTransport(
         args.link.absolute() if args.link else None)
-    server = SimServer(SimMagPro(options, record), transport, speed=args.speed, announce=_announce,
+    server = SimServer(SimMagPro(options, record), transport, speed=args.speed, announce=announce,
                        record=record, trace=Trace(trace_file))
     try:
         address = transport.open()
     except OSError as e:
         print(f"simulate: error: cannot open the port: {e}", file=sys.stderr)
         return 2
-
-    def on_signal(signum: int, frame: object) -> None:
-        server.stop = True
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    if args.exit_with_stdin:
-        stop_when_stdin_ends(lambda: setattr(server, "stop", True))
-    _announce(address)
-    try:
-        return server.run()
-    finally:
-        for f in files:
-            f.close()
+    return serve_until_stopped(server.run, lambda: setattr(server, "stop", True), args.exit_with_stdin,
+                               address, (fault_file, trace_file))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,16 +7,13 @@ Everything else goes to the log on stderr.
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
 from pathlib import Path
-from typing import IO, Any
 
 from devices.ndi.sim.device import Identity, SimUnit
 from devices.ndi.sim.motion import Motion, MotionOptions
 from devices.ndi.sim.server import SimServer
-from devices.sim.lifeline import simulator_main, stop_when_stdin_ends
+from devices.sim.lifeline import announce, json_lines, open_logs, serve_until_stopped, simulator_main
 from devices.sim.settings import SettingsError
 from devices.sim.transport import PtyTransport, ptys_available
 
@@ -76,54 +73,30 @@ def _problem(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     """Run the simulated tracker until stopped; 2 with a one-line message when options are unusable."""
     problem = _problem(args)
-    files: list[IO[str]] = []
     try:
         if problem:
             raise ValueError(problem)
         scenarios = tuple(dict.fromkeys(args.scenario))
         motion = Motion(MotionOptions(args.seed, scenarios, args.drift_start, args.drift_rate))
-        fault_file = args.fault_log.open("w", encoding="utf-8") if args.fault_log else None
-        send_file = args.send_log.open("w", encoding="utf-8") if args.send_log else None
+        fault_file, send_file = open_logs(args.fault_log, args.send_log)
     except (ValueError, OSError, SettingsError) as e:
         print(f"simulate: error: {e}", file=sys.stderr)
         return 2
-    files = [f for f in (fault_file, send_file) if f is not None]
-
-    def record(rec: dict[str, Any]) -> None:
-        if fault_file is not None:
-            fault_file.write(json.dumps(rec, separators=(",", ":")) + "\n")
-            fault_file.flush()
-
+    record = json_lines(fault_file)
     record({"kind": "scenarios", "scenarios": list(scenarios), "drift_start_s": args.drift_start,
             "drift_mm_s": args.drift_rate, "speed": args.speed})
     unit = SimUnit(motion, Identity(args.model, args.serial, args.freeze_tag), wired=args.wired,
                    no_bx=args.no_bx)
     transport = PtyTransport(args.link.absolute() if args.link else None)
     server = SimServer(unit, transport, speed=args.speed, seed=args.seed, scenarios=scenarios,
-                       announce=_announce, record=record, send_log=send_file)
+                       announce=announce, record=record, send_log=send_file)
     try:
         address = transport.open()
     except OSError as e:
         print(f"simulate: error: cannot open the port: {e}", file=sys.stderr)
         return 2
-
-    def on_signal(signum: int, frame: object) -> None:
-        server.stop = True
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    if args.exit_with_stdin:
-        stop_when_stdin_ends(lambda: setattr(server, "stop", True))
-    _announce(address)
-    try:
-        return server.run()
-    finally:
-        for f in files:
-            f.close()
-
-
-def _announce(address: str) -> None:
-    print(f"PORT {address}", flush=True)
+    return serve_until_stopped(server.run, lambda: setattr(server, "stop", True), args.exit_with_stdin,
+                               address, (fault_file, send_file))
 
 
 def main(argv: list[str] | None = None) -> int:
