@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -39,6 +38,7 @@ from devices.adapter import (
     LinkCounters,
     split_url,
 )
+from devices.link_life import LinkLife
 from devices.private_file import open_private
 from devices.serial_port import SerialTransport, why
 from devices.tscp import HOST_TO_DEVICE, SEQ_MOD, Receiver, encode_frame, format_field
@@ -81,7 +81,7 @@ class _Waiter:
         self.failure: str | None = None
 
 
-class SerialAdapter(DeviceAdapter):
+class SerialAdapter(LinkLife, DeviceAdapter):
     """TSCP/1 over pyserial; see the module docstring for the link handling.
 
     ``open()`` returns once the device answered ``ID?`` with HELLO (so
@@ -150,20 +150,11 @@ class SerialAdapter(DeviceAdapter):
         self._port_name = port
 
     def open(self) -> None:
-        if self._closed:
-            raise DeviceError(f"The adapter for {self._port_name} was closed; create a new one.")
-        if self._opened:
+        if not self._may_open(self._port_name):
             return
         self._transport.open()
-        if self._capture_path is not None:
-            try:
-                # Raw device traffic names the patient's session: readable by its owner only.
-                self._capture = open_private(self._capture_path, "ab")
-            except OSError as exc:
-                self._close_port()
-                raise DeviceError(
-                    f"Cannot write the capture file {self._capture_path}: {exc.strerror or exc}."
-                ) from exc
+        # Raw device traffic names the patient's session: readable by its owner only.
+        self._capture = self._open_capture(lambda path: open_private(path, "ab"), self._close_port)
         self._opened = True
         self._connected = True
         self._start_greeting()
@@ -193,9 +184,6 @@ class SerialAdapter(DeviceAdapter):
             log.info("closed %s", self._port_name)
 
     # --- the consumer's side ---------------------------------------------------------------------
-
-    def events(self, idle_timeout: float | None = None) -> Iterator[ev.DeviceEvent]:
-        return self._queue.iterate(idle_timeout)
 
     def counters(self) -> LinkCounters:
         with self._rx_lock:
@@ -381,16 +369,12 @@ class SerialAdapter(DeviceAdapter):
         self._held = []
         self._close_port()
         self._fail_waiters("the device was lost before it answered")
-        if not self._lost:
-            self._lost = True
-            log.warning("device on %s lost: %s", self._port_name, reason)
-            self._queue.put([ev.DeviceLost(None, time.monotonic(), reason)])
+        self._say_lost(f"device on {self._port_name}", reason)
 
     def _reconnect(self) -> bool:
         """One attempt to reopen the same path, after the backoff delay."""
-        if self._stop.wait(self._backoff):
+        if not self._backed_off():
             return False
-        self._backoff = min(self._backoff * 2, self._backoff_max)
         with self._write_lock:
             if not self._transport.reopen():
                 return False

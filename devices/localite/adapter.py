@@ -27,11 +27,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from devices import events as ev
 from devices.adapter import DeviceAdapter, DeviceError, EventQueue, LinkCounters, split_url
+from devices.link_life import LinkLife
 from devices.localite.capture import FROM_DEVICE, FROM_HOST, NEW_CONNECTION, CaptureWriter
 from devices.localite.codec import Receiver
 from devices.localite.link import TcpLink, why
@@ -48,7 +48,7 @@ def requests(keys: tuple[str, ...]) -> bytes:
     return b"".join(json.dumps({"get": key}).encode("ascii") for key in keys)
 
 
-class LocaliteAdapter(DeviceAdapter):
+class LocaliteAdapter(LinkLife, DeviceAdapter):
     """TMS Navigator over one TCP connection; ``open()`` returns once Navigator answered, or raises
     :class:`DeviceError` within ``open_timeout`` seconds."""
 
@@ -115,9 +115,7 @@ class LocaliteAdapter(DeviceAdapter):
 
     # --- lifecycle -------------------------------------------------------------------------------
     def open(self) -> None:
-        if self._closed:
-            raise DeviceError(f"The adapter for TMS Navigator at {self.where} was closed; create a new one.")
-        if self._opened:
+        if not self._may_open(f"TMS Navigator at {self.where}"):
             return
         deadline = time.monotonic() + self._open_timeout
         try:
@@ -127,14 +125,7 @@ class LocaliteAdapter(DeviceAdapter):
                 f"Cannot connect to TMS Navigator at {self.where}: {why(exc)}; check that Navigator runs "
                 "with its JSON interface on and that this computer reaches it on the network."
             ) from exc
-        if self._capture_path is not None:
-            try:
-                self._capture = CaptureWriter(self._capture_path, self.coil)
-            except OSError as exc:
-                self._link.close()
-                raise DeviceError(
-                    f"Cannot write the capture file {self._capture_path}: {exc.strerror or exc}."
-                ) from exc
+        self._capture = self._open_capture(lambda path: CaptureWriter(path, self.coil), self._link.close)
         self._opened = self._connected = True
         self._thread = threading.Thread(target=self._run, name=f"localite-reader {self.where}")
         self._thread.start()
@@ -160,9 +151,6 @@ class LocaliteAdapter(DeviceAdapter):
         self._queue.close()
 
     # --- consumer side ---------------------------------------------------------------------------
-    def events(self, idle_timeout: float | None = None) -> Iterator[ev.DeviceEvent]:
-        return self._queue.iterate(idle_timeout)
-
     def counters(self) -> LinkCounters:
         with self._rx_lock:
             r = self._receiver
@@ -260,10 +248,7 @@ class LocaliteAdapter(DeviceAdapter):
     def _link_down(self, reason: str) -> None:
         self._connected = False
         self._link.close()
-        if not self._lost:
-            self._lost = True
-            log.warning("TMS Navigator at %s lost: %s", self.where, reason)
-            self._queue.put([ev.DeviceLost(None, time.monotonic(), reason)])
+        self._say_lost(f"TMS Navigator at {self.where}", reason)
 
     def _closed_after_answering(self, reason: str) -> None:
         """Navigator closed a connection after answering on it: no alarm, a new connection at the
@@ -294,9 +279,8 @@ class LocaliteAdapter(DeviceAdapter):
         self._connected, self._answered = True, False
 
     def _reconnect(self) -> bool:
-        if self._stop.wait(self._backoff):
+        if not self._backed_off():
             return False
-        self._backoff = min(self._backoff * 2, self._backoff_max)
         try:
             self._link.connect(min(self._open_timeout, 1.0))
         except OSError as exc:

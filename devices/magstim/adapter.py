@@ -28,7 +28,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -48,6 +48,7 @@ from devices.adapter import (
     redact_url,
     split_url,
 )
+from devices.link_life import LinkLife
 from devices.magstim.capture import CaptureWriter
 from devices.magstim.codec import Receiver, Reply, encode
 from devices.magstim.rules import (
@@ -77,7 +78,7 @@ class _PortFailed(Exception):
     """The port failed under an exchange."""
 
 
-class MagstimAdapter(ProtocolRun, DeviceAdapter):
+class MagstimAdapter(ProtocolRun, LinkLife, DeviceAdapter):
     """A Magstim unit on a serial port (or ``socket://`` to the simulator)."""
 
     def __init__(self, port: str, *, model: str = "rapid", unlock: str = "", control: bool = False,
@@ -129,18 +130,10 @@ class MagstimAdapter(ProtocolRun, DeviceAdapter):
     # --- lifecycle ------------------------------------------------------------------------------
 
     def open(self) -> None:
-        if self._closed:
-            raise DeviceError(f"The adapter for {self._port_name} was closed; create a new one.")
-        if self._opened:
+        if not self._may_open(self._port_name):
             return
         self._transport.open()
-        if self._capture_path is not None:
-            try:
-                self._capture = CaptureWriter(self._capture_path)
-            except OSError as exc:
-                self._transport.close()
-                raise DeviceError(f"Cannot write the capture file {self._capture_path}: "
-                                  f"{exc.strerror or exc}.") from exc
+        self._capture = self._open_capture(CaptureWriter, self._transport.close)
         self._connected = True
         try:
             if not self._greet(time.monotonic() + self._open_timeout):
@@ -183,9 +176,6 @@ class MagstimAdapter(ProtocolRun, DeviceAdapter):
             self._capture = None
 
     # --- the consumer's side --------------------------------------------------------------------
-
-    def events(self, idle_timeout: float | None = None) -> Iterator[ev.DeviceEvent]:
-        return self._queue.iterate(idle_timeout)
 
     def counters(self) -> LinkCounters:
         with self._rx_lock:

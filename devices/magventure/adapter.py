@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import serial
@@ -40,6 +39,7 @@ from devices.adapter import (
     parse_flag,
     split_url,
 )
+from devices.link_life import LinkLife
 from devices.magventure import messages as msg
 from devices.magventure.capture import FROM_DEVICE, FROM_HOST, CaptureWriter
 from devices.magventure.codec import Receiver
@@ -62,7 +62,7 @@ class _Waiter:
         self.result: str | None = None
 
 
-class MagVentureAdapter(DeviceAdapter):
+class MagVentureAdapter(LinkLife, DeviceAdapter):
     """MagPro over pyserial; ``open()`` returns once the unit answered a status request, or raises
     :class:`DeviceError` after ``open_timeout`` seconds of silence."""
 
@@ -117,19 +117,10 @@ class MagVentureAdapter(DeviceAdapter):
 
     # --- lifecycle -------------------------------------------------------------------------------
     def open(self) -> None:
-        if self._closed:
-            raise DeviceError(f"The adapter for {self._port_name} was closed; create a new one.")
-        if self._opened:
+        if not self._may_open(self._port_name):
             return
         self._transport.open()
-        if self._capture_path is not None:
-            try:
-                self._capture = CaptureWriter(self._capture_path)
-            except OSError as exc:
-                self._transport.close()
-                raise DeviceError(
-                    f"Cannot write the capture file {self._capture_path}: {exc.strerror or exc}."
-                ) from exc
+        self._capture = self._open_capture(CaptureWriter, self._transport.close)
         self._opened = self._connected = self._greeting = True
         self._thread = threading.Thread(target=self._run, name=f"magventure-reader {self._port_name}")
         self._thread.start()
@@ -162,9 +153,6 @@ class MagVentureAdapter(DeviceAdapter):
         self._queue.close()
 
     # --- consumer side ---------------------------------------------------------------------------
-    def events(self, idle_timeout: float | None = None) -> Iterator[ev.DeviceEvent]:
-        return self._queue.iterate(idle_timeout)
-
     def counters(self) -> LinkCounters:
         with self._rx_lock:
             r = self._receiver
@@ -391,15 +379,11 @@ class MagVentureAdapter(DeviceAdapter):
         with self._write_lock:
             self._transport.close()
         self._fail_waiters()
-        if not self._lost:
-            self._lost = True
-            log.warning("stimulator on %s lost: %s", self._port_name, reason)
-            self._queue.put([ev.DeviceLost(None, time.monotonic(), reason)])
+        self._say_lost(f"stimulator on {self._port_name}", reason)
 
     def _reconnect(self) -> bool:
-        if self._stop.wait(self._backoff):
+        if not self._backed_off():
             return False
-        self._backoff = min(self._backoff * 2, self._backoff_max)
         with self._write_lock:
             if not self._transport.reopen():
                 return False

@@ -29,7 +29,6 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -37,6 +36,7 @@ import serial
 
 from devices import events as ev
 from devices.adapter import DeviceAdapter, DeviceError, EventQueue, LinkCounters, split_url
+from devices.link_life import LinkLife
 from devices.ndi import wire
 from devices.ndi.capture import FROM_DEVICE, FROM_HOST, CaptureWriter
 from devices.ndi.codec import Receiver, Reply
@@ -117,7 +117,7 @@ def _error_text(text: str) -> str:
     return f"NDI error {code}, {ERRORS.get(code, 'an error this console does not know')}"
 
 
-class NdiAdapter(DeviceAdapter):
+class NdiAdapter(LinkLife, DeviceAdapter):
     """NDI tracker over pyserial. ``open()`` raises :class:`DeviceError` within ``open_timeout``
     seconds when nothing answers, and with the unit's error when it refuses the set-up."""
 
@@ -185,19 +185,10 @@ class NdiAdapter(DeviceAdapter):
 
     # --- lifecycle -------------------------------------------------------------------------------
     def open(self) -> None:
-        if self._closed:
-            raise DeviceError(f"The adapter for {self._port_name} was closed; create a new one.")
-        if self._opened:
+        if not self._may_open(self._port_name):
             return
         self._transport.open()
-        if self._capture_path is not None:
-            try:
-                self._capture = CaptureWriter(self._capture_path)
-            except OSError as exc:
-                self._transport.close()
-                raise DeviceError(
-                    f"Cannot write the capture file {self._capture_path}: {exc.strerror or exc}."
-                ) from exc
+        self._capture = self._open_capture(CaptureWriter, self._transport.close)
         self._opened = self._connected = True
         self._thread = threading.Thread(target=self._run, name=f"ndi-reader {self._port_name}")
         self._thread.start()
@@ -230,9 +221,6 @@ class NdiAdapter(DeviceAdapter):
         self._queue.close()
 
     # --- consumer side ---------------------------------------------------------------------------
-    def events(self, idle_timeout: float | None = None) -> Iterator[ev.DeviceEvent]:
-        return self._queue.iterate(idle_timeout)
-
     def counters(self) -> LinkCounters:
         with self._rx_lock:
             r = self._receiver
@@ -441,15 +429,12 @@ class NdiAdapter(DeviceAdapter):
             self._transport.close()
         if self._capture is not None:
             self._capture.flush()
-        if not self._lost and self._ready.is_set() and self._open_error is None:
-            self._lost = True
-            log.warning("tracker on %s lost: %s", self._port_name, reason)
-            self._queue.put([ev.DeviceLost(None, time.monotonic(), reason)])
+        if self._ready.is_set() and self._open_error is None:  # a failed open is said by open()
+            self._say_lost(f"tracker on {self._port_name}", reason)
 
     def _reconnect(self) -> bool:
-        if self._stop.wait(self._backoff):
+        if not self._backed_off():
             return False
-        self._backoff = min(self._backoff * 2, self._backoff_max)
         with self._write_lock:
             self._transport.set_baudrate(START_BAUD)
             if not self._transport.reopen():
