@@ -34,13 +34,14 @@ from console.review.hub_flags import (
     hub_score_sql,
 )
 from console.review.queue import (
-    ANY_FLAG,
-    NO_FLAG,
     REVIEW_STATES,
     SESSION_STATUSES,
     QueueRow,
     SignatureLine,
     _day_start_utc,
+    check_filter,
+    flag_condition,
+    like_pattern,
     local_words,
 )
 
@@ -150,8 +151,7 @@ class HubChoices:
 def _where(f: HubReviewFilter, cfg: FlagConfig) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
     params: dict[str, Any] = hub_mask_params(cfg)
-    if f.review not in REVIEW_STATES:
-        raise ClinicError(f"Review state is one of {', '.join(REVIEW_STATES)}, not {f.review!r}.")
+    check_filter(f.review, f.status, f.date_from, f.date_to)
     if f.review == "unsigned":
         where += [f"NOT EXISTS ({_SIGNED_BY_CHAIR})", f"NOT EXISTS ({_SIGNED_AT_HUB})"]
     elif f.review == "signed":
@@ -163,8 +163,6 @@ def _where(f: HubReviewFilter, cfg: FlagConfig) -> tuple[list[str], dict[str, An
     if f.site:
         where.append("s.origin IN (SELECT origin FROM chairs WHERE site = %(site)s)")
         params["site"] = f.site.strip()
-    if f.date_from and f.date_to and f.date_to < f.date_from:
-        raise ClinicError("The date range ends before it starts.")
     if f.date_from is not None:
         where.append("s.started_at >= %(from)s")
         params["from"] = _day_start_utc(f.date_from)
@@ -181,25 +179,12 @@ def _where(f: HubReviewFilter, cfg: FlagConfig) -> tuple[list[str], dict[str, An
         where.append("p.clinic_id = %(patient)s")
         params["patient"] = f.patient.strip()
     if f.status:
-        if f.status not in SESSION_STATUSES:
-            raise ClinicError(f"Session status is one of {', '.join(SESSION_STATUSES)}, not {f.status!r}.")
         where.append("s.status = %(status)s")
         params["status"] = f.status
     if f.search and f.search.strip():
-        text = f.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("p.clinic_id ILIKE %(search)s ESCAPE '\\'")  # SQLite's LIKE ignores case too
-        params["search"] = f"%{text}%"
+        params["search"] = like_pattern(f.search)
     return where, params
-
-
-def _flag_condition(f: HubReviewFilter, cfg: FlagConfig) -> str | None:
-    if not f.flag:
-        return None
-    if f.flag == ANY_FLAG:
-        return "listed.mask <> 0"
-    if f.flag == NO_FLAG:
-        return "listed.mask = 0"
-    return f"listed.mask & {cfg.rule(f.flag).bit} <> 0"
 
 
 def hub_find_sessions(conn: psycopg.Connection, f: HubReviewFilter | None = None,
@@ -233,7 +218,7 @@ def hub_find_sessions(conn: psycopg.Connection, f: HubReviewFilter | None = None
     inner = ("SELECT b.uuid, b.origin, b.local_id, b.started_at, b.sort_key, "
              "coalesce(fl.bits, 0) | b.summary AS mask "
              "FROM base b LEFT JOIN flagged fl ON fl.session_uuid = b.uuid")
-    flag_cond = _flag_condition(f, cfg)
+    flag_cond = flag_condition(f.flag, cfg)
     if key == "0":
         order = f"{hub_score_sql(cfg, 'listed.mask')} {direction}, {order}"
     sql = (f"WITH base AS MATERIALIZED ({base}), {hub_flag_ctes('base')}, "

@@ -161,11 +161,38 @@ def _day_start_utc(day: date) -> str:
     return to_utc_iso(datetime.combine(day, time.min))
 
 
+def check_filter(review: str, status: str | None, date_from: date | None, date_to: date | None) -> None:
+    """A list's filter as a person may give it, or ClinicError saying what is wrong (a chair's list
+    and the hub's alike)."""
+    if review not in REVIEW_STATES:
+        raise ClinicError(f"Review state is one of {', '.join(REVIEW_STATES)}, not {review!r}.")
+    if status and status not in SESSION_STATUSES:
+        raise ClinicError(f"Session status is one of {', '.join(SESSION_STATUSES)}, not {status!r}.")
+    if date_from and date_to and date_to < date_from:
+        raise ClinicError("The date range ends before it starts.")
+
+
+def like_pattern(search: str) -> str:
+    """A clinic-id search as a LIKE pattern (escape '\\'): the text anywhere, its wildcards literal."""
+    text = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{text}%"
+
+
+def flag_condition(flag: str | None, cfg: FlagConfig, mask: str = "listed.mask") -> str | None:
+    """The SQL condition of the flag filter on a list's ``mask`` column (None: no flag filter)."""
+    if not flag:
+        return None
+    if flag == ANY_FLAG:
+        return f"{mask} <> 0"
+    if flag == NO_FLAG:
+        return f"{mask} = 0"
+    return f"{mask} & {cfg.rule(flag).bit} <> 0"
+
+
 def _where(f: ReviewFilter, cfg: FlagConfig) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
     params: dict[str, Any] = mask_params(cfg)
-    if f.review not in REVIEW_STATES:
-        raise ClinicError(f"Review state is one of {', '.join(REVIEW_STATES)}, not {f.review!r}.")
+    check_filter(f.review, f.status, f.date_from, f.date_to)
     # Any signature row means signed: an addendum is signed only on a session already signed
     # (console.review.signoff), and the session ids alone are read from the narrow index.
     signed = "SELECT session_id FROM signatures INDEXED BY idx_signatures_session"
@@ -179,8 +206,6 @@ def _where(f: ReviewFilter, cfg: FlagConfig) -> tuple[list[str], dict[str, Any]]
     if f.date_to is not None:
         where.append("s.started_at < :to")
         params["to"] = _day_start_utc(f.date_to + timedelta(days=1))
-    if f.date_from and f.date_to and f.date_to < f.date_from:
-        raise ClinicError("The date range ends before it starts.")
     if f.technician:
         where.append("s.technician = :technician")
         params["technician"] = f.technician
@@ -191,28 +216,15 @@ def _where(f: ReviewFilter, cfg: FlagConfig) -> tuple[list[str], dict[str, Any]]
         where.append("s.protocol = :protocol")
         params["protocol"] = f.protocol
     if f.status:
-        if f.status not in SESSION_STATUSES:
-            raise ClinicError(f"Session status is one of {', '.join(SESSION_STATUSES)}, not {f.status!r}.")
         where.append("s.status = :status")
         params["status"] = f.status
     if f.course_id is not None:
         where.append("s.course_id = :course_id")
         params["course_id"] = f.course_id
     if f.search and f.search.strip():
-        text = f.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("p.clinic_id LIKE :search ESCAPE '\\'")
-        params["search"] = f"%{text}%"
+        params["search"] = like_pattern(f.search)
     return where, params
-
-
-def _flag_condition(f: ReviewFilter, cfg: FlagConfig) -> str | None:
-    if not f.flag:
-        return None
-    if f.flag == ANY_FLAG:
-        return "listed.mask != 0"
-    if f.flag == NO_FLAG:
-        return "listed.mask = 0"
-    return f"listed.mask & {cfg.rule(f.flag).bit}"
 
 
 def find_sessions(db: sqlite_utils.Database, f: ReviewFilter | None = None,
@@ -243,7 +255,7 @@ def find_sessions(db: sqlite_utils.Database, f: ReviewFilter | None = None,
              + ("JOIN patients p ON p.id = s.patient_id " if needs_patient else "")
              + "LEFT JOIN flagged fl ON fl.session_id = s.id"
              + (" WHERE " + " AND ".join(where) if where else ""))
-    flag_cond = _flag_condition(f, cfg)
+    flag_cond = flag_condition(f.flag, cfg)
     # MATERIALIZED: the mask is computed once per row, not once per use.
     sql = (f"WITH {flag_ctes()}, listed AS MATERIALIZED ({inner}) "
            f"SELECT listed.id, listed.mask, {score_sql(cfg, 'listed.mask')} AS score FROM listed "
