@@ -10,7 +10,9 @@ import argparse
 import os
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from cli.common import db_path_of
 
@@ -64,3 +66,23 @@ def run_with_chair(args: argparse.Namespace, command: str) -> tuple[str, Path, s
     if origin is None:
         return 1
     return conninfo, path, origin
+
+
+T = TypeVar("T")
+
+
+def call_with_chair(args: argparse.Namespace, command: str,
+                    call: Callable[[str, Path, str], T]) -> tuple[T, str] | int:
+    """``call(hub address, chair file, chair id)`` and the hub address; or the exit status after one
+    line on stderr (1: the arguments, 2: the hub or the chair's file could not be used)."""
+    from db.hub.push import ChairDatabaseError, HubError
+
+    found = run_with_chair(args, command)
+    if isinstance(found, int):
+        return found
+    conninfo, path, origin = found
+    try:
+        return call(conninfo, path, origin), conninfo
+    except (HubError, ChairDatabaseError) as exc:
+        print(f"hub {command}: {exc}", file=sys.stderr)
+        return 2

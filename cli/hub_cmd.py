@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from cli.common import add_db_option
-from cli.hub_args import add_hub_option, hub_of, run_with_chair
+from cli.hub_args import add_hub_option, call_with_chair, hub_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,18 +77,14 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from db.hub.push import ChairDatabaseError, HubError, describe, hub_status
+    from db.hub.push import describe, hub_status
 
-    found = run_with_chair(args, "status")
+    found = call_with_chair(args, "status", lambda conninfo, path, origin: hub_status(path, conninfo,
+                                                                                      origin=origin))
     if isinstance(found, int):
         return found
-    conninfo, path, origin = found
-    try:
-        status = hub_status(path, conninfo, origin=origin)
-    except (HubError, ChairDatabaseError) as exc:
-        print(f"hub status: {exc}", file=sys.stderr)
-        return 2
-    print(f"chair {origin}: {status.at_hub} session(s) at the hub {describe(conninfo)}, "
+    status, conninfo = found
+    print(f"chair {status.origin}: {status.at_hub} session(s) at the hub {describe(conninfo)}, "
           f"{status.waiting} waiting to be pushed, {status.still_recording} still recording; "
           f"last push {status.last_push_at or 'never'}; {status.safety_waiting} safety record(s) waiting")
     clock = clock_words(status.clock_offset_s)
@@ -102,17 +98,13 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_push(args: argparse.Namespace) -> int:
-    from db.hub.push import ChairDatabaseError, HubError, describe, push_ended_sessions
+    from db.hub.push import describe, push_ended_sessions
 
-    found = run_with_chair(args, "push")
+    found = call_with_chair(args, "push", lambda conninfo, path, origin: push_ended_sessions(
+        path, conninfo, origin=origin))
     if isinstance(found, int):
         return found
-    conninfo, path, origin = found
-    try:
-        result = push_ended_sessions(path, conninfo, origin=origin)
-    except (HubError, ChairDatabaseError) as exc:
-        print(f"hub push: {exc}", file=sys.stderr)
-        return 2
+    result, conninfo = found
     print(f"pushed {len(result.pushed)} session(s) ({result.pulses} pulses) to {describe(conninfo)} "
           f"in {result.seconds:.1f} s; {result.already_at_hub} were there already, "
           f"{result.still_recording} still recording; {result.late_rows} later entries, "
@@ -132,17 +124,12 @@ def run_push(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     """One exchange, as the chair's window makes every minute (console.sync.hub_exchange)."""
     from console.sync.hub_exchange import exchange
-    from db.hub.push import ChairDatabaseError, HubError, describe
+    from db.hub.push import describe
 
-    found = run_with_chair(args, "sync")
+    found = call_with_chair(args, "sync", lambda conninfo, path, _origin: exchange(path, conninfo))
     if isinstance(found, int):
         return found
-    conninfo, path, _origin = found
-    try:
-        done = exchange(path, conninfo)
-    except (HubError, ChairDatabaseError) as exc:
-        print(f"hub sync: {exc}", file=sys.stderr)
-        return 2
+    done, conninfo = found
     pulled = (sum(done.pull.inserted.values()) + sum(done.pull.updated.values())) if done.pull else 0
     print(f"synced with {describe(conninfo)}: pushed {done.sessions_pushed} session(s), took {pulled} "
           f"reference row(s) from the hub, {done.signoffs_taken} sign-off(s) made at a review station"

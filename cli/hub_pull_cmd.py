@@ -53,20 +53,16 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    from cli.hub_args import run_with_chair
+    from cli.hub_args import call_with_chair
     from console.audit import audit
     from db.hub.pull import pull_reference
-    from db.hub.push import ChairDatabaseError, HubError, describe
+    from db.hub.push import describe
 
-    found = run_with_chair(args, "pull")
+    found = call_with_chair(args, "pull", lambda conninfo, path, origin: pull_reference(
+        path, conninfo, origin=origin, audit=audit))
     if isinstance(found, int):
         return found
-    conninfo, path, origin = found
-    try:
-        result = pull_reference(path, conninfo, origin=origin, audit=audit)
-    except (HubError, ChairDatabaseError) as exc:
-        print(f"hub pull: {exc}", file=sys.stderr)
-        return 2
+    result, conninfo = found
     print(f"pulled from {describe(conninfo)} in {result.seconds:.1f} s: new here {_counts(result.inserted)}; "
           f"brought up to the hub's values {_counts(result.updated)}; "
           f"{result.taken_at_hub} edit(s) made here taken by the hub")
