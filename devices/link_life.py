@@ -3,8 +3,9 @@
 An adapter (devices.serial_adapter, the vendors' under devices/) opens once and closes once, may
 write a private capture of its traffic, says "lost" once per loss (a ``DeviceLost`` for the
 consumer, a warning in the log), waits longer between attempts to reconnect (doubling up to a
-limit, returning at once when closing), and hands its events out of one queue. The subclass keeps
-its wire, its greeting and its read loop; it sets the attributes named below in its ``__init__``.
+limit, returning at once when closing), and hands its events out of one queue, with its decoder's
+counts. The subclass keeps its wire, its greeting and its read loop; it sets the attributes named
+below in its ``__init__``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from devices import events as ev
-from devices.adapter import DeviceError, EventQueue
+from devices.adapter import DeviceError, EventQueue, LinkCounters
 
 W = TypeVar("W")
 
@@ -33,6 +34,9 @@ class LinkLife:
     _backoff: float
     _backoff_max: float
     _capture_path: Path | None
+    _rx_lock: threading.Lock
+    _receiver: Any
+    """The wire's decoder: its received, rejected and missing counts and rejected lines."""
 
     def _may_open(self, what: str) -> bool:
         """False when the link is open already; DeviceError once it was closed (one use per adapter)."""
@@ -71,3 +75,8 @@ class LinkLife:
 
     def events(self, idle_timeout: float | None = None) -> Iterator[ev.DeviceEvent]:
         return self._queue.iterate(idle_timeout)
+
+    def counters(self) -> LinkCounters:
+        with self._rx_lock:
+            r = self._receiver
+            return LinkCounters(r.received, r.rejected, r.missing, tuple(r.rejected_lines))

@@ -35,7 +35,6 @@ from devices.adapter import (
     DeviceAdapter,
     DeviceError,
     EventQueue,
-    LinkCounters,
     split_url,
 )
 from devices.link_life import LinkLife
@@ -184,11 +183,6 @@ class SerialAdapter(LinkLife, DeviceAdapter):
             log.info("closed %s", self._port_name)
 
     # --- the consumer's side ---------------------------------------------------------------------
-
-    def counters(self) -> LinkCounters:
-        with self._rx_lock:
-            r = self._receiver
-            return LinkCounters(r.received, r.rejected, r.missing, tuple(r.rejected_lines))
 
     def supports(self, command: str) -> bool:
         return command in COMMANDS and command not in self._unsupported

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from devices import events as ev
-from devices.adapter import DeviceAdapter, DeviceError, EventQueue, LinkCounters, split_url
+from devices.adapter import DeviceAdapter, DeviceError, EventQueue, split_url
 from devices.link_life import LinkLife
 from devices.localite.capture import FROM_DEVICE, FROM_HOST, NEW_CONNECTION, CaptureWriter
 from devices.localite.codec import Receiver
@@ -151,11 +151,6 @@ class LocaliteAdapter(LinkLife, DeviceAdapter):
         self._queue.close()
 
     # --- consumer side ---------------------------------------------------------------------------
-    def counters(self) -> LinkCounters:
-        with self._rx_lock:
-            r = self._receiver
-            return LinkCounters(r.received, r.rejected, r.missing, tuple(r.rejected_lines))
-
     def noise(self) -> tuple[int, int, int]:
         """(blocked, errors, ignored): accepted objects that gave no event (see the codec)."""
         with self._rx_lock:

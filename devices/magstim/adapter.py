@@ -43,7 +43,6 @@ from devices.adapter import (
     DeviceAdapter,
     DeviceError,
     EventQueue,
-    LinkCounters,
     parse_flag,
     redact_url,
     split_url,
@@ -176,11 +175,6 @@ class MagstimAdapter(ProtocolRun, LinkLife, DeviceAdapter):
             self._capture = None
 
     # --- the consumer's side --------------------------------------------------------------------
-
-    def counters(self) -> LinkCounters:
-        with self._rx_lock:
-            r = self._receiver
-            return LinkCounters(r.received, r.rejected, r.missing, tuple(r.rejected_lines))
 
     def supports(self, command: str) -> bool:
         return self.control and command in COMMANDS

@@ -35,7 +35,6 @@ from devices.adapter import (
     DeviceAdapter,
     DeviceError,
     EventQueue,
-    LinkCounters,
     parse_flag,
     split_url,
 )
@@ -153,11 +152,6 @@ class MagVentureAdapter(LinkLife, DeviceAdapter):
         self._queue.close()
 
     # --- consumer side ---------------------------------------------------------------------------
-    def counters(self) -> LinkCounters:
-        with self._rx_lock:
-            r = self._receiver
-            return LinkCounters(r.received, r.rejected, r.missing, tuple(r.rejected_lines))
-
     def supports(self, command: str) -> bool:
         return self.control and command in OFFERED
 

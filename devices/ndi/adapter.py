@@ -35,7 +35,7 @@ from typing import cast
 import serial
 
 from devices import events as ev
-from devices.adapter import DeviceAdapter, DeviceError, EventQueue, LinkCounters, split_url
+from devices.adapter import DeviceAdapter, DeviceError, EventQueue, split_url
 from devices.link_life import LinkLife
 from devices.ndi import wire
 from devices.ndi.capture import FROM_DEVICE, FROM_HOST, CaptureWriter
@@ -221,11 +221,6 @@ class NdiAdapter(LinkLife, DeviceAdapter):
         self._queue.close()
 
     # --- consumer side ---------------------------------------------------------------------------
-    def counters(self) -> LinkCounters:
-        with self._rx_lock:
-            r = self._receiver
-            return LinkCounters(r.received, r.rejected, r.missing, tuple(r.rejected_lines))
-
     # --- the reader thread -----------------------------------------------------------------------
     def _run(self) -> None:
         try:
