@@ -65,7 +65,6 @@ from db.hub.reference import (
 )
 from db.hub.reference import ident_list as _ident_list
 from db.hub.schema import SAFETY_TABLES, Column, names
-from db.hub.schema_pull import REVISIONS_FROM
 from db.hub.settings_sync import push_settings
 
 CONNECT_TIMEOUT_S = 10
@@ -631,9 +630,8 @@ def push_ended_sessions(sqlite_path: Path | str, conninfo: str, *, origin: str,
                 _prepare(conn)
                 _mark_chair(conn, chair, origin, (clock or _utc_now)())
                 books, pulled = chair_books(chair), chair_pulled(chair)
-                if schema.SCHEMA_VERSION >= REVISIONS_FROM:
-                    result.reference = push_reference(conn, chair, origin, books)
-                    push_settings(conn, chair, origin, books)  # the clinic's settings, never the chair's own
+                result.reference = push_reference(conn, chair, origin, books)
+                push_settings(conn, chair, origin, books)  # the clinic's settings, never the chair's own
                 at_hub = hub_session_uuids(conn, origin)
                 ended, result.still_recording = _chair_sessions(chair)
                 result.already_at_hub = sum(1 for _, u in ended if u in at_hub)

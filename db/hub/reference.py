@@ -36,7 +36,7 @@ from psycopg.types.json import Jsonb
 
 from db.hub import schema
 from db.hub.schema import names
-from db.hub.schema_pull import ACCOUNT_VALUE_COLUMNS, REVISIONS_FROM
+from db.hub.schema_pull import ACCOUNT_VALUE_COLUMNS
 
 Row = tuple[Any, ...]
 Base = tuple[int, str]
@@ -238,9 +238,6 @@ def send_reference(conn: psycopg.Connection, patients: Sequence[Row], courses: S
     """The patients (rows as :data:`PATIENT` without origin) and courses (as :data:`COURSE`) a
     chair's session or safety rows name, inside the caller's hub transaction, patients first:
     inserted when new, otherwise judged by :func:`reconcile` (never a silent overwrite)."""
-    if schema.SCHEMA_VERSION < REVISIONS_FROM:  # a program built for a hub without revisions
-        _send_last_writer_wins(conn, patients, courses, origin)
-        return
     books = books or {}
     for p in patients:
         row = ChairRow(str(p[0]), int(p[1]), None, tuple(p[2:]))
@@ -273,15 +270,3 @@ def chair_pulled(chair: sqlite3.Connection) -> dict[str, set[int]]:
     for entity, local_id in rows:
         pulled.setdefault(str(entity), set()).add(int(local_id))
     return pulled
-
-
-def _send_last_writer_wins(conn: psycopg.Connection, patients: Sequence[Row], courses: Sequence[Row],
-                           origin: str) -> None:
-    """What schema versions before 4 did: the chair's values overwrite the hub's."""
-    with conn.cursor() as cur:
-        if patients:
-            cur.executemany(upsert("patients", PATIENT, ["uuid"], ["origin", "local_id"]),
-                            [(*p, origin) for p in patients])
-        if courses:
-            cur.executemany(upsert("courses", COURSE, ["uuid"], ["origin", "local_id"]),
-                            [(*c, origin) for c in courses])

@@ -29,8 +29,6 @@ ACCOUNT_VALUE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """An account's columns that travel (the same names as the chair's ``users``)."""
 
-REVISIONS_FROM = 4
-"""The hub schema version that brought revisions and conflicts (before it: the last writer won)."""
 
 _REVISED = ("patients", "courses", "accounts")
 

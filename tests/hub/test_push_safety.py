@@ -14,6 +14,7 @@ import pytest
 
 from db.hub import push, schema
 from db.hub.push import HubError, hub_status, push_ended_sessions
+from db.hub.reference import COURSE, PATIENT, upsert
 from tests.hub.compare import SAFETY, count, differences
 from tests.hub.cut import PulseGate
 from tests.hub.test_push import ORIGIN_A, ORIGIN_B
@@ -170,6 +171,17 @@ def _mark_chair_v1(conn: psycopg.Connection, _chair: object, origin: str, _now: 
                  "SET last_push_at = now()", (origin,))
 
 
+def _send_reference_v1(conn: psycopg.Connection, patients: list, courses: list, origin: str,
+                       _books: object = None) -> None:
+    with conn.cursor() as cur:
+        if patients:
+            cur.executemany(upsert("patients", PATIENT, ["uuid"], ["origin", "local_id"]),
+                            [(*p, origin) for p in patients])
+        if courses:
+            cur.executemany(upsert("courses", COURSE, ["uuid"], ["origin", "local_id"]),
+                            [(*c, origin) for c in courses])
+
+
 def test_a_hub_made_by_version_1_is_upgraded_in_place_and_keeps_what_it_held(
         chair_a: Path, empty_hub: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as old:  # the program as it was: version 1, no safety tables
@@ -180,6 +192,11 @@ def test_a_hub_made_by_version_1_is_upgraded_in_place_and_keeps_what_it_held(
         # program sent no signatures in that form, so here it sends none (the new one sends them late).
         old.setattr(push, "_mark_chair", _mark_chair_v1)  # v3 added the chair's name, site and clock
         old.setattr(push, "_CHILD_SQL", {k: v for k, v in push._CHILD_SQL.items() if k != "signatures"})
+        # Version 4 added revisions of patients, courses, accounts and settings: the old program's
+        # chair values overwrote the hub's, and it sent no edits or settings of its own.
+        old.setattr(push, "send_reference", _send_reference_v1)
+        old.setattr(push, "push_reference", lambda *_args: {})
+        old.setattr(push, "push_settings", lambda *_args: None)
         with psycopg.connect(empty_hub, autocommit=True) as conn:
             assert schema.init(conn) == [1]
         assert len(push_ended_sessions(chair_a, empty_hub, origin=ORIGIN_A).pushed) == 8
