@@ -9,7 +9,6 @@ A subclass names its module and says how its address becomes a console address (
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from devices.sim.process import ROOT, SimulatorError
+from devices.sim.process import ROOT, SimulatorError, end_child
 
 
 class SimulatorChild:
@@ -98,16 +97,7 @@ class SimulatorChild:
     def stop(self, timeout: float = 5.0) -> None:
         proc = self._proc
         if proc is not None:
-            if proc.stdin is not None:
-                with contextlib.suppress(OSError):
-                    proc.stdin.close()
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            end_child(proc, timeout)
             if self._reader is not None:
                 self._reader.join(timeout)
             if proc.stdout is not None:

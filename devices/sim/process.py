@@ -159,16 +159,7 @@ class SimulatorProcess:
         """SIGTERM, wait, then SIGKILL; safe to call twice."""
         proc = self._proc
         if proc is not None:
-            if proc.stdin is not None:
-                with contextlib.suppress(OSError):
-                    proc.stdin.close()  # the child's lifeline: EOF alone makes it exit
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            end_child(proc, timeout)
             if proc.stdout is not None:
                 proc.stdout.close()
         if self._stderr is not None:
@@ -185,3 +176,17 @@ class SimulatorProcess:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+def end_child(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Close the child's stdin (its lifeline: EOF alone makes it exit), then SIGTERM, wait, SIGKILL."""
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
