@@ -26,7 +26,8 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from console.review.hub_queue import HubReviewFilter, default_config, hub_find_sessions, hub_rows_for
+from console.review.flags import flag_config
+from console.review.hub_queue import HubReviewFilter, hub_find_sessions, hub_rows_for
 from db.hub import schema
 
 ADMIN_URL = os.environ.get("TMS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -200,7 +201,7 @@ def _build(url: str) -> dict[str, Any]:
 
 
 def _time(conn: psycopg.Connection, f: HubReviewFilter) -> tuple[list[float], int]:
-    config = default_config()
+    config = flag_config(None)
     hub_rows_for(conn, hub_find_sessions(conn, f, config), 0, 100)  # warm-up (plans, cache)
     times = []
     for _ in range(RUNS):

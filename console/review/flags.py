@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlite_utils
 
-from console.clinic.settings import get_setting
+from console.clinic.settings import definitions, get_setting
 from console.errors import ClinicError
 from console.resource_data import load as load_json
 from db.schema import SIDE_EFFECT_RATING
@@ -86,8 +86,9 @@ class Flag:
     reason: str
 
 
-def flag_config(db: sqlite_utils.Database) -> FlagConfig:
-    """The rules as the clinic has them now (its file, its settings)."""
+def flag_config(db: sqlite_utils.Database | None) -> FlagConfig:
+    """The rules as the clinic has them now (its file, its settings); with no database, the shipped
+    settings (a list read where no chair's settings are at hand, e.g. a bench of the hub)."""
     data = load_json(FLAGS_FILE)
     specs = data.get("flags", {})
     rules = []
@@ -96,8 +97,9 @@ def flag_config(db: sqlite_utils.Database) -> FlagConfig:
         rules.append(FlagRule(code, str(spec.get("label", code)), int(spec.get("weight", 1)),
                               str(spec.get("help", ""))))
     try:
-        mt_days = int(get_setting(db, "mt_remeasure_days"))
-    except ClinicError:
+        mt_days = int(get_setting(db, "mt_remeasure_days") if db is not None
+                      else definitions()["mt_remeasure_days"]["default"])
+    except (ClinicError, KeyError):
         mt_days = 28
     return FlagConfig(tuple(rules), float(data.get("on_target_min_percent", 95)),
                       int(data.get("side_effect_rating_at_least", 7)), mt_days)

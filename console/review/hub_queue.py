@@ -25,7 +25,7 @@ from typing import IO, Any
 import psycopg
 
 from console.errors import ClinicError
-from console.review.flags import CODES, FlagConfig
+from console.review.flags import CODES, FlagConfig, flag_config
 from console.review.hub_flags import (
     NO_FLAGS_YET,
     hub_base_columns,
@@ -192,10 +192,10 @@ def hub_find_sessions(conn: psycopg.Connection, f: HubReviewFilter | None = None
     """The uuids and flag masks of the hub sessions ``f`` selects, in its order (the queue by default).
 
     ``config``: the review station's flag rules (console.review.flags.flag_config on its own
-    database); without one, the clinic's file and the shipped settings (:func:`default_config`).
+    database); without one, the clinic's file and the shipped settings.
     """
     f = f or HubReviewFilter()
-    cfg = config or default_config()
+    cfg = config or flag_config(None)
     if f.sort not in HUB_SORTS:
         raise ClinicError(f"Cannot sort by {f.sort!r}; choose one of {', '.join(HUB_SORTS)}.")
     where, params = _where(f, cfg)
@@ -235,18 +235,6 @@ def hub_find_sessions(conn: psycopg.Connection, f: HubReviewFilter | None = None
     result = HubReviewList(f, cfg, [str(r[0]) for r in rows], [int(r[1]) for r in rows])
     log.debug("hub review list %s: %d sessions", f, len(result))
     return result
-
-
-def default_config() -> FlagConfig:
-    """The clinic's flag rules from its file with the shipped settings (a review station passes its
-    own, read from its database: console.review.flags.flag_config)."""
-    import sqlite_utils
-
-    from console.review.flags import flag_config
-
-    shipped = sqlite_utils.Database(memory=True)
-    shipped.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT)")  # no clinic choice
-    return flag_config(shipped)
 
 
 _ROW_COLUMNS = tuple(f.name for f in fields(QueueRow))[:16]
